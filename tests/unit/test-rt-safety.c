@@ -1,0 +1,481 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The RT thread's rule, checked: while a device runs (handlers and nodes
+ * added and removed under it, controls moving), its RT thread never
+ * allocates, frees, locks a mutex or makes a system call other than the
+ * pacing wait and futex.
+ *
+ * Two nets catch a breach:
+ *  - this program defines malloc, free, calloc, realloc, posix_memalign,
+ *    aligned_alloc and the pthread mutex, rwlock and condition functions;
+ *    the dynamic linker binds every library's calls to these, which record
+ *    a breach when udk_rt_thread_is_current() and then call the real ones;
+ *  - the RT hook installs a seccomp filter on the RT thread (on that thread
+ *    alone) that traps every system call but clock_nanosleep, futex,
+ *    clock_gettime (the vDSO's fallback), rt_sigreturn (to come back from
+ *    the SIGSYS handler) and what a thread's exit needs;
+ *    the SIGSYS handler records the call and fails it with ENOSYS.
+ * Breaches are only counted on the RT thread (printing there would itself
+ * be one) and reported by the test afterwards.  The last tests prove the
+ * nets catch what they must.
+ */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <ucontext.h>
+
+#include <udk/device.h>
+#include <udk/dsp.h>
+#include <udk/util.h>
+
+#include "udk-test.h"
+
+/* --- the first net: interposed functions --- */
+
+enum breach_kind { B_MALLOC, B_FREE, B_CALLOC, B_REALLOC, B_MEMALIGN, B_MUTEX, B_RWLOCK, B_COND, B_SYSCALL, B_N };
+static const char *const breach_names[B_N] = { "malloc", "free", "calloc", "realloc", "memalign",
+                                               "pthread_mutex_*", "pthread_rwlock_*", "pthread_cond_*",
+                                               "system call" };
+static _Atomic uint64_t breaches[B_N];
+static _Atomic long last_syscall = -1;
+
+static inline void check(enum breach_kind kind)
+{
+        if (udk_rt_thread_is_current())
+                atomic_fetch_add_explicit(&breaches[kind], 1, memory_order_relaxed);
+}
+
+static void *(*real_malloc)(size_t);
+static void (*real_free)(void *);
+static void *(*real_calloc)(size_t, size_t);
+static void *(*real_realloc)(void *, size_t);
+static int (*real_posix_memalign)(void **, size_t, size_t);
+static void *(*real_aligned_alloc)(size_t, size_t);
+static int (*real_mutex_lock)(pthread_mutex_t *);
+static int (*real_mutex_trylock)(pthread_mutex_t *);
+static int (*real_mutex_timedlock)(pthread_mutex_t *, const struct timespec *);
+static int (*real_rwlock_rdlock)(pthread_rwlock_t *);
+static int (*real_rwlock_wrlock)(pthread_rwlock_t *);
+static int (*real_cond_wait)(pthread_cond_t *, pthread_mutex_t *);
+static int (*real_cond_timedwait)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *);
+
+/*
+ * AddressSanitizer brings its own allocator and interposes these same
+ * functions before this program's can be bound: in a sanitizer build the
+ * allocation net is left to the normal build, and the lock and system-call
+ * nets still run.
+ */
+static int resolving;
+
+#if !UDK_HAVE_ASAN
+#define UDK_ALLOCATION_NET 1
+/* dlsym may allocate while we look the real allocator up: serve it from here. */
+static _Alignas(16) char boot_heap[16384];
+static size_t boot_used;
+
+static void *boot_alloc(size_t n)
+{
+        void *p;
+        n = (n + 15) & ~(size_t)15;
+        if (boot_used + n > sizeof(boot_heap))
+                abort();
+        p = boot_heap + boot_used;
+        boot_used += n;
+        return p;
+}
+
+static bool from_boot(const void *p)
+{
+        return (const char *)p >= boot_heap && (const char *)p < boot_heap + sizeof(boot_heap);
+}
+
+#else
+#define UDK_ALLOCATION_NET 0
+#endif
+
+static void resolve(void)
+{
+        if (real_mutex_lock || resolving)
+                return;
+        resolving = 1;
+        real_calloc = dlsym(RTLD_NEXT, "calloc");
+        real_free = dlsym(RTLD_NEXT, "free");
+        real_realloc = dlsym(RTLD_NEXT, "realloc");
+        real_posix_memalign = dlsym(RTLD_NEXT, "posix_memalign");
+        real_aligned_alloc = dlsym(RTLD_NEXT, "aligned_alloc");
+        real_mutex_lock = dlsym(RTLD_NEXT, "pthread_mutex_lock");
+        real_mutex_trylock = dlsym(RTLD_NEXT, "pthread_mutex_trylock");
+        real_mutex_timedlock = dlsym(RTLD_NEXT, "pthread_mutex_timedlock");
+        real_rwlock_rdlock = dlsym(RTLD_NEXT, "pthread_rwlock_rdlock");
+        real_rwlock_wrlock = dlsym(RTLD_NEXT, "pthread_rwlock_wrlock");
+        real_cond_wait = dlsym(RTLD_NEXT, "pthread_cond_wait");
+        real_cond_timedwait = dlsym(RTLD_NEXT, "pthread_cond_timedwait");
+        real_malloc = dlsym(RTLD_NEXT, "malloc");
+        resolving = 0;
+}
+
+#if UDK_ALLOCATION_NET
+void *malloc(size_t n)
+{
+        check(B_MALLOC);
+        resolve();
+        return real_malloc ? real_malloc(n) : boot_alloc(n);
+}
+
+void free(void *p)
+{
+        check(B_FREE);
+        if (!p || from_boot(p))
+                return;
+        resolve();
+        real_free(p);
+}
+
+void *calloc(size_t n, size_t size)
+{
+        check(B_CALLOC);
+        resolve();
+        if (!real_calloc) {
+                void *p = boot_alloc(n * size);
+                memset(p, 0, n * size);
+                return p;
+        }
+        return real_calloc(n, size);
+}
+
+void *realloc(void *p, size_t n)
+{
+        check(B_REALLOC);
+        resolve();
+        if (from_boot(p)) {
+                void *q = real_malloc(n);
+                if (q)
+                        memcpy(q, p, n); /* boot blocks are never realloc'd past their end in practice */
+                return q;
+        }
+        return real_realloc(p, n);
+}
+
+int posix_memalign(void **ret, size_t align, size_t n)
+{
+        check(B_MEMALIGN);
+        resolve();
+        return real_posix_memalign(ret, align, n);
+}
+
+void *aligned_alloc(size_t align, size_t n)
+{
+        check(B_MEMALIGN);
+        resolve();
+        return real_aligned_alloc(align, n);
+}
+
+#endif
+
+int pthread_mutex_lock(pthread_mutex_t *m)
+{
+        check(B_MUTEX);
+        resolve();
+        return real_mutex_lock(m);
+}
+
+int pthread_mutex_trylock(pthread_mutex_t *m)
+{
+        check(B_MUTEX);
+        resolve();
+        return real_mutex_trylock(m);
+}
+
+int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts)
+{
+        check(B_MUTEX);
+        resolve();
+        return real_mutex_timedlock(m, ts);
+}
+
+int pthread_rwlock_rdlock(pthread_rwlock_t *l)
+{
+        check(B_RWLOCK);
+        resolve();
+        return real_rwlock_rdlock(l);
+}
+
+int pthread_rwlock_wrlock(pthread_rwlock_t *l)
+{
+        check(B_RWLOCK);
+        resolve();
+        return real_rwlock_wrlock(l);
+}
+
+int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+        check(B_COND);
+        resolve();
+        return real_cond_wait(c, m);
+}
+
+int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *ts)
+{
+        check(B_COND);
+        resolve();
+        return real_cond_timedwait(c, m, ts);
+}
+
+/* --- the second net: seccomp on the RT thread --- */
+
+static void on_sigsys(int sig, siginfo_t *si, void *uc_)
+{
+        ucontext_t *uc = uc_;
+
+        atomic_fetch_add(&breaches[B_SYSCALL], 1);
+        atomic_store(&last_syscall, si->si_syscall);
+#if defined(__x86_64__)
+        uc->uc_mcontext.gregs[REG_RAX] = -ENOSYS;
+#elif defined(__aarch64__)
+        uc->uc_mcontext.regs[0] = (uint64_t)-ENOSYS;
+#endif
+}
+
+/*
+ * The filter is compiled on the control thread (libseccomp allocates, and
+ * under AddressSanitizer a free can map memory); the RT hook only loads the
+ * finished program: two system calls, then nothing more.
+ */
+static struct sock_filter filter_insns[256];
+static struct sock_fprog filter_prog;
+static _Atomic int filter_error;
+
+static void filter_compile(void)
+{
+        static const int allowed[] = {
+                SCMP_SYS(clock_nanosleep), SCMP_SYS(futex), SCMP_SYS(clock_gettime),
+                /* the way back from our own SIGSYS handler */
+                SCMP_SYS(rt_sigreturn),
+                /* a thread's exit, after the cycle loop */
+                SCMP_SYS(exit), SCMP_SYS(madvise), SCMP_SYS(munmap), SCMP_SYS(rt_sigprocmask),
+#if UDK_HAVE_ASAN
+                /* AddressSanitizer's own thread teardown */
+                SCMP_SYS(sigaltstack), SCMP_SYS(gettid),
+#endif
+        };
+        scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
+        int fd = memfd_create("rt-filter", MFD_CLOEXEC);
+        ssize_t n;
+
+        ASSERT_NOT_NULL(ctx);
+        ASSERT_OK(fd);
+        for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+                ASSERT_OK(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0));
+        ASSERT_OK(seccomp_export_bpf(ctx, fd));
+        seccomp_release(ctx);
+        n = pread(fd, filter_insns, sizeof(filter_insns), 0);
+        close(fd);
+        ASSERT_INT_GT(n, 0);
+        ASSERT_INT_EQ(n % (ssize_t)sizeof(struct sock_filter), 0);
+        filter_prog = (struct sock_fprog){ .len = (unsigned short)(n / (ssize_t)sizeof(struct sock_filter)),
+                                           .filter = filter_insns };
+}
+
+/* On the RT thread, after its setup and before its first cycle. */
+static void rt_enter(void *data)
+{
+        int r = prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+
+        /* No SECCOMP_FILTER_FLAG_TSYNC: this thread alone. */
+        if (r == 0)
+                r = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &filter_prog);
+        atomic_store(&filter_error, r == 0 ? 0 : -errno);
+}
+
+static void setup(void)
+{
+        struct sigaction sa = { .sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO };
+
+#if !defined(__x86_64__) && !defined(__aarch64__)
+        UDK_TEST_SKIP("the SIGSYS handler knows only x86_64 and aarch64 registers");
+#endif
+        ASSERT_OK(sigaction(SIGSYS, &sa, NULL));
+        filter_compile();
+        resolve();
+        (void)udk_rt_thread_is_current(); /* bind it now, not on the RT thread */
+}
+
+static void report_and_assert_clean(void)
+{
+        bool clean = true;
+
+        for (int k = 0; k < B_N; k++) {
+                uint64_t n = atomic_load(&breaches[k]);
+                if (n) {
+                        fprintf(stderr, "RT thread breach: %s x %" PRIu64 "%s\n", breach_names[k], n,
+                                k == B_SYSCALL ? " (see last_syscall)" : "");
+                        clean = false;
+                }
+        }
+        if (!clean)
+                udk_test_fail("the RT thread broke its rule (last system call %ld)", atomic_load(&last_syscall));
+}
+
+static struct udk_device *make_device(void)
+{
+        struct udk_device_config cfg;
+        struct udk_device *dev = NULL;
+        struct udk_rt_hooks hooks = { .enter = rt_enter };
+        char err[256] = "";
+
+        udk_device_config_defaults(&cfg);
+        cfg.rt_priority = 0;
+        ASSERT_OK(udk_device_create(&cfg, &udk_backend_virtual, &dev, err, sizeof(err)));
+        ASSERT_OK(udk_device_open(dev, err, sizeof(err)));
+        udk_device_set_rt_hooks(dev, &hooks);
+        return dev;
+}
+
+static const struct udk_dsp_plugin *load(const char *name, struct udk_dsp_module **ret)
+{
+        char err[512] = "";
+        const char *path = getenv("UDK_PLUGIN_PATH");
+
+        if (!path)
+                UDK_TEST_SKIP("UDK_PLUGIN_PATH is not set");
+        ASSERT_OK(udk_dsp_module_load(name, path, ret, err, sizeof(err)));
+        return udk_dsp_module_plugin(*ret);
+}
+
+static int pass_node(void *data, const struct udk_node_cycle *c)
+{
+        for (uint32_t i = 0; i < c->frames * c->output_channels; i++)
+                c->output[i] = c->input[i] * 0.5f;
+        return 0;
+}
+
+static void sleep_ms(long ms)
+{
+        struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+        nanosleep(&ts, NULL);
+}
+
+static void test_rt_thread_keeps_the_rule(void)
+{
+        struct udk_dsp_module *mgain, *mbiquad, *mmeter;
+        const struct udk_dsp_plugin *gain = load("gain", &mgain), *biquad = load("biquad", &mbiquad),
+                                    *meter = load("meter", &mmeter);
+        struct udk_device *dev;
+        struct udk_handler *h, *hm;
+        struct udk_node *node;
+        char err[256];
+        float peaks[2];
+
+        setup();
+        dev = make_device();
+        ASSERT_OK(udk_dsp_instantiate(gain, dev, "gain", 0, NULL, err, sizeof(err)));
+        ASSERT_OK(udk_dsp_instantiate(meter, dev, "meter", 0, &hm, err, sizeof(err)));
+        ASSERT_OK(udk_device_start(dev));
+        sleep_ms(50);
+        ASSERT_INT_EQ(atomic_load(&filter_error), 0);
+        ASSERT_UINT_GE(atomic_load(&udk_device_stats(dev)->cycles), 5);
+
+        /* Change everything the control thread can change, many times. */
+        for (int i = 0; i < 100; i++) {
+                ASSERT_OK(udk_dsp_instantiate(biquad, dev, "eq", 0, &h, err, sizeof(err)));
+                ASSERT_OK(udk_control_set_from_string(udk_device_find_control(dev, "eq.frequency"),
+                                                      i % 2 ? "200" : "5000"));
+                ASSERT_OK(udk_device_add_node(dev, "pass", pass_node, NULL, NULL, &node));
+                ASSERT_OK(udk_control_set_from_string(udk_device_find_control(dev, "gain.level"),
+                                                      i % 2 ? "-6" : "-12"));
+                ASSERT_OK(udk_control_set_from_string(udk_device_find_control(dev, "source"),
+                                                      i % 3 == 0 ? "loopback" : "sine"));
+                sleep_ms(3);
+                ASSERT_OK(udk_device_remove_handler(dev, h));
+                ASSERT_OK(udk_device_remove_node(dev, node));
+                ASSERT_OK(udk_dsp_handler_read(hm, 0, peaks, 2));
+                sleep_ms(3);
+                udk_device_collect(dev);
+        }
+        udk_device_stop(dev);
+
+        ASSERT_UINT_GE(atomic_load(&udk_device_stats(dev)->plan_swaps), 100);
+        ASSERT_UINT_GE(atomic_load(&udk_device_stats(dev)->cycles), 200);
+        report_and_assert_clean();
+        udk_device_destroy(dev);
+        udk_dsp_module_unload(mgain);
+        udk_dsp_module_unload(mbiquad);
+        udk_dsp_module_unload(mmeter);
+}
+
+/* --- the nets catch what they must --- */
+
+static _Atomic int misbehave;
+
+static int misbehaving_handler(void *ctx, udk_object_id device, enum udk_io_operation op, uint32_t frames,
+                               uint64_t sample_time, uint64_t host_time)
+{
+        static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+
+        switch (atomic_exchange(&misbehave, 0)) {
+        case 1: {
+                void *volatile p = malloc(64); /* volatile: the pair must not be optimised away */
+                free(p);
+                break;
+        }
+        case 2:
+                pthread_mutex_lock(&m);
+                pthread_mutex_unlock(&m);
+                break;
+        case 3:
+                (void)!write(-1, "x", 1);
+                break;
+        }
+        return 0;
+}
+
+static void run_misbehaving(int what)
+{
+        struct udk_device *dev;
+
+        setup();
+        dev = make_device();
+        ASSERT_OK(udk_device_add_handler(dev, "bad", misbehaving_handler, NULL, UDK_IO_OPS_INPUT, NULL, NULL));
+        atomic_store(&misbehave, what);
+        ASSERT_OK(udk_device_start(dev));
+        for (int i = 0; i < 200 && atomic_load(&misbehave); i++)
+                sleep_ms(5);
+        sleep_ms(10);
+        udk_device_stop(dev);
+        udk_device_destroy(dev);
+        ASSERT_INT_EQ(atomic_load(&misbehave), 0);
+}
+
+static void test_net_catches_allocation(void)
+{
+        if (!UDK_ALLOCATION_NET)
+                UDK_TEST_SKIP("the allocation net runs in the normal build; AddressSanitizer owns malloc here");
+        run_misbehaving(1);
+        ASSERT_UINT_EQ(atomic_load(&breaches[B_MALLOC]), 1);
+        ASSERT_UINT_EQ(atomic_load(&breaches[B_FREE]), 1);
+}
+
+static void test_net_catches_mutex(void)
+{
+        run_misbehaving(2);
+        ASSERT_UINT_EQ(atomic_load(&breaches[B_MUTEX]), 1);
+        ASSERT_UINT_EQ(atomic_load(&breaches[B_MALLOC]), 0);
+}
+
+static void test_net_catches_system_call(void)
+{
+        run_misbehaving(3);
+        ASSERT_UINT_EQ(atomic_load(&breaches[B_SYSCALL]), 1);
+        ASSERT_INT_EQ(atomic_load(&last_syscall), SYS_write);
+}
+
+UDK_TEST_MAIN(test_rt_thread_keeps_the_rule, test_net_catches_allocation, test_net_catches_mutex,
+              test_net_catches_system_call)
