@@ -1,0 +1,631 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The configuration parser.  It reads the whole file, then walks it line by
+ * line on a private copy, stopping at the first problem: one precise error
+ * beats a cascade of guesses.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <udk/format.h>
+#include <udk/util.h>
+
+#include "config.h"
+
+const char udkd_config_default_text[] = "[device]\n"
+                                        "name = default\n"
+                                        "backend = virtual\n"
+                                        "rate = 48000\n"
+                                        "period = 64\n"
+                                        "channels = 2\n"
+                                        "format = f32\n"
+                                        "handlers = gain\n";
+
+enum section {
+        SECTION_NONE,
+        SECTION_SERVER,
+        SECTION_DEVICE,
+};
+
+/* The keys seen in the current section, for duplicates. */
+struct seen_key {
+        const char *key; /* points into the parser's copy of the text */
+        unsigned line;
+};
+
+struct parser {
+        struct udkd_config *cfg;
+        const char *path;
+        unsigned line;
+        enum section section;
+        unsigned server_line;
+        struct seen_key seen[UDKD_CONFIG_KEYS_MAX];
+        size_t n_seen;
+        char *err;
+        size_t err_size;
+};
+
+int udkd_config_error(char *err, size_t err_size, const char *path, unsigned line, const char *fmt, ...)
+{
+        va_list ap;
+        int n, m;
+
+        if (line > 0)
+                n = snprintf(err, err_size, "%s:%u: ", path, line);
+        else
+                n = snprintf(err, err_size, "%s: ", path);
+        if (n < 0 || (size_t)n >= err_size)
+                return n;
+        va_start(ap, fmt);
+        m = vsnprintf(err + n, err_size - (size_t)n, fmt, ap);
+        va_end(ap);
+        return m < 0 ? m : n + m;
+}
+
+#define parse_error(p, ...) \
+        (udkd_config_error((p)->err, (p)->err_size, (p)->path, (p)->line, __VA_ARGS__), -EINVAL)
+
+const char *udkd_config_backend_names(void)
+{
+        /* Every backend udk may be built with; udk_backend_find() says which this build has. */
+        static const char *const candidates[] = {"virtual", "alsa", "jack"};
+        static char names[64];
+
+        names[0] = '\0';
+        for (size_t i = 0; i < UDK_ELEMENTSOF(candidates); i++) {
+                if (!udk_backend_find(candidates[i]))
+                        continue;
+                if (names[0])
+                        strncat(names, ", ", sizeof(names) - strlen(names) - 1);
+                strncat(names, candidates[i], sizeof(names) - strlen(names) - 1);
+        }
+        return names;
+}
+
+void udkd_config_init(struct udkd_config *cfg)
+{
+        *cfg = (struct udkd_config){.priority = -1, .mlock = true};
+}
+
+static void device_finish(struct udkd_config_device *d)
+{
+        for (size_t i = 0; i < d->n_handlers; i++)
+                free(d->handlers[i].spec);
+        free(d->handlers);
+        for (size_t i = 0; i < d->n_keys; i++) {
+                free(d->keys[i].key);
+                free(d->keys[i].value);
+        }
+        free(d->keys);
+}
+
+void udkd_config_finish(struct udkd_config *cfg)
+{
+        for (size_t i = 0; i < cfg->n_devices; i++)
+                device_finish(&cfg->devices[i]);
+        free(cfg->devices);
+        free(cfg->path);
+        free(cfg->plugin_path);
+        udkd_config_init(cfg);
+}
+
+static char *trim(char *s)
+{
+        char *end;
+
+        while (*s == ' ' || *s == '\t')
+                s++;
+        end = s + strlen(s);
+        while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+                end--;
+        *end = '\0';
+        return s;
+}
+
+/* Device, plugin and instance names: [A-Za-z0-9_.-], 1..63 characters. */
+static bool name_is_valid(const char *s, size_t len)
+{
+        if (len == 0 || len >= UDK_OBJECT_NAME_MAX)
+                return false;
+        for (size_t i = 0; i < len; i++)
+                if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '.' && s[i] != '-')
+                        return false;
+        return true;
+}
+
+static const char *section_name(enum section section)
+{
+        return section == SECTION_SERVER ? "[server]" : "[device]";
+}
+
+static int parse_int(struct parser *p, const char *key, const char *value, int64_t min, int64_t max,
+                     int64_t *ret)
+{
+        int r = udk_parse_int64(value, min, max, ret);
+
+        if (r == -ERANGE)
+                return parse_error(p, "%s %s out of range (%lld..%lld)", key, value, (long long)min,
+                                   (long long)max);
+        if (r < 0)
+                return parse_error(p, "%s '%s' is not a number", key, value);
+        return 0;
+}
+
+static int parse_bool(struct parser *p, const char *key, const char *value, bool *ret)
+{
+        static const char *const yes[] = {"yes", "true", "on", "1"};
+        static const char *const no[] = {"no", "false", "off", "0"};
+
+        for (size_t i = 0; i < UDK_ELEMENTSOF(yes); i++) {
+                if (strcmp(value, yes[i]) == 0) {
+                        *ret = true;
+                        return 0;
+                }
+                if (strcmp(value, no[i]) == 0) {
+                        *ret = false;
+                        return 0;
+                }
+        }
+        return parse_error(p, "%s '%s' is neither yes nor no", key, value);
+}
+
+static int server_key(struct parser *p, const char *key, const char *value)
+{
+        struct udkd_config *cfg = p->cfg;
+        int64_t v;
+        int r;
+
+        if (strcmp(key, "plugin_path") == 0) {
+                cfg->plugin_path = strdup(value);
+                return cfg->plugin_path ? 0 : -ENOMEM;
+        }
+        if (strcmp(key, "priority") == 0) {
+                r = parse_int(p, key, value, 0, 99, &v);
+                if (r < 0)
+                        return r;
+                cfg->priority = (int)v;
+                return 0;
+        }
+        if (strcmp(key, "mlock") == 0)
+                return parse_bool(p, key, value, &cfg->mlock);
+        return parse_error(p, "unknown key '%s' in [server]", key);
+}
+
+static int parse_handler(struct parser *p, struct udkd_config_device *d, const char *spec)
+{
+        struct udkd_config_handler *h;
+        const char *colon = strchr(spec, ':');
+        size_t plugin_len = colon ? (size_t)(colon - spec) : strlen(spec);
+        const char *instance = colon ? colon + 1 : spec;
+
+        if (!name_is_valid(spec, plugin_len))
+                return parse_error(
+                    p, "bad plugin name in handler '%s' (letters, digits, '_', '.', '-'; at most %u)", spec,
+                    UDK_OBJECT_NAME_MAX - 1);
+        if (!name_is_valid(instance, strlen(instance)))
+                return parse_error(
+                    p, "bad instance name in handler '%s' (letters, digits, '_', '.', '-'; at most %u)",
+                    spec, UDK_OBJECT_NAME_MAX - 1);
+        for (size_t i = 0; i < d->n_handlers; i++)
+                if (strcmp(d->handlers[i].instance, instance) == 0)
+                        return parse_error(
+                            p, "handler instance '%s' given twice (name another one as in %.*s:%s2)",
+                            instance, (int)plugin_len, spec, instance);
+        if (d->n_handlers >= UDK_DEVICE_HANDLERS_MAX)
+                return parse_error(p, "too many handlers (at most %u)", UDK_DEVICE_HANDLERS_MAX);
+
+        h = &d->handlers[d->n_handlers];
+        *h = (struct udkd_config_handler){0};
+        memcpy(h->plugin, spec, plugin_len);
+        h->plugin[plugin_len] = '\0';
+        udk_strlcpy(h->instance, instance, sizeof(h->instance));
+        h->spec = strdup(spec);
+        if (!h->spec)
+                return -ENOMEM;
+        d->n_handlers++;
+        return 0;
+}
+
+static int parse_handlers(struct parser *p, struct udkd_config_device *d, char *value)
+{
+        char *item = value;
+
+        d->handlers = calloc(UDK_DEVICE_HANDLERS_MAX, sizeof(*d->handlers));
+        if (!d->handlers)
+                return -ENOMEM;
+        d->handlers_line = p->line;
+        for (;;) {
+                char *comma = strchr(item, ',');
+                int r;
+
+                if (comma)
+                        *comma = '\0';
+                item = trim(item);
+                if (!*item)
+                        return parse_error(p, "empty item in handlers list");
+                r = parse_handler(p, d, item);
+                if (r < 0)
+                        return r;
+                if (!comma)
+                        return 0;
+                item = comma + 1;
+        }
+}
+
+static int parse_channels(struct parser *p, const char *key, const char *value, uint32_t *ret)
+{
+        int64_t v;
+        int r = parse_int(p, key, value, 0, UDK_CHANNELS_MAX, &v);
+
+        if (r < 0)
+                return r;
+        *ret = (uint32_t)v;
+        return 0;
+}
+
+static int device_remember(struct udkd_config_device *d, const char *key, const char *value, unsigned line)
+{
+        struct udkd_config_key *k;
+
+        /* n_keys is below UDKD_CONFIG_KEYS_MAX: the caller counted the section's keys. */
+        if (!d->keys) {
+                d->keys = calloc(UDKD_CONFIG_KEYS_MAX, sizeof(*d->keys));
+                if (!d->keys)
+                        return -ENOMEM;
+        }
+        k = &d->keys[d->n_keys];
+        k->key = strdup(key);
+        k->value = strdup(value);
+        k->line = line;
+        d->n_keys++;
+        return k->key && k->value ? 0 : -ENOMEM;
+}
+
+unsigned udkd_config_device_line_for(const struct udkd_config_device *device, const char *sentence)
+{
+        size_t len = strcspn(sentence, " :'");
+
+        for (size_t i = 0; i < device->n_keys; i++)
+                if (strlen(device->keys[i].key) == len && strncmp(device->keys[i].key, sentence, len) == 0)
+                        return device->keys[i].line;
+        return device->line;
+}
+
+/* Interpret a key the parser knows; -ENOENT for the others. */
+static int device_known_key(struct parser *p, struct udkd_config_device *d, const char *key, char *value)
+{
+        struct udkd_config *cfg = p->cfg;
+        struct udk_device_config *dc = &d->cfg;
+        int64_t v;
+        int r;
+
+        if (strcmp(key, "name") == 0) {
+                if (!name_is_valid(value, strlen(value)))
+                        return parse_error(
+                            p, "bad device name '%s' (letters, digits, '_', '.', '-'; at most %u)", value,
+                            UDK_OBJECT_NAME_MAX - 1);
+                for (size_t i = 0; i + 1 < cfg->n_devices; i++)
+                        if (strcmp(cfg->devices[i].cfg.name, value) == 0)
+                                return parse_error(p, "duplicate device name '%s' (first at line %u)", value,
+                                                   cfg->devices[i].name_line);
+                udk_strlcpy(dc->name, value, sizeof(dc->name));
+                d->name_line = p->line;
+                return 0;
+        }
+        if (strcmp(key, "uid") == 0) {
+                if (udk_strlcpy(dc->uid, value, sizeof(dc->uid)) < 0)
+                        return parse_error(p, "uid too long (at most %u characters)",
+                                           UDK_OBJECT_NAME_MAX - 1);
+                return 0;
+        }
+        if (strcmp(key, "backend") == 0) {
+                d->backend = udk_backend_find(value);
+                if (!d->backend)
+                        return parse_error(p, "unknown backend '%s' (known: %s)", value,
+                                           udkd_config_backend_names());
+                return 0;
+        }
+        if (strcmp(key, "rate") == 0) {
+                r = parse_int(p, key, value, UDK_RATE_MIN, UDK_RATE_MAX, &v);
+                if (r == 0)
+                        dc->rate = (uint32_t)v;
+                return r;
+        }
+        if (strcmp(key, "period") == 0) {
+                r = parse_int(p, key, value, UDK_PERIOD_MIN, UDK_PERIOD_MAX, &v);
+                if (r == 0)
+                        dc->period = (uint32_t)v;
+                return r;
+        }
+        if (strcmp(key, "periods") == 0) {
+                r = parse_int(p, key, value, 2, 64, &v);
+                if (r == 0)
+                        dc->ring_periods = (uint32_t)v;
+                return r;
+        }
+        if (strcmp(key, "channels") == 0) {
+                r = parse_channels(p, key, value, &dc->input_channels);
+                if (r == 0)
+                        dc->output_channels = dc->input_channels;
+                return r;
+        }
+        if (strcmp(key, "inputs") == 0)
+                return parse_channels(p, key, value, &dc->input_channels);
+        if (strcmp(key, "outputs") == 0)
+                return parse_channels(p, key, value, &dc->output_channels);
+        if (strcmp(key, "format") == 0) {
+                if (udk_format_from_name(value, &dc->format) < 0) {
+                        char names[128] = "";
+
+                        for (int f = 0; f < UDK_FORMAT_COUNT; f++) {
+                                if (f > 0)
+                                        strncat(names, ", ", sizeof(names) - strlen(names) - 1);
+                                strncat(names, udk_format_name((enum udk_sample_format)f),
+                                        sizeof(names) - strlen(names) - 1);
+                        }
+                        return parse_error(p, "unknown format '%s' (%s)", value, names);
+                }
+                return 0;
+        }
+        if (strcmp(key, "priority") == 0) {
+                r = parse_int(p, key, value, 0, 99, &v);
+                if (r == 0) {
+                        dc->rt_priority = (int)v;
+                        d->priority_set = true;
+                }
+                return r;
+        }
+        if (strcmp(key, "cpu") == 0) {
+                long n_cpus = sysconf(_SC_NPROCESSORS_CONF);
+
+                r = parse_int(p, key, value, -1, n_cpus > 0 ? n_cpus - 1 : 0, &v);
+                if (r == 0)
+                        dc->cpu = (int)v;
+                return r;
+        }
+        if (strcmp(key, "handlers") == 0)
+                return parse_handlers(p, d, value);
+        return -ENOENT;
+}
+
+static int device_key(struct parser *p, const char *key, char *value)
+{
+        struct udkd_config_device *d = &p->cfg->devices[p->cfg->n_devices - 1];
+        int r = device_remember(d, key, value, p->line);
+
+        if (r < 0)
+                return r;
+        r = device_known_key(p, d, key, value);
+        if (r == -ENOENT)
+                return 0; /* a backend option or a control: only the opened device can tell */
+        d->keys[d->n_keys - 1].known = true;
+        return r;
+}
+
+/* What a finished section must have. */
+static int section_end(struct parser *p)
+{
+        struct udkd_config_device *d;
+
+        if (p->section != SECTION_DEVICE)
+                return 0;
+        d = &p->cfg->devices[p->cfg->n_devices - 1];
+        if (!d->cfg.name[0])
+                return udkd_config_error(p->err, p->err_size, p->path, d->line, "[device] without a name"),
+                       -EINVAL;
+        return 0;
+}
+
+static int section_begin(struct parser *p, char *s)
+{
+        struct udkd_config *cfg = p->cfg;
+        size_t len = strlen(s);
+        char *name;
+        int r;
+
+        if (len < 2 || s[len - 1] != ']')
+                return parse_error(p, "bad section header '%s'", s);
+        s[len - 1] = '\0';
+        name = s + 1;
+
+        r = section_end(p);
+        if (r < 0)
+                return r;
+        p->n_seen = 0;
+
+        if (strcmp(name, "server") == 0) {
+                if (p->server_line > 0)
+                        return parse_error(p, "duplicate section [server] (first at line %u)",
+                                           p->server_line);
+                p->server_line = p->line;
+                p->section = SECTION_SERVER;
+                return 0;
+        }
+        if (strcmp(name, "device") == 0) {
+                struct udkd_config_device *devices, *d;
+
+                if (cfg->n_devices >= UDKD_CONFIG_DEVICES_MAX)
+                        return parse_error(p, "too many devices (at most %u)", UDKD_CONFIG_DEVICES_MAX);
+                devices = reallocarray(cfg->devices, cfg->n_devices + 1, sizeof(*devices));
+                if (!devices)
+                        return -ENOMEM;
+                cfg->devices = devices;
+                d = &devices[cfg->n_devices++];
+                *d = (struct udkd_config_device){.line = p->line, .backend = &udk_backend_virtual};
+                udk_device_config_defaults(&d->cfg);
+                d->cfg.name[0] = '\0';
+                d->cfg.uid[0] = '\0';
+                p->section = SECTION_DEVICE;
+                return 0;
+        }
+        return parse_error(p, "unknown section [%s]", name);
+}
+
+static int key_value(struct parser *p, char *s)
+{
+        char *eq = strchr(s, '='), *key, *value;
+
+        if (!eq)
+                return parse_error(p, "expected 'key = value', got '%s'", s);
+        *eq = '\0';
+        key = trim(s);
+        value = trim(eq + 1);
+        if (!*key)
+                return parse_error(p, "missing key before '='");
+        if (p->section == SECTION_NONE)
+                return parse_error(p, "key '%s' outside any section", key);
+        if (!*value)
+                return parse_error(p, "empty value for '%s'", key);
+        for (size_t i = 0; i < p->n_seen; i++)
+                if (strcmp(p->seen[i].key, key) == 0)
+                        return parse_error(p, "duplicate key '%s' in %s (first at line %u)", key,
+                                           section_name(p->section), p->seen[i].line);
+        if (p->n_seen >= UDKD_CONFIG_KEYS_MAX)
+                return parse_error(p, "too many keys in %s (at most %u)", section_name(p->section),
+                                   UDKD_CONFIG_KEYS_MAX);
+        p->seen[p->n_seen++] = (struct seen_key){key, p->line};
+
+        return p->section == SECTION_SERVER ? server_key(p, key, value) : device_key(p, key, value);
+}
+
+static int parse_line(struct parser *p, char *s, size_t len)
+{
+        if (strlen(s) != len)
+                return parse_error(p, "NUL byte in line");
+        for (size_t i = 0; i < len; i++)
+                if (((unsigned char)s[i] < 0x20 && s[i] != '\t' && s[i] != '\r') || s[i] == 0x7f)
+                        return parse_error(p, "control character 0x%02x in line",
+                                           (unsigned)(unsigned char)s[i]);
+        s = trim(s);
+        if (!*s || *s == '#' || *s == ';')
+                return 0;
+        if (*s == '[')
+                return section_begin(p, s);
+        return key_value(p, s);
+}
+
+static int parse(struct parser *p, char *text, size_t size)
+{
+        struct udkd_config *cfg = p->cfg;
+        char *line = text, *end = text + size;
+        int r;
+
+        while (line < end) {
+                char *nl = memchr(line, '\n', (size_t)(end - line));
+                size_t len = nl ? (size_t)(nl - line) : (size_t)(end - line);
+
+                line[len] = '\0'; /* the copy has a byte to spare after the last line */
+                p->line++;
+                r = parse_line(p, line, len);
+                if (r < 0)
+                        return r;
+                line += len + 1;
+        }
+        p->line = 0;
+        r = section_end(p);
+        if (r < 0)
+                return r;
+        if (cfg->n_devices == 0)
+                return parse_error(p, "no [device] section: nothing to run");
+
+        /* [server] may come after the devices it gives a default to. */
+        for (size_t i = 0; i < cfg->n_devices; i++)
+                if (!cfg->devices[i].priority_set && cfg->priority >= 0)
+                        cfg->devices[i].cfg.rt_priority = cfg->priority;
+        return 0;
+}
+
+int udkd_config_parse(struct udkd_config *cfg, const char *path, const char *text, size_t size, char *err,
+                      size_t err_size)
+{
+        _udk_cleanup_free_ char *copy = NULL;
+        struct parser *p;
+        int r;
+
+        if (size > UDKD_CONFIG_SIZE_MAX) {
+                udkd_config_error(err, err_size, path, 0, "file too large (%zu bytes, at most %u)", size,
+                                  UDKD_CONFIG_SIZE_MAX);
+                return -EFBIG;
+        }
+        copy = malloc(size + 1);
+        p = calloc(1, sizeof(*p));
+        cfg->path = strdup(path);
+        if (!copy || !p || !cfg->path) {
+                free(p);
+                udkd_config_finish(cfg);
+                udkd_config_error(err, err_size, path, 0, "%s", strerror(ENOMEM));
+                return -ENOMEM;
+        }
+        memcpy(copy, text, size);
+        copy[size] = '\0';
+        p->cfg = cfg;
+        p->path = path;
+        p->err = err;
+        p->err_size = err_size;
+
+        r = parse(p, copy, size);
+        if (r == -ENOMEM)
+                udkd_config_error(err, err_size, path, p->line, "%s", strerror(ENOMEM));
+        free(p);
+        if (r < 0)
+                udkd_config_finish(cfg);
+        return r;
+}
+
+int udkd_config_load(struct udkd_config *cfg, const char *path, char *err, size_t err_size)
+{
+        _udk_cleanup_close_ int fd = -1;
+        _udk_cleanup_free_ char *text = NULL;
+        size_t size = 0, cap = 4096;
+        int r;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                goto fail;
+        text = malloc(cap);
+        if (!text) {
+                errno = ENOMEM;
+                goto fail;
+        }
+        for (;;) {
+                ssize_t n;
+
+                if (size == cap) {
+                        char *bigger;
+
+                        if (cap > UDKD_CONFIG_SIZE_MAX) {
+                                udkd_config_error(err, err_size, path, 0,
+                                                  "file too large (at most %u bytes)", UDKD_CONFIG_SIZE_MAX);
+                                return -EFBIG;
+                        }
+                        bigger = realloc(text, cap * 2);
+                        if (!bigger) {
+                                errno = ENOMEM;
+                                goto fail;
+                        }
+                        text = bigger;
+                        cap *= 2;
+                }
+                n = read(fd, text + size, cap - size);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        goto fail;
+                if (n == 0)
+                        break;
+                size += (size_t)n;
+        }
+        return udkd_config_parse(cfg, path, text, size, err, err_size);
+
+fail:
+        r = -errno;
+        udkd_config_error(err, err_size, path, 0, "cannot read: %s", strerror(-r));
+        return r;
+}

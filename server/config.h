@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * udkd's configuration file: a small, strict INI dialect parsed into a plain
+ * model.  The parser checks everything it can check alone (syntax, known
+ * keys, ranges, names, backends); what only an open device can tell (backend
+ * options, controls, plugins) is kept with its line number so that the
+ * server still names the line when it fails later.
+ *
+ *   # comment            ; comment
+ *   [server]             plugin_path, priority, mlock (at most once)
+ *   [device]             one per device
+ *   key = value          values trimmed, no quotes, no trailing comments
+ *
+ * Errors are one sentence, "FILE:LINE: problem" (or "FILE: problem" for the
+ * file as a whole), in the caller's buffer: the parser never prints, so it
+ * can be fuzzed.
+ */
+#ifndef UDKD_CONFIG_H
+#define UDKD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <udk/backend.h>
+#include <udk/device.h>
+
+#define UDKD_CONFIG_SIZE_MAX    (1u << 20) /* bytes in a file */
+#define UDKD_CONFIG_DEVICES_MAX 64u
+#define UDKD_CONFIG_KEYS_MAX    256u /* keys in one section */
+#define UDKD_CONFIG_ERR_MAX     512u /* a good size for the error buffer */
+
+/* A key of a [device] section, in file order. */
+struct udkd_config_key {
+        char *key;
+        char *value;
+        unsigned line;
+        bool known; /* false: a backend option or a control, for the opened device to tell */
+};
+
+/* One item of "handlers =": "gain" or "gain:post". */
+struct udkd_config_handler {
+        char plugin[UDK_OBJECT_NAME_MAX];
+        char instance[UDK_OBJECT_NAME_MAX];
+        char *spec; /* as written, for messages */
+};
+
+struct udkd_config_device {
+        unsigned line; /* of its [device] header */
+        unsigned name_line;
+        struct udk_device_config cfg; /* defaults, then the file's keys */
+        const struct udk_backend_ops *backend;
+        bool priority_set; /* else [server] priority applies */
+        unsigned handlers_line;
+        struct udkd_config_handler *handlers;
+        size_t n_handlers;
+        struct udkd_config_key *keys;
+        size_t n_keys;
+};
+
+struct udkd_config {
+        char *path;        /* as given, for messages */
+        char *plugin_path; /* NULL unless [server] says */
+        int priority; /* [server] priority, -1 when not given */
+        bool mlock;   /* default true */
+        struct udkd_config_device *devices;
+        size_t n_devices;
+};
+
+/* The configuration udkd runs without --config, as a file would say it. */
+extern const char udkd_config_default_text[];
+
+/* An empty model (no devices, mlock on).  No allocation. */
+void udkd_config_init(struct udkd_config *cfg);
+
+/* Free what the model holds and leave it empty.  Accepts an initialised or finished model. */
+void udkd_config_finish(struct udkd_config *cfg);
+
+/*
+ * Parse @size bytes of @text (need not be terminated) named @path into
+ * @cfg, which must be empty.  Returns 0, or -EINVAL (-ENOMEM, -EFBIG) with
+ * "PATH:LINE: problem" in @err; @cfg is then empty again.
+ */
+int udkd_config_parse(struct udkd_config *cfg, const char *path, const char *text, size_t size, char *err,
+                      size_t err_size);
+
+/* Read the file @path and parse it; "PATH: strerror" in @err when it cannot be read. */
+int udkd_config_load(struct udkd_config *cfg, const char *path, char *err, size_t err_size);
+
+/*
+ * The line a late error about @device names: that of the key @sentence
+ * starts with ("rate 22050 not supported ..." names the rate's line), else
+ * that of the [device] header.
+ */
+unsigned udkd_config_device_line_for(const struct udkd_config_device *device, const char *sentence);
+
+/* The backends udk_backend_find() knows, "virtual, alsa", for messages. */
+const char *udkd_config_backend_names(void);
+
+/* The sentence "PATH:LINE: " + printf.  Returns snprintf's count. */
+int udkd_config_error(char *err, size_t err_size, const char *path, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+#endif
