@@ -284,14 +284,18 @@ static int virtual_write(void *instance, uint64_t sample_time, uint32_t frames)
                 return 0;
         if (!out) {
                 memset(v->scratch, 0, (size_t)frames * v->in_ch * sizeof(float));
-        } else {
+                src = v->scratch;
+        } else if (v->out_ch == v->in_ch) {
                 src = udk_stream_frames(out, sample_time);
+        } else {
+                const float *o = udk_stream_frames(out, sample_time);
                 for (uint32_t f = 0; f < frames; f++)
                         for (uint32_t c = 0; c < v->in_ch; c++)
                                 v->scratch[(size_t)f * v->in_ch + c] =
-                                        c < v->out_ch ? src[(size_t)f * v->out_ch + c] : 0.0f;
+                                        c < v->out_ch ? o[(size_t)f * v->out_ch + c] : 0.0f;
+                src = v->scratch;
         }
-        udk_format_from_f32(v->format, v->hw, v->scratch, (size_t)frames * v->in_ch);
+        udk_format_from_f32(v->format, v->hw, src, (size_t)frames * v->in_ch);
         delay_copy(v, sample_time, v->hw, frames, true);
         return 0;
 }
