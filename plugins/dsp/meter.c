@@ -31,22 +31,6 @@ struct meter {
         _Atomic uint32_t peak[2][UDK_CHANNELS_MAX]; /* float bits */
 };
 
-static uint32_t float_bits(float f)
-{
-        uint32_t u;
-
-        memcpy(&u, &f, sizeof(u));
-        return u;
-}
-
-static float bits_float(uint32_t u)
-{
-        float f;
-
-        memcpy(&f, &u, sizeof(f));
-        return f;
-}
-
 static int meter_init(void *instance, struct udk_device *dev, const struct udk_dsp_instance_info *info,
                       char *err, size_t err_size)
 {
@@ -86,7 +70,7 @@ static int meter_process(void *ctx, udk_object_id device, enum udk_io_operation 
                         if (a > peak)
                                 peak = a;
                 }
-                bits = float_bits(peak);
+                bits = udk_float_to_bits(peak);
                 /* Relaxed: the word carries only itself; a lost race with the reader retries. */
                 cur = atomic_load_explicit(&m->peak[dir][ch], memory_order_relaxed);
                 while (bits > cur && !atomic_compare_exchange_weak_explicit(&m->peak[dir][ch], &cur, bits,
@@ -109,7 +93,7 @@ static int meter_read(void *instance, uint32_t index, float *values, uint32_t ma
         n = UDK_MIN(m->channels[dir], max);
         for (uint32_t ch = 0; ch < n; ch++) {
                 float peak =
-                    bits_float(atomic_exchange_explicit(&m->peak[dir][ch], 0, memory_order_relaxed));
+                    udk_float_from_bits(atomic_exchange_explicit(&m->peak[dir][ch], 0, memory_order_relaxed));
                 double db = peak > 0.0f ? 20.0 * log10((double)peak) : -INFINITY;
                 values[ch] = db > METER_SILENCE_DB ? (float)db : METER_SILENCE_DB;
         }

@@ -121,22 +121,6 @@ static void fill(float *p, uint32_t frames, uint32_t channels, uint32_t seed, ui
                         p[(size_t)i * channels + c] = signal_at(seed + 7 * c, t + i);
 }
 
-static uint32_t bits_of(float f)
-{
-        uint32_t u;
-
-        memcpy(&u, &f, sizeof(u));
-        return u;
-}
-
-static float float_of(uint32_t u)
-{
-        float f;
-
-        memcpy(&f, &u, sizeof(f));
-        return f;
-}
-
 /* --- loader --- */
 
 static void test_load_plugins(void)
@@ -635,8 +619,8 @@ static void test_gain_mute(void)
         ASSERT_OK(run(h, dev, UDK_IO_BEGIN_READ, PERIOD, 0));
         ASSERT_OK(run(h, dev, UDK_IO_WRITE_END, PERIOD, 0));
         for (uint32_t i = 0; i < PERIOD * 2; i++) {
-                ASSERT_UINT_EQ(bits_of(in[i]), 0);
-                ASSERT_UINT_EQ(bits_of(out[i]), 0);
+                ASSERT_UINT_EQ(udk_float_to_bits(in[i]), 0);
+                ASSERT_UINT_EQ(udk_float_to_bits(out[i]), 0);
         }
 
         /* Unmuted, the level applies again. */
@@ -652,7 +636,7 @@ static void test_gain_mute(void)
         memcpy(in, x, sizeof(x));
         ASSERT_OK(run(h, dev, UDK_IO_BEGIN_READ, PERIOD, 0));
         for (uint32_t i = 0; i < PERIOD * 2; i++)
-                ASSERT_UINT_EQ(bits_of(in[i]), 0);
+                ASSERT_UINT_EQ(udk_float_to_bits(in[i]), 0);
 
         udk_device_destroy(dev);
         udk_dsp_module_unload(m);
@@ -670,7 +654,7 @@ static void test_gain_unity(void)
         ASSERT_FLOAT_EQ(udk_control_level_gain(control(dev, "g.level")), 1.0f);
         /* A signalling NaN and -0: a multiply by 1 would quieten the one, nothing else changes the other. */
         fill(x, PERIOD, 2, 9, 0);
-        x[0] = float_of(0x7f800001u);
+        x[0] = udk_float_from_bits(0x7f800001u);
         x[1] = -0.0f;
         memcpy(in, x, sizeof(x));
         memcpy(out, x, sizeof(x));

@@ -3,6 +3,7 @@
 #include <stdint.h>
 
 #include <udk/format.h>
+#include <udk/util.h>
 
 #include "udk-test.h"
 
@@ -11,20 +12,6 @@
 #define LSB16   (1.0f / 32768.0f)
 #define LSB24   (1.0f / 8388608.0f)
 #define LSB32   (1.0f / 2147483648.0f)
-
-static float f32_from_bits(uint32_t b)
-{
-        float f;
-        memcpy(&f, &b, sizeof(f));
-        return f;
-}
-
-static uint32_t f32_bits(float f)
-{
-        uint32_t b;
-        memcpy(&b, &f, sizeof(b));
-        return b;
-}
 
 /* One sample through from_f32, read back as a sign-extended integer. */
 static int64_t from_one(enum udk_sample_format format, float x)
@@ -256,7 +243,7 @@ static void test_nan_is_zero(void)
 
         for (size_t f = 0; f < 4; f++)
                 for (size_t i = 0; i < sizeof(nans) / sizeof(nans[0]); i++)
-                        ASSERT_INT_EQ(from_one(formats[f], f32_from_bits(nans[i])), 0);
+                        ASSERT_INT_EQ(from_one(formats[f], udk_float_from_bits(nans[i])), 0);
 }
 
 static void test_s16_round_trip_all(void)
@@ -373,7 +360,7 @@ static void test_f32_copy(void)
         /* In place is allowed. */
         udk_format_to_f32(UDK_FORMAT_F32, src, src, 5);
         ASSERT_INT_EQ(memcmp(dst, src, sizeof(src)), 0);
-        ASSERT_UINT_EQ(f32_bits(dst[2]), f32_bits(src[2]));
+        ASSERT_UINT_EQ(udk_float_to_bits(dst[2]), udk_float_to_bits(src[2]));
 }
 
 static void test_unknown_format(void)
@@ -439,7 +426,7 @@ static void test_random_against_reference(void)
                         uint32_t r = xorshift32(&seed);
                         switch (i % 4) {
                         case 0: /* any bit pattern */
-                                x[i] = f32_from_bits(r);
+                                x[i] = udk_float_from_bits(r);
                                 break;
                         case 1: /* around [-1.1, 1.1] */
                                 x[i] = (float)((double)r / 4294967296.0 * 2.2 - 1.1);
@@ -451,7 +438,7 @@ static void test_random_against_reference(void)
                                         x[i] = (float)(((double)((int32_t)r >> 8) + 0.5) * 0x1p-23);
                                 break;
                         default: /* around s32's LSB */
-                                x[i] = f32_from_bits((r & 0x807fffff) | 0x30000000);
+                                x[i] = udk_float_from_bits((r & 0x807fffff) | 0x30000000);
                                 break;
                         }
                 }
@@ -471,7 +458,7 @@ static void test_random_against_reference(void)
                                                       : (int32_t)u;
                                 if (got != want)
                                         udk_test_fail("%s %a (0x%08x): %lld, want %lld",
-                                                      udk_format_name(formats[f]), x[i], f32_bits(x[i]),
+                                                      udk_format_name(formats[f]), x[i], udk_float_to_bits(x[i]),
                                                       (long long)got, (long long)want);
                         }
                 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define UDK_ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
@@ -25,6 +26,22 @@
 #define UDK_CACHELINE     64
 #define UDK_EXPORT        __attribute__((visibility("default")))
 #define UDK_PRINTF(a, b)  __attribute__((format(printf, a, b)))
+
+/* A float's bits and back, for atomics that hold floats and for tests
+ * that compare bit patterns.  RT-safe. */
+static inline uint32_t udk_float_to_bits(float f)
+{
+        uint32_t u;
+        memcpy(&u, &f, sizeof(u));
+        return u;
+}
+
+static inline float udk_float_from_bits(uint32_t u)
+{
+        float f;
+        memcpy(&f, &u, sizeof(f));
+        return f;
+}
 
 /* Built with AddressSanitizer (gcc says it one way, clang another). */
 #if defined(__SANITIZE_ADDRESS__)
