@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <udk/clock.h>
 #include <udk/dsp.h>
 #include <udk/format.h>
 #include <udk/log.h>
@@ -61,14 +62,6 @@ UDK_PRINTF(3, 4) static void server_error(const struct udkd_server *s, unsigned 
         va_end(ap);
         udkd_config_error(full, sizeof(full), s->cfg->path, line, "%s", msg);
         udk_error("%s", full);
-}
-
-static uint64_t now_ns(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static int module_get(struct udkd_server *s, const struct server_device *d,
@@ -429,7 +422,7 @@ static void loop_print_stats(struct loop *l)
 
 static void loop_tick(struct loop *l)
 {
-        uint64_t now = now_ns();
+        uint64_t now = udk_time_now();
 
         for (size_t i = 0; i < l->server->n_devices; i++)
                 udk_device_collect(l->server->devices[i].dev);
@@ -526,7 +519,7 @@ int udkd_server_run(struct udkd_server *server, const sigset_t *signals, uint64_
                 goto out_timer;
         }
 
-        start = now_ns();
+        start = udk_time_now();
         l.next_stats = start + stats_interval_ns;
         l.deadline = duration_ns ? start + duration_ns : 0;
         if (timerfd_settime(l.timer_fd, 0, &tick, NULL) < 0) {
