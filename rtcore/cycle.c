@@ -105,13 +105,22 @@ static void run_graph_and_mix(struct udk_device *dev, const struct udk_plan *pla
 /* Step 2: the DLL follows the period boundaries; a zero timestamp goes out
  * whenever the boundary is a multiple of the ring (the zero-timestamp
  * period), or at the first boundary after a start or a resync. */
-static uint64_t clock_update(struct udk_device *dev, uint64_t sample_time, uint64_t wake_time)
+static uint64_t clock_update(struct udk_device *dev, uint64_t sample_time, uint64_t boundary_time_seen)
 {
         uint64_t boundary = sample_time + dev->cfg.period;
         uint64_t boundary_time, period_ns;
         double rate;
 
-        udk_dll_update(&dev->rt.dll, wake_time);
+        if (dev->rt.resync_time && dev->rt.dll.updates > 0) {
+                /* Anchor on the schedule, not on the late wake that found
+                 * the xrun, keeping the rate the DLL has learnt. */
+                udk_dll_reset(&dev->rt.dll, dev->rt.resync_time);
+        } else {
+                /* The first update (an xrun may come before it) also
+                 * starts the DLL on the nominal period. */
+                udk_dll_update(&dev->rt.dll, dev->rt.resync_time ? dev->rt.resync_time : boundary_time_seen);
+        }
+        dev->rt.resync_time = 0;
         boundary_time = udk_dll_time(&dev->rt.dll);
         rate = udk_dll_rate(&dev->rt.dll);
         if (!(rate > 0))
@@ -125,7 +134,7 @@ static uint64_t clock_update(struct udk_device *dev, uint64_t sample_time, uint6
         return boundary_time > period_ns ? boundary_time - period_ns : 0;
 }
 
-void udk_cycle_process(struct udk_device *dev, uint64_t wake_time)
+void udk_cycle_process(struct udk_device *dev, uint64_t wake_time, uint64_t boundary_time)
 {
         struct udk_cycle_stats *st = &dev->shared->stats;
         const struct udk_backend_ops *be = dev->backend;
@@ -143,7 +152,7 @@ void udk_cycle_process(struct udk_device *dev, uint64_t wake_time)
         udk_cycle_take_plan(dev);
         plan = dev->rt.plan;
 
-        host_time = clock_update(dev, t, wake_time);
+        host_time = clock_update(dev, t, boundary_time);
 
         if (be->read(inst, t, frames) < 0)
                 stat_add(st->backend_errors, 1);
@@ -196,18 +205,18 @@ void *udk_cycle_thread(void *arg)
         while (atomic_load_explicit(&dev->keep_running, memory_order_relaxed)) {
                 uint64_t t = dev->rt.sample_time;
                 uint64_t deadline = dev->rt.start_time + udk_device_frames_to_ns(dev, t + frames);
-                uint64_t wake = 0, lateness, end, next_deadline;
+                uint64_t wake = 0, boundary = 0, lateness, end, next_deadline;
 
-                if (dev->backend->wait(dev->backend_instance, deadline, &wake) < 0) {
+                if (dev->backend->wait(dev->backend_instance, deadline, &wake, &boundary) < 0) {
                         stat_add(st->backend_errors, 1);
-                        wake = udk_time_now();
+                        wake = boundary = udk_time_now();
                 }
                 lateness = wake > deadline ? wake - deadline : 0;
                 udk_histogram_add(&st->lateness, lateness);
 
                 if (lateness >= period_ns) {
                         /* Jump over the periods that were missed, staying on
-                         * the grid, and let the DLL start again. */
+                         * the grid, and restart the DLL from the grid. */
                         uint64_t missed = lateness / period_ns;
                         while (missed > 0 && dev->rt.start_time + udk_device_frames_to_ns(
                                                                    dev, t + (missed + 1) * frames) > wake)
@@ -215,12 +224,12 @@ void *udk_cycle_thread(void *arg)
                         count_xrun(st, &st->xrun_late_wakes, lateness);
                         dev->rt.sample_time = t + missed * frames;
                         stat_add(st->frames_skipped, missed * frames);
-                        dev->rt.dll.updates = 0;
+                        dev->rt.resync_time = dev->rt.start_time +
+                                              udk_device_frames_to_ns(dev, dev->rt.sample_time + frames);
                         dev->rt.zts_due = true;
-                        udk_dll_init(&dev->rt.dll, dev->cfg.rate, frames, UDK_DLL_BANDWIDTH_HZ);
                 }
 
-                udk_cycle_process(dev, wake);
+                udk_cycle_process(dev, wake, boundary);
 
                 end = udk_time_now();
                 next_deadline = dev->rt.start_time + udk_device_frames_to_ns(dev, dev->rt.sample_time + frames);

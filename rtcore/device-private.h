@@ -135,13 +135,14 @@ struct udk_device {
                 uint64_t start_time;   /* host time of sample time 0 */
                 uint64_t sample_time;  /* of the cycle about to run */
                 bool zts_due;          /* publish at the next boundary we reach */
+                uint64_t resync_time;  /* after an xrun: the grid time of the next boundary, 0 if none */
                 struct udk_dll dll;
         } rt;
 };
 
 /* cycle.c */
 void udk_cycle_take_plan(struct udk_device *dev);
-void udk_cycle_process(struct udk_device *dev, uint64_t wake_time);
+void udk_cycle_process(struct udk_device *dev, uint64_t wake_time, uint64_t boundary_time);
 void *udk_cycle_thread(void *arg);
 uint64_t udk_device_frames_to_ns(const struct udk_device *dev, uint64_t frames);
 

@@ -255,7 +255,7 @@ int udk_device_cycle(struct udk_device *dev, uint64_t host_time)
                         return r;
                 dev->backend_started = true;
         }
-        udk_cycle_process(dev, host_time);
+        udk_cycle_process(dev, host_time, host_time);
         return 0;
 }
 

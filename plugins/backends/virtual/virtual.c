@@ -194,8 +194,9 @@ static void virtual_stop(void *instance)
 {
 }
 
-/* RT-safe: the pacing wait, an absolute sleep so lateness never accumulates. */
-static int virtual_wait(void *instance, uint64_t deadline, uint64_t *ret_wake_time)
+/* RT-safe: the pacing wait, an absolute sleep so lateness never accumulates.
+ * The deadline is the boundary: a late wake is the scheduler's, not the clock's. */
+static int virtual_wait(void *instance, uint64_t deadline, uint64_t *ret_wake_time, uint64_t *ret_boundary_time)
 {
         struct timespec ts = udk_time_to_timespec(deadline);
         int r;
@@ -203,6 +204,7 @@ static int virtual_wait(void *instance, uint64_t deadline, uint64_t *ret_wake_ti
         while ((r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL)) == EINTR)
                 ;
         *ret_wake_time = udk_time_now();
+        *ret_boundary_time = deadline; /* the timer is the clock */
         return -r;
 }
 

@@ -53,9 +53,13 @@ struct udk_backend_ops {
          * Block until the period that ends at host time @deadline can be
          * processed (a timer backend sleeps until @deadline; a hardware
          * backend waits for its interrupt and may ignore @deadline).
-         * *@ret_wake_time is when it woke.  RT-safe.
+         * *@ret_wake_time is when it woke (for the lateness statistics);
+         * *@ret_boundary_time is the backend's best knowledge of when the
+         * period boundary really happened (a timer backend: @deadline; a
+         * sound card: its own timestamp), which feeds the clock's DLL, so
+         * scheduling jitter never reaches the zero timestamps.  RT-safe.
          */
-        int (*wait)(void *instance, uint64_t deadline, uint64_t *ret_wake_time);
+        int (*wait)(void *instance, uint64_t deadline, uint64_t *ret_wake_time, uint64_t *ret_boundary_time);
 
         /* Hardware -> the input stream rings at @sample_time.  RT-safe. */
         int (*read)(void *instance, uint64_t sample_time, uint32_t frames);
