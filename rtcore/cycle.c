@@ -60,10 +60,11 @@ static void run_handlers(struct udk_device *dev, const struct udk_plan *plan, en
         }
 }
 
-/* Steps 5 and 6: every node reads the input at T and fills its own output;
- * the outputs of the nodes that succeeded are summed into the output ring. */
+/* Steps 5 and 6: every in-process node reads the input at T and fills its
+ * own output, then the clients run; the outputs that made it are summed
+ * into the output ring. */
 static void run_graph_and_mix(struct udk_device *dev, const struct udk_plan *plan, uint64_t sample_time,
-                              uint64_t host_time)
+                              uint64_t host_time, uint64_t boundary_time)
 {
         struct udk_stream *in = udk_device_stream(dev, UDK_DIRECTION_INPUT);
         struct udk_stream *out = udk_device_stream(dev, UDK_DIRECTION_OUTPUT);
@@ -90,16 +91,18 @@ static void run_graph_and_mix(struct udk_device *dev, const struct udk_plan *pla
                         stat_add(dev->shared->stats.handler_errors, 1);
         }
 
-        if (!mix)
-                return;
-        memset(mix, 0, out_samples * sizeof(float));
-        for (uint32_t i = 0; i < plan->n_nodes; i++) {
-                const float *src = plan->nodes[i].output;
-                if (!ok[i])
-                        continue;
-                for (size_t s = 0; s < out_samples; s++)
-                        mix[s] += src[s];
+        if (mix) {
+                memset(mix, 0, out_samples * sizeof(float));
+                for (uint32_t i = 0; i < plan->n_nodes; i++) {
+                        const float *src = plan->nodes[i].output;
+                        if (!ok[i])
+                                continue;
+                        for (size_t s = 0; s < out_samples; s++)
+                                mix[s] += src[s];
+                }
         }
+        if (plan->n_remotes > 0)
+                udk_graph_run(dev, plan, sample_time, host_time, boundary_time, mix);
 }
 
 /* Step 2: the DLL follows the period boundaries; a zero timestamp goes out
@@ -158,8 +161,8 @@ void udk_cycle_process(struct udk_device *dev, uint64_t wake_time, uint64_t boun
                 stat_add(st->backend_errors, 1);
         if (plan)
                 run_handlers(dev, plan, UDK_IO_BEGIN_READ, t, host_time);
-        if (plan && plan->n_nodes > 0) {
-                run_graph_and_mix(dev, plan, t, host_time);
+        if (plan && (plan->n_nodes > 0 || plan->n_remotes > 0)) {
+                run_graph_and_mix(dev, plan, t, host_time, boundary_time);
         } else {
                 struct udk_stream *out = udk_device_stream(dev, UDK_DIRECTION_OUTPUT);
                 if (out)

@@ -63,6 +63,16 @@ struct udk_node {
         bool removed;
 };
 
+struct udk_remote {
+        struct udk_object obj;
+        struct udk_device *dev;
+        struct udk_remote_desc desc;   /* name points into obj */
+        _Atomic uint32_t gain_bits;
+        struct udk_remote_stats stats; /* the RT thread writes, the control thread reads */
+        unsigned refs;
+        bool removed;
+};
+
 /*
  * What the RT thread runs: an immutable snapshot of the handlers and nodes
  * in order, built by the control thread and swapped in at a cycle start.
@@ -86,8 +96,10 @@ struct udk_plan_node {
 struct udk_plan {
         uint32_t n_handlers;
         uint32_t n_nodes;
+        uint32_t n_remotes;
         struct udk_plan_handler handlers[UDK_DEVICE_HANDLERS_MAX];
         struct udk_plan_node nodes[UDK_DEVICE_NODES_MAX];
+        struct udk_remote *remotes[UDK_DEVICE_REMOTES_MAX];
 };
 
 struct udk_device {
@@ -114,6 +126,13 @@ struct udk_device {
         uint32_t n_handlers;
         struct udk_node *nodes[UDK_DEVICE_NODES_MAX];
         uint32_t n_nodes;
+        struct udk_remote *remotes[UDK_DEVICE_REMOTES_MAX];
+        uint32_t n_remotes;
+
+        /* The graph segment: the cycle's own activation record. */
+        struct udk_shm graph_shm;
+        struct udk_activation *graph;
+        struct udk_histogram graph_times;
 
         /* Control -> RT: the next plan; RT -> control: plans it let go of. */
         _Atomic(struct udk_plan *) pending;
@@ -136,9 +155,20 @@ struct udk_device {
                 uint64_t sample_time;  /* of the cycle about to run */
                 bool zts_due;          /* publish at the next boundary we reach */
                 uint64_t resync_time;  /* after an xrun: the grid time of the next boundary, 0 if none */
+                uint64_t graph_sequence; /* cycles with remote nodes */
                 struct udk_dll dll;
         } rt;
 };
+
+/* device.c */
+int udk_device_plan_publish(struct udk_device *dev);
+
+/* remote.c */
+void udk_remote_unref(struct udk_remote *r);
+
+/* graph.c: step 5 for the remote nodes; sums their outputs into @mix. */
+void udk_graph_run(struct udk_device *dev, const struct udk_plan *plan, uint64_t sample_time,
+                   uint64_t host_time, uint64_t boundary_time, float *mix);
 
 /* cycle.c */
 void udk_cycle_take_plan(struct udk_device *dev);

@@ -28,6 +28,8 @@ void udk_device_config_defaults(struct udk_device_config *cfg)
                 .rt_priority = 70,
                 .cpu = -1,
                 .transport = UDK_TRANSPORT_VIRTUAL,
+                .client_deadline = UDK_CLIENT_DEADLINE_DEFAULT,
+                .late_limit = UDK_LATE_LIMIT_DEFAULT,
         };
 }
 
@@ -75,6 +77,8 @@ int udk_device_config_check(const struct udk_device_config *cfg, char *err, size
         }
         check_range(rt_priority, 0, 99);
         check_range(cpu, -1, (cpus > 0 ? cpus : 1) - 1);
+        check_range(client_deadline, 10, 95);
+        check_range(late_limit, 1, 100000);
         return 0;
 }
 
@@ -104,6 +108,7 @@ int udk_device_create(const struct udk_device_config *cfg, const struct udk_back
         udk_object_init(&dev->obj, UDK_CLASS_DEVICE, UDK_OBJECT_ID_INVALID, cfg->name);
         dev->backend = backend;
         dev->shm = UDK_SHM_INIT;
+        dev->graph_shm = UDK_SHM_INIT;
         dev->ring_frames = cfg->period * cfg->ring_periods;
         dev->period_ns = (uint64_t)cfg->period * UDK_NSEC_PER_SEC / cfg->rate;
 
@@ -187,12 +192,26 @@ int udk_device_open(struct udk_device *dev, char *err, size_t err_size)
         udk_histogram_reset(&sh->stats.busy);
         atomic_store_explicit(&sh->stats.period_ns, dev->period_ns, memory_order_relaxed);
 
+        snprintf(shm_name, sizeof(shm_name), "udk-graph-%s", dev->cfg.name);
+        r = udk_shm_create(&dev->graph_shm, shm_name, sizeof(struct udk_activation));
+        if (r < 0) {
+                snprintf(err, err_size, "cannot create the graph segment: %s", strerror(-r));
+                udk_shm_finish(&dev->shm);
+                dev->shared = NULL;
+                return r;
+        }
+        dev->graph = dev->graph_shm.data;
+        dev->graph->version = UDK_ACTIVATION_VERSION;
+        udk_histogram_reset(&dev->graph_times);
+
         stream_init(dev, UDK_DIRECTION_INPUT, dev->cfg.input_channels, sh->input_offset);
         stream_init(dev, UDK_DIRECTION_OUTPUT, dev->cfg.output_channels, sh->output_offset);
 
         if (dev->backend->open) {
                 r = dev->backend->open(dev->backend_instance, dev, err, err_size);
                 if (r < 0) {
+                        udk_shm_finish(&dev->graph_shm);
+                        dev->graph = NULL;
                         udk_shm_finish(&dev->shm);
                         dev->shared = NULL;
                         return r;
@@ -288,6 +307,8 @@ static void plan_free(struct udk_plan *plan)
                 handler_unref(plan->handlers[i].handler);
         for (uint32_t i = 0; i < plan->n_nodes; i++)
                 node_unref(plan->nodes[i].node);
+        for (uint32_t i = 0; i < plan->n_remotes; i++)
+                udk_remote_unref(plan->remotes[i]);
         free(plan);
 }
 
@@ -301,7 +322,7 @@ void udk_device_collect(struct udk_device *dev)
 }
 
 /* Build a plan from the control thread's view and hand it to the RT thread. */
-static int plan_publish(struct udk_device *dev)
+int udk_device_plan_publish(struct udk_device *dev)
 {
         struct udk_plan *plan = calloc(1, sizeof(*plan)), *stale;
 
@@ -319,6 +340,11 @@ static int plan_publish(struct udk_device *dev)
                 n->refs++;
         }
         plan->n_nodes = dev->n_nodes;
+        for (uint32_t i = 0; i < dev->n_remotes; i++) {
+                plan->remotes[i] = dev->remotes[i];
+                dev->remotes[i]->refs++;
+        }
+        plan->n_remotes = dev->n_remotes;
 
         /* Release: the plan's contents are visible before the pointer.  A
          * plan still pending was never seen by the RT thread: ours to free. */
@@ -343,7 +369,7 @@ int udk_device_add_handler(struct udk_device *dev, const char *name, udk_io_hand
         udk_object_init(&h->obj, UDK_CLASS_HANDLER, dev->obj.id, name);
         *h = (struct udk_handler){ .obj = h->obj, .dev = dev, .fn = fn, .ctx = ctx, .ops = ops, .destroy = destroy };
         dev->handlers[dev->n_handlers++] = h;
-        r = plan_publish(dev);
+        r = udk_device_plan_publish(dev);
         if (r < 0) {
                 dev->n_handlers--;
                 free(h);
@@ -369,7 +395,7 @@ int udk_device_remove_handler(struct udk_device *dev, struct udk_handler *handle
         handler->removed = true;
         /* The handler lives on in the plans that hold it until they retire. */
         handler->refs++;
-        int r = plan_publish(dev);
+        int r = udk_device_plan_publish(dev);
         handler_unref(handler);
         return r;
 }
@@ -435,7 +461,7 @@ int udk_device_add_node(struct udk_device *dev, const char *name, udk_node_proce
         n->data = data;
         n->destroy = destroy;
         dev->nodes[dev->n_nodes++] = n;
-        r = plan_publish(dev);
+        r = udk_device_plan_publish(dev);
         if (r < 0) {
                 dev->n_nodes--;
                 free(n->output);
@@ -462,7 +488,7 @@ int udk_device_remove_node(struct udk_device *dev, struct udk_node *node)
         dev->n_nodes--;
         node->removed = true;
         node->refs++;
-        r = plan_publish(dev);
+        r = udk_device_plan_publish(dev);
         node_unref(node);
         return r;
 }
@@ -495,6 +521,13 @@ struct udk_device *udk_device_destroy(struct udk_device *dev)
                 n->refs++;
                 node_unref(n);
         }
+        while (dev->n_remotes > 0) {
+                struct udk_remote *r = dev->remotes[--dev->n_remotes];
+                r->removed = true;
+                r->refs++;
+                udk_remote_unref(r);
+        }
+        udk_shm_finish(&dev->graph_shm);
         if (dev->opened && dev->backend->close)
                 dev->backend->close(dev->backend_instance);
         for (uint32_t i = 0; i < dev->n_controls; i++)

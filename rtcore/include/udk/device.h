@@ -35,6 +35,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <udk/activation.h>
 #include <udk/backend.h>
 #include <udk/clock.h>
 #include <udk/control.h>
@@ -51,6 +52,9 @@
 #define UDK_DEVICE_CONTROLS_MAX 128u
 #define UDK_DEVICE_HANDLERS_MAX 32u
 #define UDK_DEVICE_NODES_MAX  64u
+#define UDK_DEVICE_REMOTES_MAX 64u
+#define UDK_CLIENT_DEADLINE_DEFAULT 75u /* percent of the period */
+#define UDK_LATE_LIMIT_DEFAULT      50u /* cycles in a row */
 
 enum udk_direction {
         UDK_DIRECTION_INPUT = 0,
@@ -76,9 +80,13 @@ struct udk_device_config {
         int rt_priority;          /* SCHED_FIFO priority 1..99; 0 runs at normal priority */
         int cpu;                  /* pin the RT thread to this CPU; -1 leaves it free */
         enum udk_transport transport;
+        uint32_t client_deadline; /* percent of the period the clients may take, 10..95 */
+        uint32_t late_limit;      /* late cycles in a row before a client is suspended, 1..100000 */
 };
 
-/* 48 kHz, 64 frames, stereo in and out, f32, 4 periods, priority 70, no pinning. */
+/* 48 kHz, 64 frames, stereo in and out, f32, 4 periods, priority 70, no
+ * pinning, clients' deadline at 75 % of the period, suspended after 50 late
+ * cycles in a row. */
 void udk_device_config_defaults(struct udk_device_config *cfg);
 
 /* -EINVAL/-ERANGE with a sentence in @err naming the field and its bounds. */
@@ -245,6 +253,79 @@ int udk_device_add_node(struct udk_device *dev, const char *name, udk_node_proce
                         void (*destroy)(void *data), struct udk_node **ret);
 int udk_device_remove_node(struct udk_device *dev, struct udk_node *node);
 uint32_t udk_device_n_nodes(const struct udk_device *dev);
+
+/* --- remote nodes: clients in other processes --- */
+
+/*
+ * A client's node, woken through its activation record (<udk/activation.h>)
+ * in a segment it shares with udkd.  The cycle runs the remote nodes after
+ * the in-process ones, in their order: for each it fills the input buffer
+ * from the device (or, for a chain link, points it at the output of the
+ * node before), writes the cycle's fields into its activation record,
+ * triggers the first node and waits on the device's graph record (see
+ * udk_device_graph_shm_fd()) until the last one wakes it or the deadline
+ * (client_deadline percent of the period after the period boundary) passes.
+ * A node past the deadline is neutralised, left out of the mix and counted
+ * late; the cycle carries on with the nodes after it.  A node late
+ * late_limit cycles in a row is suspended: left out of every cycle after.
+ *
+ * Everything in @activation, @input and @output is memory a client can
+ * write: the cycle reads only the status and the times there.
+ */
+struct udk_remote_desc {
+        const char *name;
+        struct udk_activation *activation;
+        float *input;             /* frames * input_channels, filled by the cycle */
+        const float *output;      /* frames * output_channels, mixed by the cycle */
+        uint32_t input_channels;  /* <= the device's; the device's first ones */
+        uint32_t output_channels; /* <= the device's */
+        int32_t slot;             /* the peer slot clients know the node by, 0..63 */
+        bool chain;               /* input: the output of the node before it */
+        float gain;               /* written into the record for the client to apply */
+        void (*destroy)(void *data); /* control thread, once no plan holds the node */
+        void *data;
+};
+
+/* Figures the RT thread keeps per remote node; read them from the control thread. */
+struct udk_remote_stats {
+        _Atomic uint64_t cycles;   /* cycles it was triggered in */
+        _Atomic uint64_t finished; /* cycles it finished in time */
+        _Atomic uint64_t late;     /* cycles it missed the deadline (or was still stuck) */
+        _Atomic uint64_t late_run; /* consecutive late cycles now */
+        _Atomic bool suspended;
+        struct udk_histogram wake; /* signal to awake, ns */
+        struct udk_histogram busy; /* awake to finish, ns */
+};
+
+struct udk_remote;
+
+/* Add at the end of the order (-ENOSPC beyond UDK_DEVICE_REMOTES_MAX, -EINVAL for channel counts). */
+int udk_device_add_remote(struct udk_device *dev, const struct udk_remote_desc *desc, struct udk_remote **ret);
+/* Out of the next cycle; @destroy runs once the RT thread let go of it. */
+int udk_device_remove_remote(struct udk_device *dev, struct udk_remote *remote);
+/* To @position in the order (past the end: last), from the next cycle on. */
+int udk_device_move_remote(struct udk_device *dev, struct udk_remote *remote, uint32_t position);
+uint32_t udk_device_n_remotes(const struct udk_device *dev);
+struct udk_remote *udk_device_remote(struct udk_device *dev, uint32_t index);
+/* Its place in the order, or -ENOENT. */
+int udk_device_remote_position(const struct udk_device *dev, const struct udk_remote *remote);
+
+void udk_remote_set_gain(struct udk_remote *remote, float gain);
+float udk_remote_gain(const struct udk_remote *remote);
+const struct udk_remote_stats *udk_remote_stats(const struct udk_remote *remote);
+bool udk_remote_is_suspended(const struct udk_remote *remote);
+int32_t udk_remote_slot(const struct udk_remote *remote);
+
+/* The device's graph segment: the cycle's own activation record at offset
+ * 0, which the last client triggers.  Clients map it read-write. */
+int udk_device_graph_shm_fd(const struct udk_device *dev);
+size_t udk_device_graph_shm_size(const struct udk_device *dev);
+
+/* First trigger to the last finish, per cycle with remote nodes (ns). */
+const struct udk_histogram *udk_device_graph_times(const struct udk_device *dev);
+
+/* Where the zero timestamp is in udk_device_shm_fd()'s segment. */
+size_t udk_device_zts_offset(void);
 
 /* --- the RT thread, for tests that watch it --- */
 

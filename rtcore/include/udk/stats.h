@@ -86,7 +86,8 @@ struct udk_cycle_stats {
         _Atomic uint64_t backend_errors;   /* backend read/write/wait failures */
         _Atomic uint64_t plan_swaps;       /* handler/graph changes taken */
         _Atomic uint64_t sample_time;      /* latest cycle's */
-        uint64_t reserved2[3];
+        _Atomic uint64_t clients_late;     /* client cycles missed (past the deadline or stuck) */
+        uint64_t reserved2[2];
         struct udk_histogram lateness;
         struct udk_histogram busy;
 };
