@@ -73,6 +73,8 @@ int udk_activation_wait_triggered(struct udk_activation *a, uint64_t deadline_ns
                 r = udk_futex_wait(&a->status, s, deadline_ns);
                 if (r == -ETIMEDOUT || r == -EINTR)
                         return r;
+                if (udk_activation_status(a) == s)
+                        return -EINTR; /* someone else's wake: let the caller look at its flags */
         }
 }
 

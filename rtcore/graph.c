@@ -129,7 +129,12 @@ static bool graph_skip(struct udk_device *dev, struct graph_run *g, uint32_t k, 
 {
         struct udk_remote *r = g->node[k];
 
-        if (!udk_activation_neutralise(r->desc.activation))
+        /* Never triggered (its predecessor finished without waking it, and
+         * the hard deadline has passed): nothing runs it, so skip it as it
+         * is; should a late trigger still start it, its finish finds the
+         * record of another cycle and wakes nobody. */
+        if (!udk_activation_neutralise(r->desc.activation) &&
+            udk_activation_status(r->desc.activation) != UDK_ACTIVATION_IDLE)
                 return false;
         if (k + 1 < g->n) {
                 struct udk_remote *next = g->node[k + 1];
@@ -190,6 +195,10 @@ void udk_graph_run(struct udk_device *dev, const struct udk_plan *plan, uint64_t
         hard = boundary_time + period_ns * (dev->cfg.client_deadline + 100) / 200;
         udk_activation_reset(dev->graph);
         start = udk_time_now();
+        /* A late wake still leaves the clients a quarter period: better an
+         * overrun the cycle counts than every client cut off. */
+        deadline = UDK_MAX(deadline, start + period_ns / 4);
+        hard = UDK_MAX(hard, deadline + period_ns / 8);
         udk_activation_trigger(g.node[0]->desc.activation, start);
         graph_wait(dev, &g, deadline, hard, sample_time);
         udk_histogram_add(&dev->graph_times, udk_time_now() - start);

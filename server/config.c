@@ -72,6 +72,16 @@ int udkd_config_error(char *err, size_t err_size, const char *path, unsigned lin
 #define parse_error(p, ...) \
         (udkd_config_error((p)->err, (p)->err_size, (p)->path, (p)->line, __VA_ARGS__), -EINVAL)
 
+const char *udkd_placement_name(enum udkd_placement placement)
+{
+        switch (placement) {
+        case UDKD_PLACEMENT_AUTO: return "auto";
+        case UDKD_PLACEMENT_SAME_CPU: return "same-cpu";
+        case UDKD_PLACEMENT_FREE: return "free";
+        default: return NULL;
+        }
+}
+
 const char *udkd_config_backend_names(void)
 {
         /* Every backend udk may be built with; udk_backend_find() says which this build has. */
@@ -389,6 +399,26 @@ static int device_known_key(struct parser *p, struct udkd_config_device *d, cons
                 if (r == 0)
                         dc->cpu = (int)v;
                 return r;
+        }
+        if (strcmp(key, "late_limit") == 0) {
+                r = parse_int(p, key, value, 1, 100000, &v);
+                if (r == 0)
+                        dc->late_limit = (uint32_t)v;
+                return r;
+        }
+        if (strcmp(key, "client_deadline") == 0) {
+                r = parse_int(p, key, value, 10, 95, &v);
+                if (r == 0)
+                        dc->client_deadline = (uint32_t)v;
+                return r;
+        }
+        if (strcmp(key, "placement") == 0) {
+                for (int i = 0; i < UDKD_PLACEMENT_COUNT; i++)
+                        if (strcmp(value, udkd_placement_name((enum udkd_placement)i)) == 0) {
+                                d->placement = (enum udkd_placement)i;
+                                return 0;
+                        }
+                return parse_error(p, "unknown placement '%s' (auto, same-cpu, free)", value);
         }
         if (strcmp(key, "handlers") == 0)
                 return parse_handlers(p, d, value);

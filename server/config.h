@@ -44,10 +44,22 @@ struct udkd_config_handler {
         char *spec; /* as written, for messages */
 };
 
+/* Where the clients' RT threads go (and the device's, when its cpu is not set). */
+enum udkd_placement {
+        UDKD_PLACEMENT_AUTO = 0, /* same-cpu on machines of 4 CPUs or fewer, else free */
+        UDKD_PLACEMENT_SAME_CPU, /* the device's RT thread and its clients on one CPU */
+        UDKD_PLACEMENT_FREE,     /* the scheduler's choice */
+        UDKD_PLACEMENT_COUNT,
+};
+
+/* "auto", "same-cpu", "free"; NULL for anything else. */
+const char *udkd_placement_name(enum udkd_placement placement);
+
 struct udkd_config_device {
         unsigned line; /* of its [device] header */
         unsigned name_line;
         struct udk_device_config cfg; /* defaults, then the file's keys */
+        enum udkd_placement placement;
         const struct udk_backend_ops *backend;
         bool priority_set; /* else [server] priority applies */
         unsigned handlers_line;

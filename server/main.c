@@ -27,11 +27,13 @@
 
 enum {
         ARG_CHECK = 0x100,
+        ARG_SOCKET,
 };
 
 struct options {
         const char *config;
         const char *plugin_path;
+        const char *socket;
         double stats;    /* seconds, 0: off */
         double duration; /* seconds, 0: until a signal */
         bool check;
@@ -51,6 +53,8 @@ static void usage(FILE *out)
                 "  -s, --stats[=SECONDS]    print a statistics line per device every SECONDS\n"
                 "                           (default 1; \"--stats 2\" works too)\n"
                 "  -d, --duration SECONDS   stop after SECONDS and exit 0\n"
+                "      --socket PATH        listen for clients on PATH (default: $UDK_SOCKET, else\n"
+                "                           $XDG_RUNTIME_DIR/udk/udkd.sock, else /run/udk/udkd.sock)\n"
                 "      --check              check the configuration, load the plugins, open the\n"
                 "                           devices, print a summary and exit without running\n"
                 "  -v, --verbose            print debug messages\n"
@@ -122,6 +126,7 @@ static int parse_options(int argc, char **argv, struct options *o)
             {"config", required_argument, NULL, 'c'}, {"plugin-path", required_argument, NULL, 'p'},
             {"stats", optional_argument, NULL, 's'},  {"duration", required_argument, NULL, 'd'},
             {"check", no_argument, NULL, ARG_CHECK},  {"verbose", no_argument, NULL, 'v'},
+            {"socket", required_argument, NULL, ARG_SOCKET},
             {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, 'V'},      {},
         };
@@ -151,6 +156,11 @@ static int parse_options(int argc, char **argv, struct options *o)
                         break;
                 case ARG_CHECK:
                         o->check = true;
+                        break;
+                case ARG_SOCKET:
+                        if (!optarg[0])
+                                return usage_error("--socket needs a path");
+                        o->socket = optarg;
                         break;
                 case 'v':
                         o->level = UDK_LOG_DEBUG;
@@ -229,6 +239,9 @@ static int run(const struct options *o, const sigset_t *signals)
                 r = check(server, &cfg);
                 goto out;
         }
+        r = udkd_server_listen(server, o->socket);
+        if (r < 0)
+                goto out;
         r = udkd_server_start(server);
         if (r < 0)
                 goto out;

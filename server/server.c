@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <liburing.h>
 #include <math.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,35 +23,7 @@
 #include <udk/log.h>
 #include <udk/util.h>
 
-#include "server.h"
-
-struct server_handler {
-        const struct udkd_config_handler *conf;
-        const struct udk_dsp_plugin *plugin;
-        struct udk_handler *handler;
-};
-
-struct server_device {
-        const struct udkd_config_device *conf;
-        struct udk_device *dev;
-        struct server_handler handlers[UDK_DEVICE_HANDLERS_MAX];
-        size_t n_handlers;
-};
-
-/* One per plugin name, shared by every instance of it. */
-struct server_module {
-        const char *name; /* the configuration's */
-        struct udk_dsp_module *module;
-};
-
-struct udkd_server {
-        const struct udkd_config *cfg;
-        char *plugin_path;
-        struct server_device *devices;
-        size_t n_devices;
-        struct server_module *modules;
-        size_t n_modules;
-};
+#include "server-private.h"
 
 UDK_PRINTF(3, 4) static void server_error(const struct udkd_server *s, unsigned line, const char *fmt, ...)
 {
@@ -95,8 +68,7 @@ static int module_get(struct udkd_server *s, const struct server_device *d,
         return 0;
 }
 
-/* What a control accepts, for messages: "a level in dB, -96..24". */
-static void control_expects(const struct udk_control *c, char *buf, size_t size)
+void udkd_control_expects(const struct udk_control *c, char *buf, size_t size)
 {
         size_t len;
 
@@ -141,7 +113,7 @@ static int device_set_controls(struct udkd_server *s, struct server_device *d, c
                 }
                 r = udk_control_set_from_string(c, k->value);
                 if (r < 0) {
-                        control_expects(c, expects, sizeof(expects));
+                        udkd_control_expects(c, expects, sizeof(expects));
                         if (r == -ERANGE)
                                 server_error(s, k->line, "%s %s out of range (%s)", k->key, k->value,
                                              expects);
@@ -154,6 +126,27 @@ static int device_set_controls(struct udkd_server *s, struct server_device *d, c
         return 0;
 }
 
+/*
+ * Where the RT threads go.  A chain of clients runs one after the other, so
+ * on a small machine the fastest place for all of them is one CPU: each
+ * wake-up is then a local one, without an inter-processor interrupt.
+ */
+static void place(struct server_device *d, struct udk_device_config *dc)
+{
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        enum udkd_placement p = d->conf->placement;
+
+        if (p == UDKD_PLACEMENT_AUTO)
+                p = cpus > 0 && cpus <= 4 ? UDKD_PLACEMENT_SAME_CPU : UDKD_PLACEMENT_FREE;
+        if (p == UDKD_PLACEMENT_FREE || cpus <= 0) {
+                d->client_cpu = -1;
+                return;
+        }
+        if (dc->cpu < 0)
+                dc->cpu = (int)cpus - 1;
+        d->client_cpu = dc->cpu;
+}
+
 static int device_setup(struct udkd_server *s, struct server_device *d)
 {
         const struct udkd_config_device *conf = d->conf;
@@ -161,7 +154,10 @@ static int device_setup(struct udkd_server *s, struct server_device *d)
         _udk_cleanup_free_ bool *backend_took = NULL;
         int r;
 
-        r = udk_device_create(&conf->cfg, conf->backend, &d->dev, err, sizeof(err));
+        struct udk_device_config dc = conf->cfg;
+
+        place(d, &dc);
+        r = udk_device_create(&dc, conf->backend, &d->dev, err, sizeof(err));
         if (r < 0) {
                 server_error(s, udkd_config_device_line_for(conf, err), "device '%s': %s", conf->cfg.name,
                              err[0] ? err : strerror(-r));
@@ -223,6 +219,18 @@ static int device_setup(struct udkd_server *s, struct server_device *d)
         return device_set_controls(s, d, backend_took);
 }
 
+/* The registry's backend objects: one per backend a device uses. */
+static void note_backend(struct udkd_server *s, const struct udk_backend_ops *backend)
+{
+        for (size_t i = 0; i < s->n_backends; i++)
+                if (s->backends[i] == backend)
+                        return;
+        if (s->n_backends == UDK_ELEMENTSOF(s->backends))
+                return;
+        s->backends[s->n_backends] = backend;
+        s->backend_ids[s->n_backends++] = udk_object_id_next();
+}
+
 int udkd_server_create(const struct udkd_config *cfg, const char *plugin_path, struct udkd_server **ret)
 {
         struct udkd_server *s;
@@ -244,6 +252,8 @@ int udkd_server_create(const struct udkd_config *cfg, const char *plugin_path, s
                 return -ENOMEM;
         }
 
+        s->listen_fd = -1;
+        s->root_id = udk_object_id_next();
         for (size_t i = 0; i < cfg->n_devices; i++) {
                 struct server_device *d = &s->devices[s->n_devices++];
 
@@ -253,6 +263,7 @@ int udkd_server_create(const struct udkd_config *cfg, const char *plugin_path, s
                         udkd_server_destroy(s);
                         return r;
                 }
+                note_backend(s, cfg->devices[i].backend);
         }
         *ret = s;
         return 0;
@@ -355,6 +366,34 @@ int udkd_server_format_stats(struct udkd_server *server, size_t index, char *buf
         return (int)len;
 }
 
+/*
+ * Keep the control thread off the CPUs the RT threads were placed on: it
+ * maps and unmaps segments as clients come and go, holding the process's
+ * memory lock, and an RT thread whose futex needs that lock must not wait
+ * behind a control thread that the RT threads themselves keep off its CPU.
+ */
+static void keep_control_thread_away(struct udkd_server *server)
+{
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        cpu_set_t set;
+        int n = 0;
+
+        if (cpus < 2)
+                return;
+        CPU_ZERO(&set);
+        for (long c = 0; c < cpus; c++)
+                CPU_SET((int)c, &set);
+        for (size_t i = 0; i < server->n_devices; i++)
+                if (server->devices[i].client_cpu >= 0 && CPU_ISSET(server->devices[i].client_cpu, &set)) {
+                        CPU_CLR(server->devices[i].client_cpu, &set);
+                        n++;
+                }
+        if (n == 0 || CPU_COUNT(&set) == 0)
+                return;
+        if (sched_setaffinity(0, sizeof(set), &set) < 0)
+                udk_warn("cannot keep the control thread off the RT CPUs: %s", strerror(errno));
+}
+
 int udkd_server_start(struct udkd_server *server)
 {
         char line[1024];
@@ -372,180 +411,19 @@ int udkd_server_start(struct udkd_server *server)
                 udkd_server_describe(server, i, line, sizeof(line));
                 udk_info("%s", line);
         }
+        keep_control_thread_away(server);
         return 0;
-}
-
-/* --- the event loop --- */
-
-enum {
-        EVENT_SIGNAL = 1,
-        EVENT_TICK = 2,
-};
-
-struct loop {
-        struct udkd_server *server;
-        struct io_uring ring;
-        int signal_fd;
-        int timer_fd;
-        struct signalfd_siginfo siginfo;
-        uint64_t expirations;
-        uint64_t stats_interval;
-        uint64_t next_stats;
-        uint64_t deadline; /* 0: none */
-        bool quit;
-};
-
-static int loop_arm(struct loop *l, uint64_t event)
-{
-        struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
-
-        if (!sqe)
-                return -EBUSY;
-        if (event == EVENT_SIGNAL)
-                io_uring_prep_read(sqe, l->signal_fd, &l->siginfo, sizeof(l->siginfo), 0);
-        else
-                io_uring_prep_read(sqe, l->timer_fd, &l->expirations, sizeof(l->expirations), 0);
-        sqe->user_data = event;
-        return 0;
-}
-
-static void loop_print_stats(struct loop *l)
-{
-        char line[2048];
-
-        for (size_t i = 0; i < l->server->n_devices; i++) {
-                udkd_server_format_stats(l->server, i, line, sizeof(line));
-                printf("%s\n", line);
-        }
-        fflush(stdout);
-}
-
-static void loop_tick(struct loop *l)
-{
-        uint64_t now = udk_time_now();
-
-        for (size_t i = 0; i < l->server->n_devices; i++)
-                udk_device_collect(l->server->devices[i].dev);
-        if (l->stats_interval && now >= l->next_stats) {
-                loop_print_stats(l);
-                /* Stay on the grid; skip what a stalled loop missed. */
-                while (l->next_stats <= now)
-                        l->next_stats += l->stats_interval;
-        }
-        if (l->deadline && now >= l->deadline) {
-                udk_info("duration over, stopping");
-                l->quit = true;
-        }
-}
-
-static int loop_handle(struct loop *l, uint64_t event, int res)
-{
-        if (res < 0 && res != -EAGAIN && res != -EINTR) {
-                udk_error("event loop: reading the %s: %s", event == EVENT_SIGNAL ? "signalfd" : "timerfd",
-                          strerror(-res));
-                return res;
-        }
-        if (event == EVENT_SIGNAL && res == (int)sizeof(l->siginfo)) {
-                int signo = (int)l->siginfo.ssi_signo;
-
-                if (signo == SIGHUP) {
-                        udk_info("SIGHUP ignored (no reload yet)");
-                } else {
-                        udk_info("%s, stopping", strsignal(signo));
-                        l->quit = true;
-                }
-        } else if (event == EVENT_TICK && res == (int)sizeof(l->expirations)) {
-                loop_tick(l);
-        }
-        return loop_arm(l, event);
-}
-
-static int loop_run(struct loop *l)
-{
-        while (!l->quit) {
-                struct io_uring_cqe *cqe;
-                int r = io_uring_submit_and_wait(&l->ring, 1);
-
-                if (r == -EINTR)
-                        continue;
-                if (r < 0) {
-                        udk_error("event loop: io_uring_submit_and_wait: %s", strerror(-r));
-                        return r;
-                }
-                while (!l->quit && io_uring_peek_cqe(&l->ring, &cqe) == 0) {
-                        uint64_t event = cqe->user_data;
-                        int res = cqe->res;
-
-                        io_uring_cqe_seen(&l->ring, cqe);
-                        r = loop_handle(l, event, res);
-                        if (r < 0)
-                                return r;
-                }
-        }
-        return 0;
-}
-
-int udkd_server_run(struct udkd_server *server, const sigset_t *signals, uint64_t stats_interval_ns,
-                    uint64_t duration_ns)
-{
-        struct itimerspec tick = {
-            .it_interval = {.tv_nsec = UDKD_TICK_NS},
-            .it_value = {.tv_nsec = UDKD_TICK_NS},
-        };
-        struct loop l = {
-            .server = server,
-            .signal_fd = -1,
-            .timer_fd = -1,
-            .stats_interval = stats_interval_ns,
-        };
-        uint64_t start;
-        int r;
-
-        l.signal_fd = signalfd(-1, signals, SFD_NONBLOCK | SFD_CLOEXEC);
-        if (l.signal_fd < 0) {
-                r = -errno;
-                udk_error("event loop: signalfd: %s", strerror(-r));
-                return r;
-        }
-        l.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-        if (l.timer_fd < 0) {
-                r = -errno;
-                udk_error("event loop: timerfd_create: %s", strerror(-r));
-                goto out_signal;
-        }
-        r = io_uring_queue_init(8, &l.ring, 0);
-        if (r < 0) {
-                udk_error("event loop: io_uring_queue_init: %s", strerror(-r));
-                goto out_timer;
-        }
-
-        start = udk_time_now();
-        l.next_stats = start + stats_interval_ns;
-        l.deadline = duration_ns ? start + duration_ns : 0;
-        if (timerfd_settime(l.timer_fd, 0, &tick, NULL) < 0) {
-                r = -errno;
-                udk_error("event loop: timerfd_settime: %s", strerror(-r));
-                goto out_ring;
-        }
-        r = loop_arm(&l, EVENT_SIGNAL);
-        if (r == 0)
-                r = loop_arm(&l, EVENT_TICK);
-        if (r == 0)
-                r = loop_run(&l);
-
-out_ring:
-        io_uring_queue_exit(&l.ring);
-out_timer:
-        close(l.timer_fd);
-out_signal:
-        close(l.signal_fd);
-        return r;
 }
 
 struct udkd_server *udkd_server_destroy(struct udkd_server *server)
 {
         if (!server)
                 return NULL;
+        for (uint32_t i = 0; i < UDKD_SESSIONS_MAX; i++)
+                if (server->sessions[i])
+                        udkd_session_close(server, server->sessions[i], NULL);
+        udkd_sessions_tick(server, 0);
+        udkd_server_unlisten(server);
         for (size_t i = 0; i < server->n_devices; i++)
                 if (server->devices[i].dev)
                         udk_device_stop(server->devices[i].dev);

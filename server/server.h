@@ -31,6 +31,16 @@ struct udkd_server;
  */
 int udkd_server_create(const struct udkd_config *cfg, const char *plugin_path, struct udkd_server **ret);
 
+/*
+ * Listen for clients on @path (NULL: udk_socket_default_path()), creating
+ * its folder (0750) and the socket (0660); a stale socket file is replaced,
+ * a live one (another udkd) refused with -EADDRINUSE.  Logs its errors.
+ */
+int udkd_server_listen(struct udkd_server *server, const char *path);
+
+/* Close the socket and remove its file.  Idempotent. */
+void udkd_server_unlisten(struct udkd_server *server);
+
 /* Start every device; logs one line per device (udkd_server_describe()). */
 int udkd_server_start(struct udkd_server *server);
 

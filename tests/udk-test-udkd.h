@@ -9,6 +9,9 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -21,6 +24,8 @@
 #define OUTPUT_MAX 65536
 
 struct proc {
+        char dir[64];     /* a private folder for its socket and files */
+        char socket[128]; /* where it listens: $UDK_SOCKET in the child */
         pid_t pid;
         int out_fd, err_fd;
         int status;
@@ -55,6 +60,11 @@ static inline void proc_start(struct proc *p, const char *const *args)
         size_t n = 0;
 
         memset(p, 0, sizeof(*p));
+        /* Every udkd a test starts listens in a folder of its own, so that
+         * tests never meet each other's (or a real) server. */
+        snprintf(p->dir, sizeof(p->dir), "/tmp/udk-test-XXXXXX");
+        ASSERT_TRUE(mkdtemp(p->dir) != NULL);
+        snprintf(p->socket, sizeof(p->socket), "%s/udkd.sock", p->dir);
         argv[n++] = udkd_path();
         for (; args && args[n - 1]; n++) {
                 ASSERT_TRUE(n < UDK_ELEMENTSOF(argv) - 1);
@@ -68,6 +78,7 @@ static inline void proc_start(struct proc *p, const char *const *args)
         p->pid = fork();
         ASSERT_OK(p->pid);
         if (p->pid == 0) {
+                setenv("UDK_SOCKET", p->socket, 1);
                 dup2(out[1], STDOUT_FILENO);
                 dup2(err[1], STDERR_FILENO);
                 execv(argv[0], (char *const *)argv);
@@ -149,6 +160,21 @@ static inline void proc_wait_stderr(struct proc *p, const char *needle, int time
         }
 }
 
+/* Remove the private folder and what udkd left in it (its socket is gone
+ * when it exited cleanly). */
+static inline void proc_cleanup(struct proc *p)
+{
+        char path[256];
+
+        if (!p->dir[0])
+                return;
+        snprintf(path, sizeof(path), "%s/udkd.conf", p->dir);
+        unlink(path);
+        unlink(p->socket);
+        rmdir(p->dir);
+        p->dir[0] = '\0';
+}
+
 /* Read until EOF and reap the child within @timeout_ms, else kill -9 and fail. */
 static inline void proc_finish(struct proc *p, int timeout_ms)
 {
@@ -168,6 +194,7 @@ static inline void proc_finish(struct proc *p, int timeout_ms)
                 ASSERT_OK(r);
                 if (r == p->pid) {
                         p->exited = true;
+                        proc_cleanup(p);
                         return;
                 }
                 usleep(10000);
@@ -189,6 +216,70 @@ static inline int run_udkd(struct proc *p, int timeout_ms, const char *const *ar
         proc_start(p, args);
         proc_finish(p, timeout_ms);
         return proc_exit_status(p);
+}
+
+/* Wait until udkd accepts connections on its socket (bounded), failing with its stderr. */
+static inline void proc_wait_socket(struct proc *p, int timeout_ms)
+{
+        uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+        udk_strlcpy(sa.sun_path, p->socket, sizeof(sa.sun_path));
+        for (;;) {
+                int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+                bool ok;
+
+                ASSERT_OK(fd);
+                ok = connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) == 0;
+                close(fd);
+                if (ok)
+                        return;
+                if (now_ms() >= deadline) {
+                        proc_kill(p);
+                        udk_test_fail("udkd did not listen on %s within %d ms; stderr: \"%s\"", p->socket,
+                                      timeout_ms, p->err);
+                }
+                proc_pump(p, 10);
+        }
+}
+
+/*
+ * Write @config into the private folder and start udkd on it with @args
+ * (NULL-terminated, may be NULL) after --config; return once it listens.
+ */
+static inline void proc_start_server(struct proc *p, const char *config, const char *const *args)
+{
+        const char *argv[32] = { "--config", NULL };
+        char conf[96];
+        size_t n = 2;
+        FILE *f;
+
+        snprintf(conf, sizeof(conf), "/tmp/udk-test-conf-XXXXXX");
+        {
+                int fd = mkstemp(conf);
+                ASSERT_OK(fd);
+                f = fdopen(fd, "w");
+                ASSERT_TRUE(f != NULL);
+                fputs(config, f);
+                ASSERT_OK(fclose(f));
+        }
+        argv[1] = conf;
+        for (; args && *args; args++) {
+                ASSERT_TRUE(n < UDK_ELEMENTSOF(argv) - 1);
+                argv[n++] = *args;
+        }
+        argv[n] = NULL;
+        proc_start(p, argv);
+        proc_wait_socket(p, 10000);
+        unlink(conf); /* udkd has read it */
+}
+
+/* SIGTERM, wait (bounded), check it exited 0, clean up. */
+static inline void proc_stop_server(struct proc *p)
+{
+        kill(p->pid, SIGTERM);
+        proc_finish(p, 10000);
+        ASSERT_INT_EQ(proc_exit_status(p), 0);
 }
 
 #define RUN_UDKD(p, timeout_ms, ...) run_udkd(p, timeout_ms, (const char *const[]){__VA_ARGS__, NULL})

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <ucontext.h>
 
+#include <udk/clock.h>
 #include <udk/device.h>
 #include <udk/dsp.h>
 #include <udk/util.h>
@@ -357,6 +358,61 @@ static int pass_node(void *data, const struct udk_node_cycle *c)
         return 0;
 }
 
+/* A client in another "process": a thread answering its activation record
+ * as libudk-client's RT thread does, so the cycle triggers, waits and mixes. */
+struct echo_client {
+        struct udk_activation act __attribute__((aligned(64)));
+        float input[64 * 2], output[64 * 2];
+        struct udk_activation *graph;
+        _Atomic bool quit;
+        pthread_t thread;
+};
+
+static void *echo_thread(void *arg)
+{
+        struct echo_client *c = arg;
+        uint64_t awake;
+
+        while (!atomic_load(&c->quit)) {
+                if (udk_activation_wait_triggered(&c->act, udk_time_now() + 20000000ull, &awake) < 0)
+                        continue;
+                for (uint32_t i = 0; i < c->act.frames * 2 && i < 128; i++)
+                        c->output[i] = c->input[i] * 0.5f;
+                if (udk_activation_finish(&c->act, udk_time_now()))
+                        udk_activation_trigger(c->graph, udk_time_now());
+                else
+                        udk_activation_recover(&c->act);
+        }
+        return NULL;
+}
+
+static void echo_destroy(void *data)
+{
+        struct echo_client *c = data;
+
+        atomic_store(&c->quit, true);
+        udk_futex_wake(&c->act.status);
+        pthread_join(c->thread, NULL);
+        free(c);
+}
+
+static struct udk_remote *echo_add(struct udk_device *dev, struct udk_activation *graph)
+{
+        struct echo_client *c = NULL;
+        struct udk_remote *r = NULL;
+        struct udk_remote_desc desc;
+
+        ASSERT_OK(posix_memalign((void **)&c, 64, sizeof(*c)));
+        memset(c, 0, sizeof(*c));
+        c->graph = graph;
+        ASSERT_INT_EQ(pthread_create(&c->thread, NULL, echo_thread, c), 0);
+        desc = (struct udk_remote_desc){ .name = "echo", .activation = &c->act, .input = c->input,
+                                         .output = c->output, .input_channels = 2, .output_channels = 2,
+                                         .slot = 0, .gain = 1.0f, .destroy = echo_destroy, .data = c };
+        ASSERT_OK(udk_device_add_remote(dev, &desc, &r));
+        return r;
+}
+
 static void sleep_ms(long ms)
 {
         struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
@@ -371,11 +427,16 @@ static void test_rt_thread_keeps_the_rule(void)
         struct udk_device *dev;
         struct udk_handler *h, *hm;
         struct udk_node *node;
+        struct udk_remote *remote;
+        struct udk_activation *graph;
         char err[256];
         float peaks[2];
 
         setup();
         dev = make_device();
+        graph = mmap(NULL, udk_device_graph_shm_size(dev), PROT_READ | PROT_WRITE, MAP_SHARED,
+                     udk_device_graph_shm_fd(dev), 0);
+        ASSERT_TRUE(graph != MAP_FAILED);
         ASSERT_OK(udk_dsp_instantiate(gain, dev, "gain", 0, NULL, err, sizeof(err)));
         ASSERT_OK(udk_dsp_instantiate(meter, dev, "meter", 0, &hm, err, sizeof(err)));
         ASSERT_OK(udk_device_start(dev));
@@ -389,6 +450,7 @@ static void test_rt_thread_keeps_the_rule(void)
                 ASSERT_OK(udk_control_set_from_string(udk_device_find_control(dev, "eq.frequency"),
                                                       i % 2 ? "200" : "5000"));
                 ASSERT_OK(udk_device_add_node(dev, "pass", pass_node, NULL, NULL, &node));
+                remote = echo_add(dev, graph);
                 ASSERT_OK(udk_control_set_from_string(udk_device_find_control(dev, "gain.level"),
                                                       i % 2 ? "-6" : "-12"));
                 ASSERT_OK(udk_control_set_from_string(udk_device_find_control(dev, "source"),
@@ -396,6 +458,7 @@ static void test_rt_thread_keeps_the_rule(void)
                 sleep_ms(3);
                 ASSERT_OK(udk_device_remove_handler(dev, h));
                 ASSERT_OK(udk_device_remove_node(dev, node));
+                ASSERT_OK(udk_device_remove_remote(dev, remote));
                 ASSERT_OK(udk_dsp_handler_read(hm, 0, peaks, 2));
                 sleep_ms(3);
                 udk_device_collect(dev);
@@ -403,6 +466,7 @@ static void test_rt_thread_keeps_the_rule(void)
         udk_device_stop(dev);
 
         ASSERT_UINT_GE(atomic_load(&udk_device_stats(dev)->plan_swaps), 100);
+        ASSERT_UINT_GE(udk_device_graph_times(dev)->count, 100); /* the remote node really ran */
         ASSERT_UINT_GE(atomic_load(&udk_device_stats(dev)->cycles), 200);
         report_and_assert_clean();
         udk_device_destroy(dev);

@@ -252,7 +252,7 @@ struct udk_msg_peer {
         uint32_t output_channels;
         uint32_t output_offset;
         uint32_t size;
-        uint32_t reserved;
+        udk_object_id device; /* the device the node is on (slots are per device) */
 };
 
 struct udk_msg_move {

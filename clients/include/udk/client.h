@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libudk-client: how a process uses udkd.
+ *
+ *   udk_client_connect()      find udkd's socket, say hello
+ *   udk_client_list()         the registry, as a flat list in tree order
+ *   udk_client_set_control()  move a device's control, or a node's gain
+ *   udk_client_stats()        the cycle's and each node's figures
+ *   udk_client_subscribe()    registry events, delivered to a callback
+ *   udk_client_open()         join a device's graph with a process callback
+ *                             that runs on the client's own RT thread
+ *   udk_client_disconnect()   close everything
+ *
+ * A connected client runs one background thread (never real-time) that
+ * reads the socket: it delivers replies to the calls above, events to the
+ * subscriber's callback, and maps the segments of other nodes of the same
+ * device as udkd announces them.  Each open stream adds one RT thread
+ * (SCHED_FIFO where permitted, else normal priority and one warning) that
+ * waits on the stream's activation record, runs the process callback and
+ * wakes whoever comes next in the graph.
+ *
+ * Calls return 0 or a negative errno; when udkd refused a request,
+ * udk_client_error() holds its sentence ("no object 42", "rate 44100: the
+ * device runs at 48000 ...").  The calls are serialised: one thread may
+ * use a client at a time, apart from the stream's process callback.
+ */
+#ifndef UDK_CLIENT_H
+#define UDK_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <udk/device.h>
+#include <udk/protocol.h>
+
+struct udk_client;
+struct udk_client_stream;
+
+/*
+ * Connect to udkd at @socket_path (NULL: udk_socket_default_path()) as
+ * @name (NULL: the program's name).  -ENOENT or -ECONNREFUSED when udkd is
+ * not running (udk_client_error(NULL) says where it looked), -EPROTO on a
+ * version mismatch.
+ */
+int udk_client_connect(const char *name, const char *socket_path, struct udk_client **ret);
+
+/* Close the streams, the connection and the thread.  Accepts NULL; returns NULL. */
+struct udk_client *udk_client_disconnect(struct udk_client *client);
+
+/*
+ * The last error's sentence, "" when there was none.  With @client NULL:
+ * the sentence of this thread's last udk_client_connect() ("udkd is not
+ * running (no socket at /run/user/1000/udk/udkd.sock)").
+ */
+const char *udk_client_error(const struct udk_client *client);
+
+/* The session's object id in the registry. */
+udk_object_id udk_client_session_id(const struct udk_client *client);
+
+/* The server's name and version from its WELCOME. */
+const char *udk_client_server_name(const struct udk_client *client);
+
+/*
+ * The registry under @root (0: all of it), parents before children.
+ * *@ret is a calloc'd array of OBJECT messages (each UDK_MSG_SIZE_MAX bytes
+ * apart: use udk_client_objects_at()); free() it.
+ */
+int udk_client_list(struct udk_client *client, udk_object_id root, struct udk_msg_object **ret,
+                    size_t *ret_n);
+
+static inline const struct udk_msg_object *udk_client_objects_at(const struct udk_msg_object *objects, size_t i)
+{
+        return (const struct udk_msg_object *)((const char *)objects + i * UDK_MSG_SIZE_MAX);
+}
+
+/* One object; @ret must hold UDK_MSG_SIZE_MAX bytes.  -ENOENT when there is no such object. */
+int udk_client_info(struct udk_client *client, udk_object_id id, struct udk_msg_object *ret);
+
+/*
+ * Find an object by id ("42"), UID, name, or path of names from the root
+ * ("virtual/demo/volume").  -ENOENT or -EEXIST (ambiguous: more than one
+ * object by that name) with a sentence in udk_client_error().
+ */
+int udk_client_find(struct udk_client *client, const char *what, udk_object_id *ret);
+
+/*
+ * Set @control of object @id to @value (see struct udk_msg_set_control).
+ * -ENOENT (no such object or control), -ERANGE/-EINVAL (bad value) with
+ * udkd's sentence.
+ */
+int udk_client_set_control(struct udk_client *client, udk_object_id id, const char *control, const char *value);
+
+/*
+ * The statistics of @device: the cycle's into @ret_device, up to @max_nodes
+ * nodes' into @ret_nodes (in graph order), their number into @ret_n_nodes.
+ */
+int udk_client_stats(struct udk_client *client, udk_object_id device, struct udk_msg_stats_device *ret_device,
+                     struct udk_msg_stats_node *ret_nodes, size_t max_nodes, size_t *ret_n_nodes);
+
+/*
+ * Events: @fn gets each ADDED, REMOVED, CHANGED and NODE_STATE message, on
+ * the client's background thread.  @mask is UDK_SUBSCRIBE_*; NODE_STATE
+ * events of the client's own streams always come.  @fn NULL unsubscribes.
+ */
+typedef void (*udk_client_event_fn)(void *data, const struct udk_msg_header *event);
+int udk_client_subscribe(struct udk_client *client, uint32_t mask, udk_client_event_fn fn, void *data);
+
+/* A round trip to udkd and back. */
+int udk_client_ping(struct udk_client *client);
+
+/* --- streams: a node in a device's graph --- */
+
+struct udk_client_stream_params {
+        udk_object_id device;     /* 0: the first device */
+        uint32_t input_channels;  /* 0..the device's input channels */
+        uint32_t output_channels; /* 0..the device's output channels */
+        uint32_t rate;            /* 0 or the device's rate (others are refused for now) */
+        enum udk_link link;       /* UDK_LINK_DEVICE or UDK_LINK_CHAIN */
+        float gain;               /* output gain applied after the callback; 0 is taken as 1.0 */
+        const char *name;         /* the node's name; NULL: the client's */
+        int rt_priority;          /* SCHED_FIFO priority; 0: $UDK_RT_PRIORITY or 60 */
+        int cpu;                  /* pin the RT thread; -1: let the system place it */
+};
+
+/* Defaults: first device, stereo in and out, device link, gain 1, priority 0 (auto), cpu -1. */
+void udk_client_stream_params_defaults(struct udk_client_stream_params *params);
+
+/*
+ * The process callback, on the stream's RT thread, once per cycle: @cycle
+ * has the input at T (a private copy; NULL without input channels) and the
+ * output to fill (zeroed; NULL without output channels).  It must be RT-safe.
+ * A negative return leaves this cycle's output out of the mix.
+ */
+typedef int (*udk_client_process_fn)(void *data, const struct udk_node_cycle *cycle);
+
+/*
+ * Join the graph of @params->device.  The callback runs from the first
+ * cycle after every peer has mapped the node (udk_client_stream_wait_running()).
+ * -EINVAL with a sentence for channel counts or a rate the device lacks.
+ */
+int udk_client_open(struct udk_client *client, const struct udk_client_stream_params *params,
+                    udk_client_process_fn process, void *data, struct udk_client_stream **ret);
+
+/* Wait up to @timeout_ms for the first cycle to reach the callback.  -ETIMEDOUT. */
+int udk_client_stream_wait_running(struct udk_client_stream *stream, int timeout_ms);
+
+/* Leave the graph and free the stream.  Accepts NULL. */
+int udk_client_close(struct udk_client_stream *stream);
+
+/* Move the node to @position in its device's graph order (switched at a cycle start). */
+int udk_client_stream_move(struct udk_client_stream *stream, uint32_t position);
+
+udk_object_id udk_client_stream_id(const struct udk_client_stream *stream);
+uint32_t udk_client_stream_rate(const struct udk_client_stream *stream);
+uint32_t udk_client_stream_period(const struct udk_client_stream *stream);
+uint32_t udk_client_stream_input_channels(const struct udk_client_stream *stream);
+uint32_t udk_client_stream_output_channels(const struct udk_client_stream *stream);
+/* Frames: the device's input and output latency (safety offsets included). */
+uint32_t udk_client_stream_latency(const struct udk_client_stream *stream, enum udk_direction dir);
+/* The state udkd last told (UDK_NODE_*). */
+enum udk_node_state udk_client_stream_state(const struct udk_client_stream *stream);
+/* Cycles the callback ran. */
+uint64_t udk_client_stream_cycles(const struct udk_client_stream *stream);
+/* True when the RT thread got SCHED_FIFO. */
+bool udk_client_stream_is_realtime(const struct udk_client_stream *stream);
+/* The device's zero timestamp (mapped read-only). */
+const struct udk_zero_timestamp *udk_client_stream_zero_timestamp(const struct udk_client_stream *stream);
+
+#endif
