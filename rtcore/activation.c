@@ -63,6 +63,12 @@ int udk_activation_wait_triggered(struct udk_activation *a, uint64_t deadline_ns
                 uint32_t s = udk_activation_status(a);
                 int r;
 
+                /* Neutralised before it woke (or after it returned):
+                 * the caller waits, so it is back. */
+                if (s == UDK_ACTIVATION_NEUTRALISED) {
+                        status_cas(a, UDK_ACTIVATION_NEUTRALISED, UDK_ACTIVATION_IDLE);
+                        continue;
+                }
                 if (s == UDK_ACTIVATION_TRIGGERED) {
                         if (!status_cas(a, UDK_ACTIVATION_TRIGGERED, UDK_ACTIVATION_AWAKE))
                                 continue; /* neutralised under us: look again */

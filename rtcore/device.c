@@ -172,7 +172,8 @@ int udk_device_open(struct udk_device *dev, char *err, size_t err_size)
                 return -EALREADY;
 
         snprintf(shm_name, sizeof(shm_name), "udk-device-%s", dev->cfg.name);
-        r = udk_shm_create(&dev->shm, shm_name, header + in_bytes + out_bytes);
+        /* Clients map it to read the clock and the statistics: read-only. */
+        r = udk_shm_create_guarded(&dev->shm, shm_name, header + in_bytes + out_bytes);
         if (r < 0) {
                 snprintf(err, err_size, "cannot create the shared segment: %s", strerror(-r));
                 return r;

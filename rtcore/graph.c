@@ -17,6 +17,7 @@
  * there; the order, the slots and the channel counts are its own.
  */
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include <udk/util.h>
@@ -74,9 +75,13 @@ static void mix_output(struct udk_device *dev, const struct udk_remote *r, float
         uint32_t frames = dev->cfg.period, ch = r->desc.output_channels, dev_ch = dev->cfg.output_channels;
         const float *src = r->desc.output;
 
+        /* A client's NaN or infinity must not reach the others (or a
+         * filter's state downstream): it becomes silence. */
         for (uint32_t f = 0; f < frames; f++)
-                for (uint32_t c = 0; c < ch; c++)
-                        mix[(size_t)f * dev_ch + c] += src[(size_t)f * ch + c];
+                for (uint32_t c = 0; c < ch; c++) {
+                        float v = src[(size_t)f * ch + c];
+                        mix[(size_t)f * dev_ch + c] += isfinite(v) ? v : 0.0f;
+                }
 }
 
 /* Pick the nodes of this cycle and write their records. */
@@ -93,6 +98,7 @@ static void graph_prepare(struct udk_device *dev, const struct udk_plan *plan, s
                         continue;
                 /* Still in an earlier cycle's callback: skip it again. */
                 if (udk_activation_status(r->desc.activation) == UDK_ACTIVATION_NEUTRALISED) {
+                        stat_add(r->stats.cycles, 1);
                         note_late(dev, r);
                         continue;
                 }
@@ -131,8 +137,8 @@ static bool graph_skip(struct udk_device *dev, struct graph_run *g, uint32_t k, 
 
         /* Never triggered (its predecessor finished without waking it, and
          * the hard deadline has passed): nothing runs it, so skip it as it
-         * is; should a late trigger still start it, its finish finds the
-         * record of another cycle and wakes nobody. */
+         * is.  Should a late trigger still start it, its wake may reach the
+         * next cycle's graph record: graph_wait() checks who woke it. */
         if (!udk_activation_neutralise(r->desc.activation) &&
             udk_activation_status(r->desc.activation) != UDK_ACTIVATION_IDLE)
                 return false;
@@ -156,11 +162,21 @@ static bool graph_skip(struct udk_device *dev, struct graph_run *g, uint32_t k, 
 static void graph_wait(struct udk_device *dev, struct graph_run *g, uint64_t deadline, uint64_t hard,
                        uint64_t sample_time)
 {
+        struct udk_activation *last = g->node[g->n - 1]->desc.activation;
         uint32_t k = 0;
 
-        while (udk_activation_status(dev->graph) == UDK_ACTIVATION_IDLE) {
+        for (;;) {
                 uint32_t s;
 
+                if (udk_activation_status(dev->graph) != UDK_ACTIVATION_IDLE) {
+                        /* Woken by the last node, or by a stale wake from a
+                         * cycle that is over: only the first ends the wait. */
+                        if (udk_activation_status(last) == UDK_ACTIVATION_FINISHED)
+                                return;
+                        udk_activation_reset(dev->graph);
+                        if (udk_time_now() < hard)
+                                continue;
+                }
                 if (udk_futex_wait(&dev->graph->status, UDK_ACTIVATION_IDLE, deadline) != -ETIMEDOUT)
                         continue;
                 while (k < g->n && udk_activation_status(g->node[k]->desc.activation) == UDK_ACTIVATION_FINISHED)

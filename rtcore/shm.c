@@ -22,7 +22,7 @@ static int page_round(size_t size, size_t *ret)
         return 0;
 }
 
-UDK_EXPORT int udk_shm_create(struct udk_shm *shm, const char *name, size_t size)
+static int shm_create(struct udk_shm *shm, const char *name, size_t size, unsigned extra_seals)
 {
         _udk_cleanup_close_ int fd = -1;
         size_t rounded;
@@ -50,7 +50,7 @@ UDK_EXPORT int udk_shm_create(struct udk_shm *shm, const char *name, size_t size
         memset(data, 0, rounded);
 
         /* The segment's size is fixed from here on, for every process that maps it. */
-        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | extra_seals | F_SEAL_SEAL) < 0) {
                 r = -errno;
                 munmap(data, rounded);
                 return r;
@@ -63,6 +63,16 @@ UDK_EXPORT int udk_shm_create(struct udk_shm *shm, const char *name, size_t size
                 .writable = true,
         };
         return 0;
+}
+
+UDK_EXPORT int udk_shm_create(struct udk_shm *shm, const char *name, size_t size)
+{
+        return shm_create(shm, name, size, 0);
+}
+
+UDK_EXPORT int udk_shm_create_guarded(struct udk_shm *shm, const char *name, size_t size)
+{
+        return shm_create(shm, name, size, F_SEAL_FUTURE_WRITE);
 }
 
 UDK_EXPORT int udk_shm_map(struct udk_shm *shm, int fd, size_t expected_size, bool writable)

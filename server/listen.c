@@ -51,6 +51,7 @@ static bool socket_is_live(const struct sockaddr_un *sa)
 int udkd_server_listen(struct udkd_server *server, const char *path)
 {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct stat st;
         mode_t old_mask;
         int fd, r;
 
@@ -59,8 +60,8 @@ int udkd_server_listen(struct udkd_server *server, const char *path)
         else
                 r = udk_socket_default_path(sa.sun_path, sizeof(sa.sun_path));
         if (r < 0 || !sa.sun_path[0]) {
-                udk_error("socket path %s: too long for a Unix socket (%zu bytes at most)", path ? path : "",
-                          sizeof(sa.sun_path) - 1);
+                udk_error("socket path %s: too long for a Unix socket (%zu bytes at most)",
+                          path ? path : "from $UDK_SOCKET or $XDG_RUNTIME_DIR", sizeof(sa.sun_path) - 1);
                 return -ENAMETOOLONG;
         }
         r = make_folder(sa.sun_path);
@@ -68,7 +69,12 @@ int udkd_server_listen(struct udkd_server *server, const char *path)
                 udk_error("socket %s: cannot create its folder: %s", sa.sun_path, strerror(-r));
                 return r;
         }
-        if (access(sa.sun_path, F_OK) == 0) {
+        if (lstat(sa.sun_path, &st) == 0) {
+                /* Replace a dead udkd's socket, never anything else. */
+                if (!S_ISSOCK(st.st_mode)) {
+                        udk_error("socket %s: the path exists and is not a socket", sa.sun_path);
+                        return -EEXIST;
+                }
                 if (socket_is_live(&sa)) {
                         udk_error("socket %s: another udkd is listening there", sa.sun_path);
                         return -EADDRINUSE;

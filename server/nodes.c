@@ -108,7 +108,7 @@ static void node_free(struct udkd_server *server, struct server_node *n)
                 struct server_session *s = server->sessions[i];
                 if (!s)
                         continue;
-                if (s != n->session && (s->peers_sent[di] & BIT(n->slot)))
+                if (s->id != n->owner && (s->peers_sent[di] & BIT(n->slot)))
                         send_peer(server, s, UDK_MSG_EVENT_PEER_REMOVED, n);
                 s->peers_sent[di] &= ~BIT(n->slot);
                 s->peers_mapped[di] &= ~BIT(n->slot);
@@ -250,7 +250,7 @@ static int node_segment(struct server_node *n, uint32_t period)
         n->header = n->shm.data;
         n->header->activation.version = UDK_ACTIVATION_VERSION;
         n->header->magic = UDK_NODE_SHM_MAGIC;
-        n->header->version = UDK_ACTIVATION_VERSION;
+        n->header->version = UDK_NODE_SHM_VERSION;
         n->input_offset = (uint32_t)header;
         n->output_offset = (uint32_t)(header + in_bytes);
         return 0;
@@ -339,6 +339,7 @@ int udkd_node_open(struct udkd_server *server, struct server_session *s, const s
         n->id = udk_object_id_next();
         udk_strlcpy(n->name, m->name[0] ? m->name : s->name, sizeof(n->name));
         n->session = s;
+        n->owner = s->id;
         n->device = d;
         n->slot = (uint32_t)__builtin_ctzll(~d->slots_used);
         n->input_channels = m->input_channels;
@@ -569,7 +570,7 @@ int udkd_node_stats(struct udkd_server *server, struct server_session *s, uint32
         if (r < 0)
                 return r;
 
-        for (uint32_t k = 0; k < d->n_nodes && k < UDK_STATS_NODES_MAX; k++) {
+        for (uint32_t k = 0; k < d->n_nodes; k++) {
                 const struct server_node *n = d->nodes[k];
                 struct udk_msg_stats_node nm = {
                         .node = n->id,

@@ -435,8 +435,19 @@ static int set_control(struct udkd_server *server, struct server_device *d, stru
         return 0;
 }
 
-int udkd_registry_set_control(struct udkd_server *server, udk_object_id id, const char *control,
-                              const char *value, char *err, size_t err_size)
+/* A node's own client, or any client of the same user (a mixer, udkctl), or root. */
+static bool may_touch_node(const struct server_session *requester, const struct server_node *n)
+{
+        if (!requester)
+                return true;
+        if (n->session == requester || requester->uid == 0)
+                return true;
+        return n->session && n->session->uid == requester->uid;
+}
+
+int udkd_registry_set_control(struct udkd_server *server, const struct server_session *requester,
+                              udk_object_id id, const char *control, const char *value, char *err,
+                              size_t err_size)
 {
         struct udk_control *c;
         struct item it;
@@ -462,6 +473,10 @@ int udkd_registry_set_control(struct udkd_server *server, udk_object_id id, cons
                 }
                 return set_control(server, it.device, it.control, value, err, err_size);
         case ITEM_NODE:
+                if (!may_touch_node(requester, it.node)) {
+                        snprintf(err, err_size, "node %s belongs to another user's client", it.node->name);
+                        return -EPERM;
+                }
                 if (strcmp(control, "gain") != 0) {
                         snprintf(err, err_size, "node %s has one control, gain, not '%s'", it.node->name, control);
                         return -ENOENT;

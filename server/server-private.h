@@ -41,7 +41,7 @@ struct server_device {
         struct server_handler handlers[UDK_DEVICE_HANDLERS_MAX];
         size_t n_handlers;
         int client_cpu; /* where clients' RT threads go, -1: anywhere */
-        /* Nodes in the graph order clients see (starting ones at the end). */
+        /* Nodes in the order they opened (the graph's order is the device's). */
         struct server_node *nodes[UDK_PEER_SLOTS_MAX];
         uint32_t n_nodes;
         uint64_t slots_used; /* bit per peer slot, also held while a node retires */
@@ -59,6 +59,7 @@ struct server_node {
         udk_object_id id;
         char name[UDK_OBJECT_NAME_MAX];
         struct server_session *session; /* NULL once the session is gone */
+        udk_object_id owner;            /* its session's id, kept after that */
         struct server_device *device;
         uint32_t slot;
         struct udk_shm shm;
@@ -152,8 +153,11 @@ int udkd_registry_walk(struct udkd_server *server, udk_object_id root,
                        int (*fn)(void *data, udk_object_id id), void *data);
 /* Tell subscribers about @id: UDK_MSG_EVENT_ADDED/CHANGED (the object) or REMOVED. */
 void udkd_registry_event(struct udkd_server *server, uint32_t type, udk_object_id id);
-int udkd_registry_set_control(struct udkd_server *server, udk_object_id id, const char *control,
-                              const char *value, char *err, size_t err_size);
+/* Set a control for @requester (NULL: udkd itself): a node's gain only for
+ * its own user's sessions (-EPERM otherwise). */
+int udkd_registry_set_control(struct udkd_server *server, const struct server_session *requester,
+                              udk_object_id id, const char *control, const char *value, char *err,
+                              size_t err_size);
 struct server_device *udkd_registry_device(struct udkd_server *server, udk_object_id id);
 /* What a control accepts, for messages: "a level in dB, -96..24". */
 void udkd_control_expects(const struct udk_control *c, char *buf, size_t size);

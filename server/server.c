@@ -344,6 +344,26 @@ static void format_readouts(const struct server_device *d, char *buf, size_t siz
         }
 }
 
+/* The clients and the cycles they missed: " | clients 3, late: tone x2 (pid 42)". */
+static void format_clients(const struct server_device *d, char *buf, size_t size, size_t *len)
+{
+        bool any = false;
+
+        if (d->n_nodes == 0)
+                return;
+        append(buf, size, len, " | clients %" PRIu32, d->n_nodes);
+        for (uint32_t k = 0; k < d->n_nodes; k++) {
+                const struct server_node *n = d->nodes[k];
+                uint64_t late = n->remote ? atomic_load(&udk_remote_stats(n->remote)->late) : n->late_at_suspend;
+
+                if (late == 0 && n->state != UDK_NODE_SUSPENDED)
+                        continue;
+                append(buf, size, len, "%s %s x%" PRIu64 " (pid %d%s)", any ? "," : ", late:", n->name, late,
+                       n->session ? (int)n->session->pid : 0, n->state == UDK_NODE_SUSPENDED ? ", suspended" : "");
+                any = true;
+        }
+}
+
 int udkd_server_format_stats(struct udkd_server *server, size_t index, char *buf, size_t size)
 {
         const struct server_device *d = &server->devices[index];
@@ -363,6 +383,7 @@ int udkd_server_format_stats(struct udkd_server *server, size_t index, char *buf
                busy.max / 1e3, udk_cycle_stats_load_avg(st), udk_cycle_stats_load_max(st),
                atomic_load_explicit(&st->xruns, memory_order_relaxed));
         format_readouts(d, buf, size, &len);
+        format_clients(d, buf, size, &len);
         return (int)len;
 }
 

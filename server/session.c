@@ -242,7 +242,7 @@ static int dispatch(struct udkd_server *server, struct server_session *s, const 
                 return handle_list(server, s, buf, h->type == UDK_MSG_INFO);
         case UDK_MSG_SET_CONTROL: {
                 const struct udk_msg_set_control *m = buf;
-                r = udkd_registry_set_control(server, m->id, m->control, m->value, err, sizeof(err));
+                r = udkd_registry_set_control(server, s, m->id, m->control, m->value, err, sizeof(err));
                 return udkd_session_reply(server, s, h->sequence, r, 0, "%s", r < 0 ? err : "");
         }
         case UDK_MSG_SUBSCRIBE: {

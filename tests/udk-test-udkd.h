@@ -92,6 +92,21 @@ static inline void proc_start(struct proc *p, const char *const *args)
         ASSERT_OK(fcntl(p->err_fd, F_SETFL, O_NONBLOCK));
 }
 
+/* Remove the private folder and what udkd left in it (its socket is gone
+ * when it exited cleanly). */
+static inline void proc_cleanup(struct proc *p)
+{
+        char path[256];
+
+        if (!p->dir[0])
+                return;
+        snprintf(path, sizeof(path), "%s/udkd.conf", p->dir);
+        unlink(path);
+        unlink(p->socket);
+        rmdir(p->dir);
+        p->dir[0] = '\0';
+}
+
 static inline void proc_kill(struct proc *p)
 {
         if (p->pid > 0 && !p->exited) {
@@ -99,6 +114,7 @@ static inline void proc_kill(struct proc *p)
                 waitpid(p->pid, &p->status, 0);
                 p->exited = true;
         }
+        proc_cleanup(p);
 }
 
 /* Read what the child wrote, for at most @timeout_ms; false once both pipes are at EOF. */
@@ -158,21 +174,6 @@ static inline void proc_wait_stderr(struct proc *p, const char *needle, int time
                                       p->err);
                 }
         }
-}
-
-/* Remove the private folder and what udkd left in it (its socket is gone
- * when it exited cleanly). */
-static inline void proc_cleanup(struct proc *p)
-{
-        char path[256];
-
-        if (!p->dir[0])
-                return;
-        snprintf(path, sizeof(path), "%s/udkd.conf", p->dir);
-        unlink(path);
-        unlink(p->socket);
-        rmdir(p->dir);
-        p->dir[0] = '\0';
 }
 
 /* Read until EOF and reap the child within @timeout_ms, else kill -9 and fail. */

@@ -576,10 +576,23 @@ static void test_second_server_refused(void)
 {
         struct proc p, q;
 
+        char file[64];
+        int fd;
+
         start(&p);
         ASSERT_INT_EQ(RUN_UDKD(&q, 10000, "--socket", p.socket, "--duration", "1"), 1);
         ASSERT_STR_CONTAINS(q.err, "another udkd is listening there");
         proc_stop_server(&p);
+
+        /* A path that is not a socket is never removed. */
+        snprintf(file, sizeof(file), "/tmp/udk-test-file-XXXXXX");
+        fd = mkstemp(file);
+        ASSERT_OK(fd);
+        close(fd);
+        ASSERT_INT_EQ(RUN_UDKD(&q, 10000, "--socket", file, "--duration", "1"), 1);
+        ASSERT_STR_CONTAINS(q.err, "the path exists and is not a socket");
+        ASSERT_OK(access(file, F_OK));
+        unlink(file);
 }
 
 UDK_TEST_MAIN(test_hello_and_version, test_registry_tree, test_controls_and_events, test_stats,

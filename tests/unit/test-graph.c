@@ -7,6 +7,7 @@
  * machine cannot turn a punctual client late.
  */
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +213,20 @@ static void test_parallel_nodes_are_mixed(void)
         finish(dev);
 }
 
+static void test_nan_output_is_not_mixed(void)
+{
+        struct udk_device *dev = make_device(50);
+        struct udk_remote *b;
+        const float *in, *out;
+
+        add_client(dev, 0, false, 0.5f, true);
+        b = add_client(dev, 1, false, 1.0f, true);
+        udk_remote_set_gain(b, NAN); /* its output: all NaN */
+        cycle(dev, &in, &out);
+        assert_output(in, out, (const float[]){ 0.5f }, 1);
+        finish(dev);
+}
+
 static void test_gain_moves_and_order_switches(void)
 {
         struct udk_device *dev = make_device(50);
@@ -276,21 +291,27 @@ static void test_dead_node_is_suspended_after_the_limit(void)
         struct udk_device *dev = make_device(3);
         struct udk_remote *dead;
         const float *in, *out;
+        uint64_t first_signal = 0;
 
         add_client(dev, 0, false, 0.5f, true);
         dead = add_client(dev, 1, false, 1.0f, false); /* never answers */
         add_client(dev, 2, false, 0.25f, true);
         for (int c = 0; c < 3; c++) {
                 cycle(dev, &in, &out);
+                if (c == 0)
+                        first_signal = atomic_load(&clients[1]->act.signal_time);
                 /* The dead one's output is not mixed; the others lose nothing. */
                 for (size_t i = 0; i < PERIOD * CHANNELS; i++)
                         ASSERT_FLOAT_EQ(out[i], in[i] * 0.5f + in[i] * 0.25f);
         }
         ASSERT_TRUE(udk_remote_is_suspended(dead));
         ASSERT_UINT_EQ(atomic_load(&udk_remote_stats(dead)->late), 3);
-        /* Suspended: not triggered any more. */
+        /* Neutralised in the first cycle and never back: skipped untouched since. */
+        ASSERT_UINT_EQ(udk_activation_status(&clients[1]->act), UDK_ACTIVATION_NEUTRALISED);
+        /* Suspended: not due in any cycle any more. */
         cycle(dev, &in, &out);
-        ASSERT_UINT_EQ(atomic_load(&udk_remote_stats(dead)->cycles), 1);
+        ASSERT_UINT_EQ(atomic_load(&udk_remote_stats(dead)->cycles), 3);
+        ASSERT_UINT_EQ(atomic_load(&clients[1]->act.signal_time), first_signal);
         ASSERT_UINT_EQ(atomic_load(&clients[0]->callbacks), 4);
         ASSERT_UINT_EQ(atomic_load(&clients[2]->callbacks), 4);
         finish(dev);
@@ -360,8 +381,15 @@ static void test_activation_state_machine(void)
         ASSERT_TRUE(udk_activation_finish(&a, 40));
         ASSERT_UINT_EQ(atomic_load(&a.cycles), 1);
         ASSERT_FALSE(udk_activation_neutralise(&a));     /* finished first */
+
+        /* Given up on before it woke: its next wait puts it back at once. */
+        udk_activation_reset(&a);
+        ASSERT_TRUE(udk_activation_trigger(&a, 50));
+        ASSERT_TRUE(udk_activation_neutralise(&a));
+        ASSERT_ERROR(udk_activation_wait_triggered(&a, udk_time_now() + 1000000, &awake), ETIMEDOUT);
+        ASSERT_UINT_EQ(udk_activation_status(&a), UDK_ACTIVATION_IDLE);
 }
 
 UDK_TEST_MAIN(test_activation_state_machine, test_chain_applies_every_gain, test_parallel_nodes_are_mixed,
-              test_gain_moves_and_order_switches, test_late_node_is_skipped_and_bypassed,
+              test_nan_output_is_not_mixed, test_gain_moves_and_order_switches, test_late_node_is_skipped_and_bypassed,
               test_dead_node_is_suspended_after_the_limit, test_remove_is_glitch_free, test_add_remote_checks)

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Sealed memfd segments: creation, seals, mapping in another process, refusals. */
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <udk/shm.h>
 #include <udk/util.h>
@@ -102,6 +104,38 @@ static void test_shm_sealed(void)
 
         ASSERT_OK(fstat(shm.fd, &st));
         ASSERT_INT_EQ(st.st_size, (off_t)ps);
+        udk_shm_finish(&shm);
+}
+
+/* A guarded segment: its creator keeps writing; nobody else can, by any descriptor. */
+static void test_shm_guarded(void)
+{
+        struct udk_shm shm = UDK_SHM_INIT, other = UDK_SHM_INIT;
+        size_t ps = page_size();
+        char path[64];
+        void *p;
+        int fd;
+
+        ASSERT_OK(udk_shm_create_guarded(&shm, "udk-test", ps));
+        ASSERT_INT_EQ(fcntl(shm.fd, F_GET_SEALS),
+                      F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL);
+        ((volatile uint8_t *)shm.data)[0] = 42; /* the creator's mapping still writes */
+
+        /* Reopened read-write through /proc, as a client could: still no writable mapping. */
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", shm.fd);
+        fd = open(path, O_RDWR | O_CLOEXEC);
+        ASSERT_OK(fd);
+        p = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        ASSERT_PTR_EQ(p, MAP_FAILED);
+        ASSERT_INT_EQ(errno, EPERM);
+        ASSERT_INT_EQ(write(fd, "x", 1), -1);
+        ASSERT_INT_EQ(errno, EPERM);
+        ASSERT_ERROR(udk_shm_map(&other, fd, ps, true), EPERM);
+        /* Read-only is what others get. */
+        ASSERT_OK(udk_shm_map(&other, fd, ps, false));
+        ASSERT_UINT_EQ(((const uint8_t *)other.data)[0], 42);
+        close(fd);
+        udk_shm_finish(&other);
         udk_shm_finish(&shm);
 }
 
@@ -283,5 +317,5 @@ static void test_shm_map_readonly(void)
         udk_shm_finish(&shm);
 }
 
-UDK_TEST_MAIN(test_shm_create, test_shm_create_invalid, test_shm_sealed, test_shm_prefaulted,
+UDK_TEST_MAIN(test_shm_create, test_shm_create_invalid, test_shm_sealed, test_shm_guarded, test_shm_prefaulted,
               test_shm_map_child, test_shm_map_unsealed, test_shm_map_invalid, test_shm_map_readonly)

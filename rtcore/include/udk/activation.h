@@ -69,6 +69,10 @@ struct udk_activation {
 
 #define UDK_ACTIVATION_VERSION 1
 
+/* Both sides of the socket map it: its layout is part of the protocol. */
+_Static_assert(sizeof(struct udk_activation) == 128, "activation record layout");
+_Static_assert(__builtin_offsetof(struct udk_activation, signal_time) == 64, "activation record layout");
+
 /* Reset to IDLE for a new cycle (the server, at cycle start).  RT-safe. */
 void udk_activation_reset(struct udk_activation *a);
 
@@ -81,7 +85,8 @@ bool udk_activation_trigger(struct udk_activation *a, uint64_t now);
 
 /*
  * The client's wait: block until the status is TRIGGERED, then move it to
- * AWAKE and stamp @ret_awake_time.  Returns 0, -ETIMEDOUT when
+ * AWAKE and stamp @ret_awake_time.  A record found NEUTRALISED (the server
+ * gave up on a trigger before the client woke) is moved back to IDLE first.  Returns 0, -ETIMEDOUT when
  * @deadline_ns (CLOCK_MONOTONIC, 0: none) passed, -EINTR when woken for
  * another reason (check your quit flag and call again).  RT-safe.
  */

@@ -288,7 +288,7 @@ struct udk_remote_desc {
 
 /* Figures the RT thread keeps per remote node; read them from the control thread. */
 struct udk_remote_stats {
-        _Atomic uint64_t cycles;   /* cycles it was triggered in */
+        _Atomic uint64_t cycles;   /* cycles it was due in: triggered, or skipped while still stuck */
         _Atomic uint64_t finished; /* cycles it finished in time */
         _Atomic uint64_t late;     /* cycles it missed the deadline (or was still stuck) */
         _Atomic uint64_t late_run; /* consecutive late cycles now */

@@ -35,7 +35,7 @@
 #define UDK_PROP_KEY_MAX     32u
 #define UDK_PROP_STRING_MAX  64u
 #define UDK_PROPS_MAX        32u
-#define UDK_STATS_NODES_MAX  32u
+#define UDK_STATS_NODES_MAX  64u /* a device's nodes: UDK_PEER_SLOTS_MAX */
 
 enum udk_msg_type {
         /* client -> server: requests */
@@ -130,7 +130,7 @@ struct udk_msg_object {
         struct udk_msg_header h;
         udk_object_id id;
         udk_object_id parent; /* 0 for the root */
-        char klass[16];       /* "root", "backend", "device", "stream", "control", "client", "node" */
+        char klass[16];       /* "root", "backend", "device", "stream", "control", "handler", "node", "client" */
         char name[UDK_OBJECT_NAME_MAX];
         uint32_t n_props;
         uint32_t reserved;
@@ -212,7 +212,7 @@ struct udk_msg_open {
         uint32_t output_channels; /* 0..the device's */
         uint32_t rate;            /* 0 or the device's rate */
         uint32_t link;            /* enum udk_link */
-        uint32_t gain_bits;       /* initial output gain (float bits); 1.0f by default */
+        uint32_t gain_bits;       /* initial output gain (float bits), 0..4; libudk-client sends 1.0f by default */
         char name[UDK_OBJECT_NAME_MAX];
 };
 
@@ -276,7 +276,17 @@ struct udk_node_shm {
         uint32_t reserved[14];
 };
 
-#define UDK_NODE_SHM_MAGIC 0x756b6e64u /* "udkn" */
+#define UDK_NODE_SHM_MAGIC   0x756b6e64u /* "udkn" */
+#define UDK_NODE_SHM_VERSION 1
+
+/* The layouts both sides of the socket rely on. */
+_Static_assert(sizeof(struct udk_msg_header) == 16, "protocol layout: header");
+_Static_assert(sizeof(struct udk_msg_hello) == 88, "protocol layout: hello");
+_Static_assert(sizeof(struct udk_msg_reply) == 184, "protocol layout: reply");
+_Static_assert(sizeof(struct udk_prop) == 104, "protocol layout: property");
+_Static_assert(sizeof(struct udk_msg_object) == 112, "protocol layout: object");
+_Static_assert(sizeof(struct udk_msg_opened) == 80, "protocol layout: opened");
+_Static_assert(sizeof(struct udk_node_shm) == 192, "protocol layout: node segment header");
 
 /* Peer slots per device (the graph's size). */
 #define UDK_PEER_SLOTS_MAX 64u

@@ -29,6 +29,13 @@ struct udk_shm {
 int udk_shm_create(struct udk_shm *shm, const char *name, size_t size);
 
 /*
+ * The same, also sealed with F_SEAL_FUTURE_WRITE: our mapping stays
+ * writable, but no other process can map it writable or write(2) to it,
+ * whatever descriptor it gets.  For segments others may only read.
+ */
+int udk_shm_create_guarded(struct udk_shm *shm, const char *name, size_t size);
+
+/*
  * Map a segment received from another process.  @fd is duplicated, the
  * caller keeps its own.  Fails with -EPERM unless the segment carries the
  * grow and shrink seals (an unsealed one could be truncated under us and
