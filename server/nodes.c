@@ -466,8 +466,11 @@ int udkd_node_close(struct udkd_server *server, struct server_node *n, uint32_t 
         n->state = UDK_NODE_CLOSED;
         n->session = NULL;
         udkd_registry_event(server, UDK_MSG_EVENT_REMOVED, n->id);
-        node_leave_graph(n);
-        if (!n->in_plan) {
+        if (n->remote) {
+                /* Freed by remote_destroyed(), now (a plan the RT thread
+                 * never took) or once the RT thread let go: not ours to touch. */
+                node_leave_graph(n);
+        } else if (!n->in_plan) {
                 node_closed(server, n);
                 node_free(server, n);
         }
@@ -535,6 +538,23 @@ void udkd_nodes_tick(struct udkd_server *server, uint64_t now)
         }
 }
 
+/* @d's nodes in graph order: those in the graph as the cycle runs them,
+ * then the others (starting, suspended) as they opened.  @ret holds d->n_nodes. */
+static void nodes_in_graph_order(struct server_device *d, const struct server_node **ret)
+{
+        uint32_t n = 0;
+
+        for (uint32_t k = 0; k < udk_device_n_remotes(d->dev); k++) {
+                struct udk_remote *r = udk_device_remote(d->dev, k);
+                for (uint32_t i = 0; i < d->n_nodes; i++)
+                        if (d->nodes[i]->remote == r)
+                                ret[n++] = d->nodes[i];
+        }
+        for (uint32_t i = 0; i < d->n_nodes; i++)
+                if (!d->nodes[i]->remote)
+                        ret[n++] = d->nodes[i];
+}
+
 static void times_of(const struct udk_histogram *h, struct udk_msg_times *t)
 {
         struct udk_histogram_summary s;
@@ -559,6 +579,7 @@ int udkd_node_stats(struct udkd_server *server, struct server_session *s, uint32
                 .load_avg = udk_cycle_stats_load_avg(st) / 100.0,
                 .load_max = udk_cycle_stats_load_max(st) / 100.0,
         };
+        const struct server_node *ordered[UDK_PEER_SLOTS_MAX];
         uint32_t count = 1;
         int r;
 
@@ -570,8 +591,9 @@ int udkd_node_stats(struct udkd_server *server, struct server_session *s, uint32
         if (r < 0)
                 return r;
 
+        nodes_in_graph_order(d, ordered);
         for (uint32_t k = 0; k < d->n_nodes; k++) {
-                const struct server_node *n = d->nodes[k];
+                const struct server_node *n = ordered[k];
                 struct udk_msg_stats_node nm = {
                         .node = n->id,
                         .state = n->state,
