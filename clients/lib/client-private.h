@@ -60,7 +60,7 @@ struct udk_client_peer {
         udk_object_id node;
         uint32_t slot;
         struct udk_activation *activation;
-        const float *output;      /* period * output_channels floats */
+        const float *output; /* period * output_channels floats */
         uint32_t output_channels;
 
         /* Once taken out of its slot: the streams that were in a cycle
@@ -100,7 +100,7 @@ struct udk_client_stream {
         struct udk_shm node_shm, graph_shm, device_shm;
         struct udk_client_peer_table *peers;
         const struct udk_zero_timestamp *zts;
-        bool opened;         /* OPENED came and everything is set up */
+        bool opened; /* OPENED came and everything is set up */
         bool thread_started;
         bool realtime;
         pthread_t thread;
@@ -112,16 +112,17 @@ struct udk_client_stream {
                 struct udk_activation *own, *graph;
                 const float *node_input; /* in the node segment */
                 float *node_output;
-                float *input, *output;   /* private copies */
+                float *input, *output;            /* private copies */
+                uint64_t signal_time, awake_time; /* this cycle's, for the callback */
         } rt;
 
         /* Written by the RT thread, read by the others. */
         _Atomic bool quit;
-        _Atomic uint64_t epoch;  /* odd while in a cycle */
-        _Atomic uint64_t cycles; /* the callback ran */
+        _Atomic uint64_t epoch;   /* odd while in a cycle */
+        _Atomic uint64_t cycles;  /* the callback ran */
         _Atomic uint32_t running; /* futex word: 1 from the first cycle on */
-        _Atomic uint64_t errors; /* cycles with fields that made no sense */
-        _Atomic uint64_t late;   /* cycles udkd neutralised */
+        _Atomic uint64_t errors;  /* cycles with fields that made no sense */
+        _Atomic uint64_t late;    /* cycles udkd neutralised */
 };
 
 struct udk_client {
@@ -136,7 +137,8 @@ struct udk_client {
         uint8_t *buf; /* UDK_MSG_SIZE_MAX, the background thread's */
 
         pthread_mutex_t request_lock; /* one request at a time */
-        pthread_mutex_t lock;         /* guards what follows */
+        pthread_mutex_t send_lock;    /* a sequence number and its send, so udkd sees them increase */
+        pthread_mutex_t lock;         /* guards what follows; taken after send_lock */
         pthread_cond_t cond;          /* request done, state changed, connection lost */
         uint32_t next_sequence;
         struct udk_client_request *pending;
@@ -158,9 +160,12 @@ int client_set_error(struct udk_client *c, int r, const char *fmt, ...) UDK_PRIN
 /* Send @msg (its sequence is filled in) and wait for the REPLY, up to
  * CLIENT_REQUEST_TIMEOUT_MS.  Returns the status; the sentence of any
  * failure is in c->error. */
-int client_request(struct udk_client *c, struct udk_msg_header *msg, size_t size, struct udk_client_request *req);
-/* A sequence number for a message nobody waits for (PEER_READY).  Lock held. */
-uint32_t client_next_sequence(struct udk_client *c);
+int client_request(struct udk_client *c, struct udk_msg_header *msg, size_t size,
+                   struct udk_client_request *req);
+/* Number @msg with the next sequence (made @req's, the pending request, when
+ * not NULL) and send it, both under send_lock.  Lock not held. */
+int client_send(struct udk_client *c, struct udk_msg_header *msg, size_t size,
+                struct udk_client_request *req);
 /* Wait on c->cond until @deadline_ns (CLOCK_MONOTONIC).  Lock held.  False on time-out. */
 bool client_wait(struct udk_client *c, uint64_t deadline_ns);
 
@@ -182,7 +187,8 @@ int peers_add(struct udk_client *c, struct udk_client_peer_table *t, udk_object_
               int fd, uint32_t output_channels, uint32_t output_offset, char *err, size_t err_size);
 /* Take @node out of @slot (nothing when another node holds it now). */
 void peers_remove(struct udk_client *c, struct udk_client_peer_table *t, udk_object_id node, uint32_t slot);
-int peers_event_added(struct udk_client *c, const struct udk_msg_peer *m, int fd, char *err, size_t err_size);
+int peers_event_added(struct udk_client *c, const struct udk_msg_peer *m, int fd, char *err,
+                      size_t err_size);
 void peers_event_removed(struct udk_client *c, const struct udk_msg_peer *m);
 /* Free the retired peers no RT thread can still hold; true when some remain. */
 bool peers_collect(struct udk_client *c);

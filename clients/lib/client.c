@@ -29,11 +29,25 @@ int client_set_error(struct udk_client *c, int r, const char *fmt, ...)
         return r;
 }
 
-uint32_t client_next_sequence(struct udk_client *c)
+int client_send(struct udk_client *c, struct udk_msg_header *msg, size_t size,
+                struct udk_client_request *req)
 {
+        int r;
+
+        pthread_mutex_lock(&c->send_lock);
+        pthread_mutex_lock(&c->lock);
         if (++c->next_sequence == 0)
                 c->next_sequence = 1;
-        return c->next_sequence;
+        msg->sequence = c->next_sequence;
+        if (req) {
+                req->type = msg->type;
+                req->sequence = msg->sequence;
+                c->pending = req;
+        }
+        pthread_mutex_unlock(&c->lock);
+        r = udk_msg_send(c->fd, msg, size, NULL, 0);
+        pthread_mutex_unlock(&c->send_lock);
+        return r;
 }
 
 bool client_wait(struct udk_client *c, uint64_t deadline_ns)
@@ -48,15 +62,16 @@ static bool on_background_thread(const struct udk_client *c)
         return c->thread_started && pthread_equal(pthread_self(), c->thread);
 }
 
-int client_request(struct udk_client *c, struct udk_msg_header *msg, size_t size, struct udk_client_request *req)
+int client_request(struct udk_client *c, struct udk_msg_header *msg, size_t size,
+                   struct udk_client_request *req)
 {
         const char *what = udk_msg_type_name(msg->type);
         uint64_t deadline;
         int r;
 
         if (on_background_thread(c))
-                return client_set_error(c, -EDEADLK, "%s: udk_client calls cannot be made from the event callback",
-                                        what);
+                return client_set_error(c, -EDEADLK,
+                                        "%s: udk_client calls cannot be made from the event callback", what);
 
         pthread_mutex_lock(&c->request_lock);
         pthread_mutex_lock(&c->lock);
@@ -64,17 +79,15 @@ int client_request(struct udk_client *c, struct udk_msg_header *msg, size_t size
                 r = client_set_error(c, -ENOTCONN, "not connected to udkd: %s", c->lost);
                 goto out;
         }
-        req->type = msg->type;
-        req->sequence = msg->sequence = client_next_sequence(c);
-        c->pending = req;
         pthread_mutex_unlock(&c->lock);
 
-        r = udk_msg_send(c->fd, msg, size, NULL, 0);
+        r = client_send(c, msg, size, req);
 
         pthread_mutex_lock(&c->lock);
         if (r < 0) {
                 c->pending = NULL;
-                r = client_set_error(c, -ECONNRESET, "cannot send the %s request to udkd: %s", what, strerror(-r));
+                r = client_set_error(c, -ECONNRESET, "cannot send the %s request to udkd: %s", what,
+                                     strerror(-r));
                 goto out;
         }
         deadline = udk_time_now() + (uint64_t)CLIENT_REQUEST_TIMEOUT_MS * 1000000u;
@@ -164,8 +177,9 @@ static void dispatch_answer(struct udk_client *c, const struct udk_msg_header *h
         if (!req->data_fn) {
                 close_fds(fds, n_fds);
                 req->failure = -EBADMSG;
-                snprintf(req->failure_text, sizeof(req->failure_text), "udkd answered the %s request with a %s message",
-                         udk_msg_type_name(req->type), udk_msg_type_name(h->type));
+                snprintf(req->failure_text, sizeof(req->failure_text),
+                         "udkd answered the %s request with a %s message", udk_msg_type_name(req->type),
+                         udk_msg_type_name(h->type));
                 return;
         }
         req->failure = req->data_fn(c, req, h, len, fds, n_fds);
@@ -203,15 +217,16 @@ static void dispatch_peer_added(struct udk_client *c, const struct udk_msg_peer 
         pthread_mutex_lock(&c->lock);
         r = peers_event_added(c, m, fd, err, sizeof(err));
         if (r < 0) {
-                connection_lost(c, "cannot map node %u of udkd's graph (%s): connection closed", m->node, err);
+                connection_lost(c, "cannot map node %u of udkd's graph (%s): connection closed", m->node,
+                                err);
                 pthread_mutex_unlock(&c->lock);
                 return;
         }
-        udk_msg_init(&ready.h, UDK_MSG_PEER_READY, sizeof(ready), client_next_sequence(c));
         pthread_mutex_unlock(&c->lock);
 
         /* udkd puts the node in the graph once every session said so. */
-        r = udk_msg_send(c->fd, &ready, sizeof(ready), NULL, 0);
+        udk_msg_init(&ready.h, UDK_MSG_PEER_READY, sizeof(ready), 0);
+        r = client_send(c, &ready.h, sizeof(ready), NULL);
         if (r < 0) {
                 pthread_mutex_lock(&c->lock);
                 connection_lost(c, "cannot send to udkd: %s", strerror(-r));
@@ -219,7 +234,8 @@ static void dispatch_peer_added(struct udk_client *c, const struct udk_msg_peer 
         }
 }
 
-static void dispatch(struct udk_client *c, const struct udk_msg_header *h, size_t len, int *fds, unsigned n_fds)
+static void dispatch(struct udk_client *c, const struct udk_msg_header *h, size_t len, int *fds,
+                     unsigned n_fds)
 {
         switch (h->type) {
         case UDK_MSG_EVENT_ADDED:
@@ -281,8 +297,10 @@ static void *client_thread(void *arg)
                         if (n == 0)
                                 connection_lost(c, "udkd closed the connection");
                         else if (n == -EMSGSIZE)
-                                connection_lost(c, "udkd sent a message larger than %u bytes or with too many "
-                                                "descriptors: connection closed", UDK_MSG_SIZE_MAX);
+                                connection_lost(c,
+                                                "udkd sent a message larger than %u bytes or with too many "
+                                                "descriptors: connection closed",
+                                                UDK_MSG_SIZE_MAX);
                         else
                                 connection_lost(c, "cannot read from udkd: %s", strerror((int)-n));
                         pthread_mutex_unlock(&c->lock);
@@ -307,20 +325,21 @@ static void *client_thread(void *arg)
         return NULL;
 }
 
-static int welcome_data(struct udk_client *c, struct udk_client_request *req, const struct udk_msg_header *msg,
-                        size_t len, int *fds, unsigned n_fds)
+static int welcome_data(struct udk_client *c, struct udk_client_request *req,
+                        const struct udk_msg_header *msg, size_t len, int *fds, unsigned n_fds)
 {
         const struct udk_msg_welcome *m = (const void *)msg;
 
         close_fds(fds, n_fds);
         if (msg->type != UDK_MSG_WELCOME) {
-                snprintf(req->failure_text, sizeof(req->failure_text), "udkd answered hello with a %s message",
-                         udk_msg_type_name(msg->type));
+                snprintf(req->failure_text, sizeof(req->failure_text),
+                         "udkd answered hello with a %s message", udk_msg_type_name(msg->type));
                 return -EBADMSG;
         }
         if (m->version != UDK_PROTOCOL_VERSION) {
                 snprintf(req->failure_text, sizeof(req->failure_text),
-                         "udkd speaks protocol version %u, this library %u", m->version, UDK_PROTOCOL_VERSION);
+                         "udkd speaks protocol version %u, this library %u", m->version,
+                         UDK_PROTOCOL_VERSION);
                 return -EPROTO;
         }
         c->session = m->session;
@@ -350,6 +369,7 @@ static struct udk_client *client_free(struct udk_client *c)
                 close(c->fd);
         pthread_cond_destroy(&c->cond);
         pthread_mutex_destroy(&c->lock);
+        pthread_mutex_destroy(&c->send_lock);
         pthread_mutex_destroy(&c->request_lock);
         free(c->buf);
         free(c);
@@ -370,6 +390,7 @@ static int client_new(struct udk_client **ret)
                 return -ENOMEM;
         }
         pthread_mutex_init(&c->request_lock, NULL);
+        pthread_mutex_init(&c->send_lock, NULL);
         pthread_mutex_init(&c->lock, NULL);
         pthread_condattr_init(&attr);
         pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -431,7 +452,8 @@ int udk_client_connect(const char *name, const char *socket_path, struct udk_cli
         else
                 r = udk_socket_default_path(c->socket_path, sizeof(c->socket_path));
         if (r < 0 || !c->socket_path[0])
-                return connect_fail(c, -ENAMETOOLONG, "udkd's socket path '%s' is empty or longer than %zu bytes",
+                return connect_fail(c, -ENAMETOOLONG,
+                                    "udkd's socket path '%s' is empty or longer than %zu bytes",
                                     socket_path ? socket_path : c->socket_path, sizeof(c->socket_path) - 1);
         memcpy(sa.sun_path, c->socket_path, sizeof(c->socket_path));
 
@@ -515,9 +537,11 @@ int udk_client_subscribe(struct udk_client *c, uint32_t mask, udk_client_event_f
         if (!c)
                 return -EINVAL;
         if (mask & ~UDK_SUBSCRIBE_ALL)
-                return client_set_error(c, -EINVAL, "unknown subscription bits 0x%x", mask & ~UDK_SUBSCRIBE_ALL);
+                return client_set_error(c, -EINVAL, "unknown subscription bits 0x%x",
+                                        mask & ~UDK_SUBSCRIBE_ALL);
         if (on_background_thread(c))
-                return client_set_error(c, -EDEADLK, "subscribe: udk_client calls cannot be made from the "
+                return client_set_error(c, -EDEADLK,
+                                        "subscribe: udk_client calls cannot be made from the "
                                         "event callback");
 
         /* Subscribe: take events from now on, even those racing the reply. */
@@ -584,8 +608,8 @@ static int stats_data(struct udk_client *c, struct udk_client_request *req, cons
                         memcpy(&out->nodes[out->n_nodes++], msg, sizeof(*out->nodes));
                 return 0;
         }
-        snprintf(req->failure_text, sizeof(req->failure_text), "udkd answered stats with a %s message out of order",
-                 udk_msg_type_name(msg->type));
+        snprintf(req->failure_text, sizeof(req->failure_text),
+                 "udkd answered stats with a %s message out of order", udk_msg_type_name(msg->type));
         return -EBADMSG;
 }
 
@@ -593,7 +617,9 @@ int udk_client_stats(struct udk_client *c, udk_object_id device, struct udk_msg_
                      struct udk_msg_stats_node *ret_nodes, size_t max_nodes, size_t *ret_n_nodes)
 {
         struct udk_msg_stats_device dev;
-        struct stats_out out = { .device = &dev, .nodes = ret_nodes, .max_nodes = ret_nodes ? max_nodes : 0 };
+        struct stats_out out = { .device = &dev,
+                                 .nodes = ret_nodes,
+                                 .max_nodes = ret_nodes ? max_nodes : 0 };
         struct udk_client_request req = { .data_fn = stats_data, .data = &out };
         struct udk_msg_object_ref m = { .id = device };
         int r;

@@ -34,8 +34,8 @@ int peers_table_ref(struct udk_client *c, udk_object_id device, uint32_t period,
 
         if (t) {
                 if (t->period != period) {
-                        snprintf(err, err_size, "device %u: period %u frames, %u for an earlier stream", device,
-                                 period, t->period);
+                        snprintf(err, err_size, "device %u: period %u frames, %u for an earlier stream",
+                                 device, period, t->period);
                         return -EPROTO;
                 }
                 t->n_streams++;
@@ -105,7 +105,8 @@ bool peers_collect(struct udk_client *c)
                 for (uint32_t i = 0; i < p->n_waits && !waiting; i++) {
                         struct udk_client_stream *s = stream_by_node(c, p->waits[i].node);
                         /* A stream that closed joined its thread: nothing to wait for. */
-                        waiting = s && atomic_load_explicit(&s->epoch, memory_order_acquire) == p->waits[i].epoch;
+                        waiting = s &&
+                                  atomic_load_explicit(&s->epoch, memory_order_acquire) == p->waits[i].epoch;
                 }
                 if (waiting) {
                         link = &p->retired_next;
@@ -135,8 +136,8 @@ void peers_table_unref(struct udk_client *c, struct udk_client_peer_table *t)
         free(t);
 }
 
-int peers_add(struct udk_client *c, struct udk_client_peer_table *t, udk_object_id node, uint32_t slot, int fd,
-              uint32_t output_channels, uint32_t output_offset, char *err, size_t err_size)
+int peers_add(struct udk_client *c, struct udk_client_peer_table *t, udk_object_id node, uint32_t slot,
+              int fd, uint32_t output_channels, uint32_t output_offset, char *err, size_t err_size)
 {
         uint64_t end = (uint64_t)output_offset + (uint64_t)output_channels * t->period * sizeof(float);
         const struct udk_node_shm *hdr;
@@ -152,9 +153,10 @@ int peers_add(struct udk_client *c, struct udk_client_peer_table *t, udk_object_
                          UDK_CHANNELS_MAX);
                 return -EBADMSG;
         }
-        if (output_channels > 0 && (output_offset < sizeof(struct udk_node_shm) || output_offset % sizeof(float))) {
-                snprintf(err, err_size, "node %u: output at offset %u, inside the header or misaligned", node,
-                         output_offset);
+        if (output_channels > 0 &&
+            (output_offset < sizeof(struct udk_node_shm) || output_offset % sizeof(float))) {
+                snprintf(err, err_size, "node %u: output at offset %u, inside the header or misaligned",
+                         node, output_offset);
                 return -EBADMSG;
         }
         p = calloc(1, sizeof(*p));
@@ -208,7 +210,8 @@ void peers_remove(struct udk_client *c, struct udk_client_peer_table *t, udk_obj
 }
 
 /* The table of the device in @m: named by udkd, else the only one we have. */
-static int event_table(struct udk_client *c, const struct udk_msg_peer *m, struct udk_client_peer_table **ret)
+static int event_table(struct udk_client *c, const struct udk_msg_peer *m,
+                       struct udk_client_peer_table **ret)
 {
         udk_object_id device = m->device;
 
@@ -227,7 +230,8 @@ int peers_event_added(struct udk_client *c, const struct udk_msg_peer *m, int fd
         struct udk_client_peer_table *t;
 
         if (event_table(c, m, &t) < 0) {
-                snprintf(err, err_size, "the announcement does not name its device and this client has streams "
+                snprintf(err, err_size,
+                         "the announcement does not name its device and this client has streams "
                          "on several");
                 return -EBADMSG;
         }

@@ -35,8 +35,8 @@ static int list_data(struct udk_client *c, struct udk_client_request *req, const
                 uint8_t *p;
 
                 if (n > LIST_OBJECTS_MAX) {
-                        snprintf(req->failure_text, sizeof(req->failure_text), "udkd sent more than %u objects",
-                                 LIST_OBJECTS_MAX);
+                        snprintf(req->failure_text, sizeof(req->failure_text),
+                                 "udkd sent more than %u objects", LIST_OBJECTS_MAX);
                         return -E2BIG;
                 }
                 p = realloc(out->objects, n * UDK_MSG_SIZE_MAX);
@@ -131,7 +131,7 @@ static const struct udk_msg_object *by_id(const struct list_out *out, udk_object
 static int find_path(struct udk_client *c, const struct list_out *out, const char *what, udk_object_id *ret)
 {
         const struct udk_msg_object *root = NULL, *cur;
-        char buf[4 * UDK_OBJECT_NAME_MAX * 4];
+        char buf[16 * UDK_OBJECT_NAME_MAX]; /* a path of up to 16 names */
         char *save = NULL, *part;
         bool first = true;
 
@@ -155,9 +155,9 @@ static int find_path(struct udk_client *c, const struct list_out *out, const cha
                         const struct udk_msg_object *o = at(out, i);
                         if (o->parent == cur->id && strcmp(o->name, part) == 0) {
                                 if (child)
-                                        return client_set_error(c, -EEXIST,
-                                                                "%s is ambiguous: %s has two children named %s",
-                                                                what, cur->name, part);
+                                        return client_set_error(
+                                                c, -EEXIST, "%s is ambiguous: %s has two children named %s",
+                                                what, cur->name, part);
                                 child = o;
                         }
                 }
@@ -206,8 +206,9 @@ static int find_in(struct udk_client *c, const struct list_out *out, const char 
                 return 0;
         }
         if (n_named > 1)
-                return client_set_error(c, -EEXIST, "%zu objects are named %s (ids %s): give an id or a path",
-                                        n_named, what, ids);
+                return client_set_error(c, -EEXIST,
+                                        "%zu objects are named %s (ids %s): give an id or a path", n_named,
+                                        what, ids);
         return client_set_error(c, -ENOENT, "no object %s", what);
 }
 

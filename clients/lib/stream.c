@@ -20,8 +20,8 @@
 
 #include "client-private.h"
 
-#define STREAM_STACK_SIZE     (512 * 1024)
-#define STREAM_STACK_PREFAULT (128 * 1024)
+#define STREAM_STACK_SIZE       (512 * 1024)
+#define STREAM_STACK_PREFAULT   (128 * 1024)
 #define STREAM_PRIORITY_DEFAULT 60
 
 void udk_client_stream_params_defaults(struct udk_client_stream_params *params)
@@ -162,6 +162,9 @@ static void *stream_thread(void *arg)
                 r = udk_activation_wait_triggered(s->rt.own, udk_time_now() + STREAM_WAIT_SLICE_NS, &awake);
                 if (r < 0)
                         continue;
+                /* The trigger's release (seen by the wait's acquire) orders its stamp. */
+                s->rt.signal_time = atomic_load_explicit(&s->rt.own->signal_time, memory_order_relaxed);
+                s->rt.awake_time = awake;
                 /* Odd from here: peers this cycle loads stay mapped until it ends. */
                 atomic_fetch_add_explicit(&s->epoch, 1, memory_order_seq_cst);
                 stream_cycle(s);
@@ -210,7 +213,8 @@ static int stream_start_thread(struct udk_client_stream *s, int server_cpu, char
         r = thread_create(&s->thread, s->priority, cpu, stream_thread, s);
         if (r == -EPERM && s->priority > 0) {
                 if (!atomic_exchange(&warned_fifo, true))
-                        udk_warn("SCHED_FIFO priority %d refused (%s): stream threads run at normal priority; "
+                        udk_warn("SCHED_FIFO priority %d refused (%s): stream threads run at normal "
+                                 "priority; "
                                  "grant CAP_SYS_NICE or an rtprio limit for low latency",
                                  s->priority, strerror(-r));
                 r = thread_create(&s->thread, 0, cpu, stream_thread, s);
@@ -277,17 +281,19 @@ static int opened_check(const struct udk_client_stream *s, const struct udk_msg_
                         struct udk_client_request *req)
 {
         if (m->period < UDK_PERIOD_MIN || m->period > UDK_PERIOD_MAX)
-                return opened_fail(req, -EBADMSG, "period %u frames, outside %u..%u", m->period, UDK_PERIOD_MIN,
-                                   UDK_PERIOD_MAX);
+                return opened_fail(req, -EBADMSG, "period %u frames, outside %u..%u", m->period,
+                                   UDK_PERIOD_MIN, UDK_PERIOD_MAX);
         if (m->input_channels != s->input_channels || m->output_channels != s->output_channels)
                 return opened_fail(req, -EBADMSG, "%u in and %u out channels, %u and %u asked for",
-                                   m->input_channels, m->output_channels, s->input_channels, s->output_channels);
+                                   m->input_channels, m->output_channels, s->input_channels,
+                                   s->output_channels);
         if (m->slot >= UDK_PEER_SLOTS_MAX)
                 return opened_fail(req, -EBADMSG, "slot %u, there are %u", m->slot, UDK_PEER_SLOTS_MAX);
         if (m->input_offset % sizeof(float) || m->output_offset % sizeof(float) ||
             (m->input_channels && m->input_offset < sizeof(struct udk_node_shm)) ||
             (m->output_channels && m->output_offset < sizeof(struct udk_node_shm)))
-                return opened_fail(req, -EBADMSG, "buffers at offsets %u and %u, inside the header or misaligned",
+                return opened_fail(req, -EBADMSG,
+                                   "buffers at offsets %u and %u, inside the header or misaligned",
                                    m->input_offset, m->output_offset);
         if (m->zts_offset % 8)
                 return opened_fail(req, -EBADMSG, "zero timestamp at offset %u, misaligned", m->zts_offset);
@@ -321,7 +327,8 @@ static int opened_map(struct udk_client_stream *s, const struct udk_msg_opened *
         if (hdr->magic != UDK_NODE_SHM_MAGIC)
                 return opened_fail(req, -EBADMSG, "node segment magic 0x%08x, not a node's", hdr->magic);
         if (s->graph_shm.size < sizeof(struct udk_activation))
-                return opened_fail(req, -EBADMSG, "graph segment of %zu bytes, too small", s->graph_shm.size);
+                return opened_fail(req, -EBADMSG, "graph segment of %zu bytes, too small",
+                                   s->graph_shm.size);
         if (!fits(m->zts_offset, sizeof(struct udk_zero_timestamp), s->device_shm.size))
                 return opened_fail(req, -EBADMSG, "device segment of %zu bytes, no zero timestamp at %u",
                                    s->device_shm.size, m->zts_offset);
@@ -354,7 +361,8 @@ int stream_opened(struct udk_client *c, struct udk_client_request *req, const st
         if (msg->type != UDK_MSG_OPENED || s->opened) {
                 for (unsigned i = 0; i < n_fds; i++)
                         close(fds[i]);
-                return opened_fail(req, -EBADMSG, "a %s message where OPENED belongs", udk_msg_type_name(msg->type));
+                return opened_fail(req, -EBADMSG, "a %s message where OPENED belongs",
+                                   udk_msg_type_name(msg->type));
         }
         s->node = m->node;
         r = opened_check(s, m, req);
@@ -369,8 +377,8 @@ int stream_opened(struct udk_client *c, struct udk_client_request *req, const st
         }
         if (r == 0) {
                 /* Our own slot, for our other streams that chain to this one. */
-                r = peers_add(c, s->peers, m->node, m->slot, fds[0], m->output_channels, m->output_offset, err,
-                              sizeof(err));
+                r = peers_add(c, s->peers, m->node, m->slot, fds[0], m->output_channels, m->output_offset,
+                              err, sizeof(err));
                 if (r < 0)
                         opened_fail(req, r, "%s", err);
         }
@@ -465,8 +473,8 @@ static int resolve_priority(struct udk_client *c, int priority, int *ret)
                 return 0;
         }
         if (udk_parse_int64(env, 0, 99, &n) < 0)
-                return client_set_error(c, -EINVAL, "UDK_RT_PRIORITY '%s' is not a priority (0..99, 0: normal)",
-                                        env);
+                return client_set_error(c, -EINVAL,
+                                        "UDK_RT_PRIORITY '%s' is not a priority (0..99, 0: normal)", env);
         *ret = (int)n;
         return 0;
 }
@@ -512,7 +520,8 @@ int udk_client_open(struct udk_client *c, const struct udk_client_stream_params 
         if (!c)
                 return -EINVAL;
         if (!params || !process || !ret)
-                return client_set_error(c, -EINVAL, "open needs parameters, a process callback and a place for "
+                return client_set_error(c, -EINVAL,
+                                        "open needs parameters, a process callback and a place for "
                                         "the stream");
         r = check_params(c, params);
         if (r < 0)
@@ -622,8 +631,9 @@ int udk_client_stream_wait_running(struct udk_client_stream *s, int timeout_ms)
                         return client_set_error(c, -ENOTCONN, "not connected to udkd: %s", c->lost);
                 state = atomic_load(&s->state);
                 if (state == UDK_NODE_SUSPENDED || state == UDK_NODE_CLOSED)
-                        return client_set_error(c, -ESHUTDOWN, "node %u was %s by udkd before its first cycle",
-                                                s->node, state == UDK_NODE_CLOSED ? "closed" : "suspended");
+                        return client_set_error(c, -ESHUTDOWN,
+                                                "node %u was %s by udkd before its first cycle", s->node,
+                                                state == UDK_NODE_CLOSED ? "closed" : "suspended");
                 if (now >= deadline)
                         return client_set_error(c, -ETIMEDOUT, "node %u did not run within %d ms", s->node,
                                                 timeout_ms);
@@ -681,12 +691,22 @@ uint32_t udk_client_stream_latency(const struct udk_client_stream *s, enum udk_d
 
 enum udk_node_state udk_client_stream_state(const struct udk_client_stream *s)
 {
-        return s ? (enum udk_node_state)atomic_load(&((struct udk_client_stream *)s)->state) : UDK_NODE_CLOSED;
+        return s ? (enum udk_node_state)atomic_load(&((struct udk_client_stream *)s)->state)
+                 : UDK_NODE_CLOSED;
 }
 
 uint64_t udk_client_stream_cycles(const struct udk_client_stream *s)
 {
         return s ? atomic_load_explicit(&((struct udk_client_stream *)s)->cycles, memory_order_relaxed) : 0;
+}
+
+void udk_client_stream_cycle_times(const struct udk_client_stream *s, uint64_t *ret_signal_time,
+                                   uint64_t *ret_awake_time)
+{
+        if (ret_signal_time)
+                *ret_signal_time = s ? s->rt.signal_time : 0;
+        if (ret_awake_time)
+                *ret_awake_time = s ? s->rt.awake_time : 0;
 }
 
 bool udk_client_stream_is_realtime(const struct udk_client_stream *s)

@@ -162,6 +162,15 @@ uint32_t udk_client_stream_latency(const struct udk_client_stream *stream, enum 
 enum udk_node_state udk_client_stream_state(const struct udk_client_stream *stream);
 /* Cycles the callback ran. */
 uint64_t udk_client_stream_cycles(const struct udk_client_stream *stream);
+/*
+ * The activation times of the cycle the process callback is running for
+ * (CLOCK_MONOTONIC ns): @ret_signal_time when the stream was triggered
+ * (stamped by whoever triggered it: udkd for the first node of the graph,
+ * else the node before it) and @ret_awake_time when its RT thread woke.
+ * Meaningful from the process callback only.  RT-safe.
+ */
+void udk_client_stream_cycle_times(const struct udk_client_stream *stream, uint64_t *ret_signal_time,
+                                   uint64_t *ret_awake_time);
 /* True when the RT thread got SCHED_FIFO. */
 bool udk_client_stream_is_realtime(const struct udk_client_stream *stream);
 /* The device's zero timestamp (mapped read-only). */
