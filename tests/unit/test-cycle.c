@@ -251,13 +251,14 @@ static void test_handlers_change_while_running(void)
         ASSERT_INT_EQ(atomic_load(&tags[0].destroyed), 0);
         ASSERT_UINT_GE(atomic_load(&tags[1].calls), 10);
 
-        /* Each cycle ran one of the sets {0}, {0,1,2}, {0,2} — a set is
-         * never torn mid-cycle: BEGIN_READ and WRITE_END saw the same. */
+        /* Each cycle ran one of the sets {0}, {0,1} (a cycle may start
+         * between the two adds), {0,1,2}, {0,2} — a set is never torn
+         * mid-cycle: BEGIN_READ and WRITE_END saw the same. */
         n = UDK_TEST_MIN(atomic_load(&seen_n), LOG_MAX);
         ASSERT_UINT_GE(n, 100);
         for (uint32_t i = 0; i < n; i++) {
                 uint32_t m = atomic_load(&seen_mask_log[i]);
-                if (m != 1 && m != 7 && m != 5)
+                if (m != 1 && m != 3 && m != 7 && m != 5)
                         udk_test_fail("cycle %u ran handler set 0x%x", i, m);
         }
         ASSERT_UINT_GE(atomic_load(&udk_device_stats(dev)->plan_swaps), 30);
