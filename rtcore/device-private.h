@@ -11,6 +11,7 @@
 
 #include <udk/device.h>
 #include <udk/ring.h>
+#include <udk/rt.h>
 #include <udk/shm.h>
 
 #define UDK_DEVICE_SHM_VERSION 1
@@ -177,9 +178,6 @@ void *udk_cycle_thread(void *arg);
 uint64_t udk_device_frames_to_ns(const struct udk_device *dev, uint64_t frames);
 
 /* rt.c */
-int udk_rt_thread_start(pthread_t *ret, int priority, int cpu, void *(*fn)(void *), void *arg,
-                        bool *ret_realtime);
 void udk_rt_thread_set_current(bool on);
-void udk_rt_prefault_stack(void);
 
 #endif

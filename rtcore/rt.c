@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 
 #include <udk/log.h>
+#include <udk/rt.h>
 #include <udk/util.h>
 
 #include "device-private.h"

@@ -17,11 +17,10 @@
 #include <udk/clock.h>
 #include <udk/device.h>
 #include <udk/log.h>
+#include <udk/rt.h>
 
 #include "client-private.h"
 
-#define STREAM_STACK_SIZE       (512 * 1024)
-#define STREAM_STACK_PREFAULT   (128 * 1024)
 #define STREAM_PRIORITY_DEFAULT 60
 
 void udk_client_stream_params_defaults(struct udk_client_stream_params *params)
@@ -42,15 +41,6 @@ void udk_client_stream_params_defaults(struct udk_client_stream_params *params)
 }
 
 /* --- the RT thread --- */
-
-/* Touch the stack the cycle will use, so no page fault happens mid-cycle. */
-__attribute__((noinline)) static void prefault_stack(void)
-{
-        volatile uint8_t buf[STREAM_STACK_PREFAULT];
-
-        for (size_t i = 0; i < sizeof(buf); i += 4096)
-                buf[i] = 0;
-}
 
 /* A peer named by a slot udkd wrote: trusted only if we mapped it.  RT-safe. */
 static struct udk_client_peer *stream_peer(struct udk_client_stream *s, int32_t slot)
@@ -152,7 +142,7 @@ static void *stream_thread(void *arg)
 {
         struct udk_client_stream *s = arg;
 
-        prefault_stack();
+        udk_rt_prefault_stack();
         while (!atomic_load_explicit(&s->quit, memory_order_acquire)) {
                 uint64_t awake;
                 int r;
@@ -173,55 +163,14 @@ static void *stream_thread(void *arg)
         return NULL;
 }
 
-static int thread_create(pthread_t *ret, int priority, int cpu, void *(*fn)(void *), void *arg)
-{
-        pthread_attr_t attr;
-        int r;
-
-        r = pthread_attr_init(&attr);
-        if (r != 0)
-                return -r;
-        r = pthread_attr_setstacksize(&attr, STREAM_STACK_SIZE);
-        if (r == 0 && priority > 0) {
-                struct sched_param param = { .sched_priority = priority };
-                r = pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
-                if (r == 0)
-                        r = pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
-                if (r == 0)
-                        r = pthread_attr_setschedparam(&attr, &param);
-        }
-        if (r == 0 && cpu >= 0) {
-                cpu_set_t set;
-                CPU_ZERO(&set);
-                CPU_SET(cpu, &set);
-                r = pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
-        }
-        if (r == 0)
-                r = pthread_create(ret, &attr, fn, arg);
-        pthread_attr_destroy(&attr);
-        return -r;
-}
-
 /* SCHED_FIFO where permitted (else normal priority and one warning), on
  * the caller's CPU, else udkd's choice. */
 static int stream_start_thread(struct udk_client_stream *s, int server_cpu, char *err, size_t err_size)
 {
-        static atomic_bool warned_fifo;
         int cpu = s->cpu >= 0 ? s->cpu : server_cpu;
         int r;
 
-        r = thread_create(&s->thread, s->priority, cpu, stream_thread, s);
-        if (r == -EPERM && s->priority > 0) {
-                if (!atomic_exchange(&warned_fifo, true))
-                        udk_warn("SCHED_FIFO priority %d refused (%s): stream threads run at normal "
-                                 "priority; "
-                                 "grant CAP_SYS_NICE or an rtprio limit for low latency",
-                                 s->priority, strerror(-r));
-                r = thread_create(&s->thread, 0, cpu, stream_thread, s);
-                s->realtime = false;
-        } else {
-                s->realtime = r == 0 && s->priority > 0;
-        }
+        r = udk_rt_thread_start(&s->thread, s->priority, cpu, stream_thread, s, &s->realtime);
         /* udkd's CPU may be outside our affinity mask: run unpinned then. */
         if (r == -EINVAL && s->cpu < 0 && cpu >= 0)
                 return stream_start_thread(s, -1, err, err_size);
