@@ -104,7 +104,6 @@ static int pump(struct play *p, struct udk_client_stream *stream)
 {
         for (;;) {
                 uint32_t seq = udkctl_transfer_wake_seq(&p->transfer);
-                enum udk_node_state state;
                 int r;
 
                 r = fill(p);
@@ -112,19 +111,9 @@ static int pump(struct play *p, struct udk_client_stream *stream)
                         return r;
                 if (atomic_load_explicit(&p->transfer.done, memory_order_acquire))
                         return 0;
-                if (udkctl_transfer_interrupted())
-                        return -EINTR;
-                if (atomic_load_explicit(&p->transfer.bad_cycles, memory_order_relaxed)) {
-                        udkctl_error("the stream's cycles do not have its %" PRIu32 " outputs", p->channels);
-                        return -EPROTO;
-                }
-                state = udk_client_stream_state(stream);
-                if (state == UDK_NODE_SUSPENDED || state == UDK_NODE_CLOSED) {
-                        udkctl_error("udkd %s the stream",
-                                     state == UDK_NODE_SUSPENDED ? "suspended" : "closed");
-                        return -ECANCELED;
-                }
-                udkctl_transfer_wait(&p->transfer, seq, WAIT_MS);
+                r = udkctl_transfer_check_and_wait(&p->transfer, stream, seq, "outputs", WAIT_MS);
+                if (r < 0)
+                        return r;
         }
 }
 

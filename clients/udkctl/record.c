@@ -93,26 +93,14 @@ static int pump(struct record *rec, struct udk_client_stream *stream)
                 uint32_t seq = udkctl_transfer_wake_seq(&rec->transfer);
                 /* done before the ring: once done is seen, the last frame is in it. */
                 bool done = atomic_load_explicit(&rec->transfer.done, memory_order_acquire);
-                enum udk_node_state state;
                 int r;
 
                 r = drain(rec);
                 if (r < 0 || done)
                         return r;
-                if (udkctl_transfer_interrupted())
-                        return -EINTR;
-                if (atomic_load_explicit(&rec->transfer.bad_cycles, memory_order_relaxed)) {
-                        udkctl_error("the stream's cycles do not have its %" PRIu32 " inputs",
-                                     rec->channels);
-                        return -EPROTO;
-                }
-                state = udk_client_stream_state(stream);
-                if (state == UDK_NODE_SUSPENDED || state == UDK_NODE_CLOSED) {
-                        udkctl_error("udkd %s the stream",
-                                     state == UDK_NODE_SUSPENDED ? "suspended" : "closed");
-                        return -ECANCELED;
-                }
-                udkctl_transfer_wait(&rec->transfer, seq, WAIT_MS);
+                r = udkctl_transfer_check_and_wait(&rec->transfer, stream, seq, "inputs", WAIT_MS);
+                if (r < 0)
+                        return r;
         }
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The ring between a stream's RT callback and udkctl's file thread (see transfer.h). */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <udk/util.h>
 
 #include "transfer.h"
+#include "udkctl.h"
 
 int udkctl_transfer_init(struct udkctl_transfer *t, uint32_t channels, uint32_t capacity)
 {
@@ -185,4 +187,24 @@ void udkctl_transfer_catch_signals(void)
 bool udkctl_transfer_interrupted(void)
 {
         return interrupted != 0;
+}
+
+int udkctl_transfer_check_and_wait(struct udkctl_transfer *t, struct udk_client_stream *stream, uint32_t seq,
+                                   const char *what, int timeout_ms)
+{
+        enum udk_node_state state;
+
+        if (udkctl_transfer_interrupted())
+                return -EINTR;
+        if (atomic_load_explicit(&t->bad_cycles, memory_order_relaxed)) {
+                udkctl_error("the stream's cycles do not have its %" PRIu32 " %s", t->channels, what);
+                return -EPROTO;
+        }
+        state = udk_client_stream_state(stream);
+        if (state == UDK_NODE_SUSPENDED || state == UDK_NODE_CLOSED) {
+                udkctl_error("udkd %s the stream", state == UDK_NODE_SUSPENDED ? "suspended" : "closed");
+                return -ECANCELED;
+        }
+        udkctl_transfer_wait(t, seq, timeout_ms); /* a time-out only means: look again */
+        return 0;
 }

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <udk/client.h>
 #include <udk/device.h>
 #include <udk/ring.h>
 
@@ -56,6 +57,15 @@ int udkctl_transfer_play_cycle(void *data, const struct udk_node_cycle *cycle);
 
 /* The process callback of record: the input into the ring, up to @limit frames.  RT-safe. */
 int udkctl_transfer_record_cycle(void *data, const struct udk_node_cycle *cycle);
+
+/*
+ * Between two looks at the ring: -EINTR on Ctrl-C, -EPROTO when cycles came
+ * without the stream's @channels (@what: "inputs" or "outputs"),
+ * -ECANCELED when udkd suspended or closed @stream (each said on stderr),
+ * else 0 after waiting up to @timeout_ms for the RT side's next wake after @seq.
+ */
+int udkctl_transfer_check_and_wait(struct udkctl_transfer *t, struct udk_client_stream *stream, uint32_t seq,
+                                   const char *what, int timeout_ms);
 
 /* The wake word's value, to pass to udkctl_transfer_wait() after looking at the ring. */
 uint32_t udkctl_transfer_wake_seq(struct udkctl_transfer *t);
