@@ -90,17 +90,8 @@ static void cycle_usage(FILE *out)
                 DEFAULT_SECONDS, DEFAULT_CYCLES, DEFAULT_PRIORITY, UDK_PLUGIN_DIR);
 }
 
-static int parse_number(const char *cmd, const char *option, const char *text, int64_t min, int64_t max,
-                        int64_t *ret)
-{
-        if (udk_parse_int64(text, min, max, ret) < 0)
-                return bench_usage_error(cmd, "%s '%s': not a whole number in %" PRId64 "..%" PRId64, option,
-                                         text, min, max);
-        return 0;
-}
-
 enum {
-        ARG_JSON = 0x100,
+        ARG_JSON = BENCH_LONG_OPTION_FIRST,
         ARG_SECONDS,
         ARG_CYCLES,
         ARG_PRIORITY,
@@ -110,18 +101,6 @@ enum {
         ARG_SOURCE,
         ARG_PLUGIN_PATH,
 };
-
-/* getopt's complaint about the option it stopped at. */
-static int option_error(const char *cmd, int c, char **argv)
-{
-        char opt_text[3] = { '-', (char)optopt, '\0' };
-        /* optopt is a short option's letter, or a long option's value (or 0): then argv names it. */
-        const char *name = optopt > 0 && optopt < ARG_JSON ? opt_text : argv[optind - 1];
-
-        if (c == ':')
-                return bench_usage_error(cmd, "option '%s' needs an argument", name);
-        return bench_usage_error(cmd, "unknown option '%s'", name);
-}
 
 /* 1 to exit 0 at once (help), 0 to go on, -EINVAL for a usage error. */
 static int parse_cycle_options(int argc, char **argv, struct cycle_options *o)
@@ -153,12 +132,12 @@ static int parse_cycle_options(int argc, char **argv, struct cycle_options *o)
                                                          optarg, 0.01, SECONDS_MAX);
                         break;
                 case ARG_CYCLES:
-                        if (parse_number("cycle", "--cycles", optarg, 1, CYCLES_MAX, &v) < 0)
+                        if (bench_parse_option_int("cycle", "--cycles", optarg, 1, CYCLES_MAX, &v) < 0)
                                 return -EINVAL;
                         o->cycles = (uint64_t)v;
                         break;
                 case ARG_PRIORITY:
-                        if (parse_number("cycle", "--priority", optarg, 0, 99, &v) < 0)
+                        if (bench_parse_option_int("cycle", "--priority", optarg, 0, 99, &v) < 0)
                                 return -EINVAL;
                         o->priority = (int)v;
                         break;
@@ -172,7 +151,7 @@ static int parse_cycle_options(int argc, char **argv, struct cycle_options *o)
                         cycle_usage(stdout);
                         return 1;
                 default:
-                        return option_error("cycle", c, argv);
+                        return bench_option_error("cycle", c, argv);
                 }
         }
         if (optind < argc)
@@ -682,12 +661,13 @@ static int parse_inner_options(int argc, char **argv, struct inner_options *o)
         while ((c = getopt_long(argc, argv, ":", long_options, NULL)) >= 0) {
                 switch (c) {
                 case ARG_HANDLERS:
-                        if (parse_number("cycle-inner", "--handlers", optarg, 0, BENCH_HANDLERS_MAX, &v) < 0)
+                        if (bench_parse_option_int("cycle-inner", "--handlers", optarg, 0, BENCH_HANDLERS_MAX,
+                                                   &v) < 0)
                                 return -EINVAL;
                         o->handlers = (unsigned)v;
                         break;
                 case ARG_CYCLES:
-                        if (parse_number("cycle-inner", "--cycles", optarg, 1, CYCLES_MAX, &v) < 0)
+                        if (bench_parse_option_int("cycle-inner", "--cycles", optarg, 1, CYCLES_MAX, &v) < 0)
                                 return -EINVAL;
                         o->cycles = (uint64_t)v;
                         break;
@@ -698,7 +678,7 @@ static int parse_inner_options(int argc, char **argv, struct inner_options *o)
                         o->plugin_path = optarg;
                         break;
                 default:
-                        return option_error("cycle-inner", c, argv);
+                        return bench_option_error("cycle-inner", c, argv);
                 }
         }
         if (optind < argc)

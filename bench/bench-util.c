@@ -2,15 +2,21 @@
 /*
  * udk-bench's helpers: order statistics, usage errors, paths, the machine.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
 #include <math.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <udk/stats.h>
 #include <udk/util.h>
 
 #include "bench.h"
@@ -27,6 +33,26 @@ int bench_usage_error(const char *cmd, const char *fmt, ...)
         fprintf(stderr, "\nTry 'udk-bench %s%s--help' for more information.\n", cmd ? cmd : "",
                 cmd ? " " : "");
         return -EINVAL;
+}
+
+int bench_parse_option_int(const char *cmd, const char *option, const char *text, int64_t min, int64_t max,
+                           int64_t *ret)
+{
+        if (udk_parse_int64(text, min, max, ret) < 0)
+                return bench_usage_error(cmd, "%s '%s': not a whole number in %" PRId64 "..%" PRId64, option,
+                                         text, min, max);
+        return 0;
+}
+
+int bench_option_error(const char *cmd, int c, char **argv)
+{
+        char opt_text[3] = { '-', (char)optopt, '\0' };
+        /* optopt is a short option's letter, or a long option's value (or 0): then argv names it. */
+        const char *name = optopt > 0 && optopt < BENCH_LONG_OPTION_FIRST ? opt_text : argv[optind - 1];
+
+        if (c == ':')
+                return bench_usage_error(cmd, "option '%s' needs an argument", name);
+        return bench_usage_error(cmd, "unknown option '%s'", name);
 }
 
 double bench_percentile_sorted(const double *sorted, size_t n, double q)
@@ -58,6 +84,46 @@ double bench_median(double *values, size_t n)
                 return NAN;
         qsort(values, n, sizeof(*values), double_cmp);
         return bench_percentile_sorted(values, n, 0.5);
+}
+
+void bench_latency_from_histogram(const struct udk_histogram *h, struct bench_latency *ret)
+{
+        struct udk_histogram_summary s;
+
+        udk_histogram_summarize(h, &s);
+        *ret = (struct bench_latency){
+                .count = s.count,
+                .p50 = (double)s.p50 / 1000.0,
+                .p99 = (double)s.p99 / 1000.0,
+                .p999 = (double)s.p999 / 1000.0,
+                .max = (double)s.max / 1000.0,
+        };
+}
+
+static uint64_t load_relaxed(const _Atomic uint64_t *v)
+{
+        return atomic_load_explicit(v, memory_order_relaxed);
+}
+
+static void store_relaxed(_Atomic uint64_t *dst, uint64_t v)
+{
+        atomic_store_explicit(dst, v, memory_order_relaxed);
+}
+
+void bench_histogram_merge(struct udk_histogram *dst, const struct udk_histogram *src)
+{
+        uint64_t n = load_relaxed(&src->count);
+
+        if (n == 0)
+                return;
+        for (size_t i = 0; i < UDK_HIST_BUCKETS; i++) {
+                uint64_t sum = load_relaxed(&dst->buckets[i]) + load_relaxed(&src->buckets[i]);
+                store_relaxed(&dst->buckets[i], sum);
+        }
+        store_relaxed(&dst->sum, load_relaxed(&dst->sum) + load_relaxed(&src->sum));
+        store_relaxed(&dst->count, load_relaxed(&dst->count) + n);
+        store_relaxed(&dst->min, UDK_MIN(load_relaxed(&dst->min), load_relaxed(&src->min)));
+        store_relaxed(&dst->max, UDK_MAX(load_relaxed(&dst->max), load_relaxed(&src->max)));
 }
 
 static bool is_executable(const char *path)
@@ -169,4 +235,165 @@ void bench_machine_get(struct bench_machine *ret)
 
         udk_strlcpy(m.kernel, uname(&u) == 0 ? u.release : "unknown", sizeof(m.kernel));
         *ret = m;
+}
+
+/* The whole of a small /proc file, NUL-terminated; the length or a negative errno. */
+static ssize_t read_proc_file(const char *path, char *buf, size_t size)
+{
+        _udk_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        size_t len = 0;
+
+        if (fd < 0)
+                return -errno;
+        while (len < size - 1) {
+                ssize_t n = read(fd, buf + len, size - 1 - len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        buf[len] = '\0';
+        return (ssize_t)len;
+}
+
+/* The first number of /proc/PID/task/TID/schedstat: the thread's time on a CPU, ns. */
+static int thread_schedstat_ns(pid_t pid, const char *tid, uint64_t *ret)
+{
+        char path[384], text[256];
+        int64_t v;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/%d/task/%.255s/schedstat", (int)pid, tid);
+        n = read_proc_file(path, text, sizeof(text));
+        if (n < 0)
+                return (int)n;
+        text[strcspn(text, " \n")] = '\0';
+        if (udk_parse_int64(text, 0, INT64_MAX, &v) < 0)
+                return -EBADMSG;
+        *ret = (uint64_t)v;
+        return 0;
+}
+
+static int process_schedstat_ns(pid_t pid, uint64_t *ret)
+{
+        char path[64];
+        struct dirent *de;
+        uint64_t total = 0, ns = 0;
+        DIR *d;
+        int r = 0;
+
+        snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+        d = opendir(path);
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                r = thread_schedstat_ns(pid, de->d_name, &ns);
+                /* A thread that ended between readdir and open took its time with it. */
+                if (r == -ENOENT || r == -ESRCH) {
+                        r = 0;
+                        continue;
+                }
+                if (r < 0)
+                        break;
+                total += ns;
+        }
+        closedir(d);
+        if (r == 0)
+                *ret = total;
+        return r;
+}
+
+int bench_proc_stat_cpu_ticks(const char *text, uint64_t *ret)
+{
+        /* The command name may hold spaces and parentheses: fields count from its last ')'. */
+        const char *p = strrchr(text, ')');
+        int64_t ticks[2];
+
+        if (!p)
+                return -EBADMSG;
+        p++;
+        /* Field 3 (state) comes first after ")"; utime is field 14, stime 15. */
+        for (int field = 3, k = 0; k < 2; field++) {
+                char word[32];
+                size_t len;
+
+                p += strspn(p, " ");
+                len = strcspn(p, " \n");
+                if (len == 0)
+                        return -EBADMSG;
+                if (field >= 14) {
+                        if (len >= sizeof(word))
+                                return -EBADMSG;
+                        memcpy(word, p, len);
+                        word[len] = '\0';
+                        if (udk_parse_int64(word, 0, INT64_MAX / 2, &ticks[k]) < 0)
+                                return -EBADMSG;
+                        k++;
+                }
+                p += len;
+        }
+        *ret = (uint64_t)(ticks[0] + ticks[1]);
+        return 0;
+}
+
+static int process_stat_ns(pid_t pid, uint64_t *ret)
+{
+        char path[64], text[1024];
+        long hz = sysconf(_SC_CLK_TCK);
+        uint64_t ticks;
+        ssize_t n;
+        int r;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        n = read_proc_file(path, text, sizeof(text));
+        if (n < 0)
+                return (int)n;
+        r = bench_proc_stat_cpu_ticks(text, &ticks);
+        if (r < 0)
+                return r;
+        if (hz <= 0 || ticks > UINT64_MAX / 1000000000u)
+                return -EBADMSG;
+        *ret = ticks * 1000000000u / (uint64_t)hz;
+        return 0;
+}
+
+int bench_process_cpu_ns(pid_t pid, uint64_t *ret, enum bench_cpu_method *ret_method)
+{
+        char path[64];
+        uint64_t ns = 0;
+        int r;
+
+        snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+        if (access(path, R_OK) == 0) {
+                r = process_schedstat_ns(pid, &ns);
+                if (r == 0) {
+                        *ret = ns;
+                        if (ret_method)
+                                *ret_method = BENCH_CPU_SCHEDSTAT;
+                }
+                return r;
+        }
+        if (errno != ENOENT)
+                return -errno;
+        snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+        if (access(path, F_OK) < 0)
+                return -ENOENT;
+        r = process_stat_ns(pid, &ns);
+        if (r == 0) {
+                *ret = ns;
+                if (ret_method)
+                        *ret_method = BENCH_CPU_STAT;
+        }
+        return r;
+}
+
+const char *bench_cpu_method_name(enum bench_cpu_method method)
+{
+        return method == BENCH_CPU_SCHEDSTAT ? "schedstat" : "stat";
 }

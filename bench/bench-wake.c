@@ -48,20 +48,6 @@ static void sleep_seconds(double seconds)
                 ;
 }
 
-static void latency_from_histogram(const struct udk_histogram *h, struct bench_latency *ret)
-{
-        struct udk_histogram_summary s;
-
-        udk_histogram_summarize(h, &s);
-        *ret = (struct bench_latency){
-                .count = s.count,
-                .p50 = (double)s.p50 / 1000.0,
-                .p99 = (double)s.p99 / 1000.0,
-                .p999 = (double)s.p999 / 1000.0,
-                .max = (double)s.max / 1000.0,
-        };
-}
-
 static int wake_udk(const struct bench_wake_setup *setup, struct bench_wake *w)
 {
         struct udk_device_config cfg;
@@ -92,7 +78,7 @@ static int wake_udk(const struct bench_wake_setup *setup, struct bench_wake *w)
         udk_device_stop(dev);
 
         st = udk_device_stats(dev);
-        latency_from_histogram(&st->lateness, &w->udk);
+        bench_latency_from_histogram(&st->lateness, &w->udk);
         w->cycles = atomic_load(&st->cycles);
         w->xruns = atomic_load(&st->xruns);
         if (w->udk.count == 0) {

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #define BENCH_EXIT_USAGE 2
 
@@ -23,9 +24,23 @@
 int bench_cycle_main(int argc, char **argv);
 /* Hidden: the cycle loop alone, for `valgrind --tool=callgrind`. */
 int bench_cycle_inner_main(int argc, char **argv);
+int bench_chain_main(int argc, char **argv);
 
 /* Print "udk-bench <cmd>: <message>" and the pointer to --help on stderr; returns -EINVAL. */
 int bench_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Long options without a short letter take values from here up, so that
+ * getopt's optopt tells them from short options. */
+#define BENCH_LONG_OPTION_FIRST 0x100
+
+/* Parse @text, the argument of @option, as a whole number in [@min, @max];
+ * a usage error naming both (-EINVAL) when it is not. */
+int bench_parse_option_int(const char *cmd, const char *option, const char *text, int64_t min, int64_t max,
+                           int64_t *ret);
+
+/* getopt_long's complaint (it returned @c, '?' or ':', with opterr 0) as a
+ * usage error naming the option; returns -EINVAL. */
+int bench_option_error(const char *cmd, int c, char **argv);
 
 /* --- order statistics --- */
 
@@ -48,6 +63,16 @@ struct bench_latency {
         uint64_t count;
         double p50, p99, p999, max;
 };
+
+struct udk_histogram;
+
+/* The percentiles of @h (nanoseconds) in microseconds, as stats.h computes
+ * them (bucket upper bounds clamped to the exact maximum); all 0 when empty. */
+void bench_latency_from_histogram(const struct udk_histogram *h, struct bench_latency *ret);
+
+/* Add the samples of @src to @dst (counts, sum, buckets; min and max).  Not
+ * for a histogram that is being written. */
+void bench_histogram_merge(struct udk_histogram *dst, const struct udk_histogram *src);
 
 /* --- JSON --- */
 
@@ -148,5 +173,26 @@ struct bench_machine {
 };
 
 void bench_machine_get(struct bench_machine *ret);
+
+/* How bench_process_cpu_ns() counted. */
+enum bench_cpu_method {
+        BENCH_CPU_SCHEDSTAT = 0, /* each thread's run time, ns (/proc/PID/task/TID/schedstat) */
+        BENCH_CPU_STAT,          /* the process's utime + stime, clock ticks (/proc/PID/stat) */
+};
+
+/*
+ * CPU time process @pid (all its threads) has used so far, ns: the sum of
+ * its threads' schedstat run times, or where the kernel has no schedstat,
+ * utime + stime from /proc/PID/stat (tick resolution).  -ENOENT when there
+ * is no such process, -EBADMSG for text it cannot read.
+ */
+int bench_process_cpu_ns(pid_t pid, uint64_t *ret, enum bench_cpu_method *ret_method);
+
+/* utime + stime (fields 14 and 15) of the text of a /proc/PID/stat, clock
+ * ticks.  -EBADMSG when the text is not that. */
+int bench_proc_stat_cpu_ticks(const char *text, uint64_t *ret);
+
+/* "schedstat" or "stat". */
+const char *bench_cpu_method_name(enum bench_cpu_method method);
 
 #endif

@@ -24,6 +24,8 @@ static const struct subcommand subcommands[] = {
         { "cycle", bench_cycle_main,
           "cost of the IO cycle and wake lateness of its clock, against cyclictest" },
         { "cycle-inner", bench_cycle_inner_main, NULL },
+        { "chain", bench_chain_main,
+          "wake times of N clients chained on udkd, against a futex ping-pong" },
 };
 
 static void usage(FILE *out)

@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -78,6 +79,8 @@ static inline void proc_start(struct proc *p, const char *const *args)
         p->pid = fork();
         ASSERT_OK(p->pid);
         if (p->pid == 0) {
+                /* A test that dies (a failed assertion aborts) takes its udkd along. */
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
                 setenv("UDK_SOCKET", p->socket, 1);
                 dup2(out[1], STDOUT_FILENO);
                 dup2(err[1], STDERR_FILENO);
