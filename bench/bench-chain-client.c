@@ -18,6 +18,7 @@
 #include <udk/util.h>
 
 #include "bench-chain.h"
+#include "bench-compare.h"
 
 #define RUNNING_TIMEOUT_MS 5000
 
@@ -32,6 +33,7 @@ struct chain_client {
         uint64_t cycles;
         uint64_t bad_times;
         uint64_t cpus;
+        _Atomic uint64_t period_ns; /* compare: the nominal period, set once the stream is open */
 };
 
 static void copy_with_gain(const struct udk_node_cycle *c)
@@ -70,15 +72,40 @@ static bool cycle_start(struct chain_client *cl, const struct udk_node_cycle *c,
         return true;
 }
 
+/*
+ * udk-bench compare's stamps, as its JACK client makes them: entry and exit
+ * of the work, then the cycle's start (udkd's trigger of client 1) and tick
+ * (the period boundary the device's clock estimates: the cycle's host time,
+ * which is its sample time's, plus one period).  RT-safe.
+ */
+static void compare_stamp(struct chain_client *cl, struct udk_client_stream *stream,
+                          const struct udk_node_cycle *c, uint64_t entry, uint64_t exit)
+{
+        uint64_t signal = 0, awake = 0;
+
+        if (!stream)
+                return;
+        if (cl->setup->index == 0)
+                udk_client_stream_cycle_times(stream, &signal, &awake);
+        bench_compare_stamp(cl->setup->table, cl->setup->index, (uint32_t)c->sample_time, signal,
+                            c->host_time + atomic_load_explicit(&cl->period_ns, memory_order_relaxed), entry,
+                            exit);
+}
+
 /* RT-safe: arithmetic, atomics, vDSO/rseq reads of the clock and the CPU. */
 static int chain_process(void *data, const struct udk_node_cycle *c)
 {
         struct chain_client *cl = data;
+        uint64_t entry = cl->setup->table ? udk_time_now() : 0;
         struct udk_client_stream *stream = atomic_load_explicit(&cl->stream, memory_order_acquire);
         uint64_t signal, awake, start;
         int cpu;
 
         copy_with_gain(c);
+        if (cl->setup->table) {
+                compare_stamp(cl, stream, c, entry, udk_time_now());
+                return 0;
+        }
         if (!stream)
                 return 0;
         udk_client_stream_cycle_times(stream, &signal, &awake);
@@ -227,6 +254,10 @@ int bench_chain_client_run(const struct bench_chain_client_setup *setup)
                 udk_client_disconnect(client);
                 return 1;
         }
+        atomic_store_explicit(&cl.period_ns,
+                              (uint64_t)udk_client_stream_period(stream) * UDK_NSEC_PER_SEC /
+                                      UDK_MAX(udk_client_stream_rate(stream), 1u),
+                              memory_order_relaxed);
         atomic_store_explicit(&cl.stream, stream, memory_order_release);
         r = udk_client_stream_wait_running(stream, RUNNING_TIMEOUT_MS);
         if (r < 0) {

@@ -43,6 +43,7 @@ struct chain_proc {
 /* What the run holds, released by chain_cleanup() whatever happened. */
 struct chain_run {
         const struct bench_chain_options *opt;
+        const struct bench_chain_hook *hook; /* NULL: chain's own measurement */
         char dir[64];
         char config[128];
         char socket[128];
@@ -252,6 +253,7 @@ static int start_client(struct chain_run *run, unsigned index)
                         .control_fd = control[0],
                         .result_fd = result[1],
                         .timeout_s = run->opt->seconds + 120.0,
+                        .table = run->hook ? run->hook->table : NULL,
                 };
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
                 close_other_fds(run, control[1], result[0]);
@@ -519,9 +521,18 @@ static int measure(struct chain_run *run, struct bench_chain_report *rep)
         if (r < 0)
                 return r;
         atomic_store(&run->shared->measuring, 1);
-        udk_info("chain: measuring %g s", run->opt->seconds);
-        sleep_seconds(run->opt->seconds);
+        if (run->hook) {
+                pid_t pids[BENCH_CHAIN_CLIENTS_MAX];
+                for (unsigned i = 0; i < run->n_procs; i++)
+                        pids[i] = run->procs[i].pid;
+                r = run->hook->measure(run->hook->data, run->udkd, pids, run->n_procs);
+        } else {
+                udk_info("chain: measuring %g s", run->opt->seconds);
+                sleep_seconds(run->opt->seconds);
+        }
         atomic_store(&run->shared->measuring, 0);
+        if (r < 0)
+                return r;
         r = snapshot(run, &b, &rep->cpu_method);
         if (r < 0)
                 return r;
@@ -646,6 +657,21 @@ static void warn_not_realtime(const struct bench_chain_report *rep)
         udk_warn("SCHED_FIFO refused to %s%s%s%s%s: those figures are at normal priority", who[0],
                  n > 2 ? ", " : n > 1 ? " and " : "", n > 1 ? who[1] : "", n > 2 ? " and " : "",
                  n > 2 ? who[2] : "");
+}
+
+int bench_chain_run_hooked(const struct bench_chain_options *opt, const struct bench_chain_hook *hook,
+                           struct bench_chain_report *rep)
+{
+        struct chain_run run = { .opt = opt, .hook = hook, .udkd = -1 };
+        int r;
+
+        *rep = (struct bench_chain_report){
+                .opt = *opt, .server_cpu = -1, .client_cpu = -1, .floor_cpu = -1
+        };
+        bench_machine_get(&rep->machine);
+        r = run_chain(&run, rep);
+        chain_cleanup(&run);
+        return r;
 }
 
 int bench_chain_main(int argc, char **argv)

@@ -80,6 +80,8 @@ struct bench_chain_msg {
         struct udk_histogram from_start; /* awake - the first client's signal time, ns */
 };
 
+struct bench_compare_table;
+
 struct bench_chain_client_setup {
         unsigned index; /* 0-based place in the chain: 0 links to the device, the others chain */
         const char *socket_path;
@@ -87,6 +89,9 @@ struct bench_chain_client_setup {
         int control_fd;   /* read: a byte or EOF says stop */
         int result_fd;    /* write: READY, then RESULT or ERROR */
         double timeout_s; /* give up waiting for the stop after this */
+        /* udk-bench compare: stamp each callback into this table instead of
+         * keeping the chain's histograms (bench-compare.h); NULL for chain. */
+        struct bench_compare_table *table;
 };
 
 /* The body of a client process (forked by udk-bench, no exec): connect,
@@ -98,6 +103,30 @@ int bench_chain_client_run(const struct bench_chain_client_setup *setup);
  * end closed, -ETIMEDOUT after @timeout_ms for the read). */
 int bench_chain_msg_write(int fd, const struct bench_chain_msg *msg);
 int bench_chain_msg_read(int fd, struct bench_chain_msg *msg, int timeout_ms);
+
+/* --- the udk side of udk-bench compare --- */
+
+/*
+ * Called for the measurement instead of chain's sleep, once every client
+ * runs: @server is udkd, @clients the client processes.  0 or a negative
+ * errno (which ends the run).
+ */
+struct bench_chain_hook {
+        int (*measure)(void *data, pid_t server, const pid_t *clients, unsigned n_clients);
+        void *data;
+        struct bench_compare_table *table; /* passed to the clients (see struct bench_chain_client_setup) */
+};
+
+struct bench_chain_report;
+
+/*
+ * udkd and the chain of @opt, measured by @hook: chain's run without the
+ * floor and without printing.  The report gets chain's figures of udkd
+ * (placement, CPUs, xruns, late, priorities); the clients' histograms stay
+ * empty.  Everything started is stopped before it returns.
+ */
+int bench_chain_run_hooked(const struct bench_chain_options *opt, const struct bench_chain_hook *hook,
+                           struct bench_chain_report *rep);
 
 /* --- the floor --- */
 

@@ -9,16 +9,23 @@
 #include <fcntl.h>
 #include <math.h>
 #include <sched.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 
+#include <udk/clock.h>
 #include <udk/stats.h>
 #include <udk/util.h>
 
 #include "bench-chain.h"
+#include "bench-compare.h"
+#include "bench-servers.h"
+#include "bench-mtdm.h"
 #include "bench.h"
 #include "udk-build-config.h"
 #include "udk-test.h"
+#include "udk-test-udkd.h"
 
 static void test_percentile_sorted(void)
 {
@@ -1029,6 +1036,1295 @@ static void test_chain_run(void)
         bench_child_output_free(&o);
 }
 
+/* --- udk-bench latency: the multi-tone analysis, its report, and real runs --- */
+
+/* @n frames of the tones as they come back, frame i captured at @t0 + i: tone k delayed by
+ * @delays[k] frames (made analytically, so any fraction), times @gain (-1: inverted), plus
+ * uniform white noise of RMS @noise_rms. */
+static void mtdm_synth_tones(const struct bench_mtdm *m, uint64_t t0, const double *delays, double gain,
+                             double noise_rms, float *out, size_t n)
+{
+        uint64_t seed = 0x9e3779b97f4a7c15u;
+
+        for (size_t i = 0; i < n; i++) {
+                double x = 0.0;
+
+                for (unsigned k = 0; k < BENCH_MTDM_TONES; k++) {
+                        double period = (double)(m->period0 << k);
+                        x += sin(2.0 * M_PI * fmod((double)(t0 + i) - delays[k], period) / period);
+                }
+                x *= BENCH_MTDM_AMPLITUDE * gain;
+                /* xorshift64: the same noise every run. */
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                x += noise_rms * sqrt(3.0) * ((double)(seed >> 11) / (double)(UINT64_C(1) << 52) - 1.0);
+                out[i] = (float)x;
+        }
+}
+
+static void mtdm_synth(const struct bench_mtdm *m, uint64_t t0, double delay, bool inverted,
+                       double noise_rms, float *out, size_t n)
+{
+        double delays[BENCH_MTDM_TONES];
+
+        for (unsigned k = 0; k < BENCH_MTDM_TONES; k++)
+                delays[k] = delay;
+        mtdm_synth_tones(m, t0, delays, inverted ? -1.0 : 1.0, noise_rms, out, n);
+}
+
+static void test_mtdm_create(void)
+{
+        static const struct {
+                uint32_t rate, period0;
+        } cases[] = {
+                { 8000, 4 },   { 16000, 4 },  { 22050, 8 },  { 32000, 8 },   { 44100, 16 },
+                { 48000, 16 }, { 88200, 32 }, { 96000, 32 }, { 192000, 64 }, { 768000, 64 },
+        };
+        struct bench_mtdm *m = NULL;
+
+        for (size_t i = 0; i < UDK_ELEMENTSOF(cases); i++) {
+                ASSERT_OK(bench_mtdm_create(cases[i].rate, &m));
+                ASSERT_UINT_EQ(m->rate, cases[i].rate);
+                ASSERT_UINT_EQ(m->period0, cases[i].period0);
+                ASSERT_UINT_EQ(m->range, cases[i].period0 * 512);
+                ASSERT_FLOAT_EQ(m->table[0], 0.0f);
+                ASSERT_FLOAT_EQ(m->table[m->range / 4], 1.0f);
+                ASSERT_FLOAT_EQ(m->ref[m->range / 4 * 3], -1.0);
+                m = bench_mtdm_destroy(m);
+                ASSERT_PTR_EQ(m, NULL);
+        }
+        ASSERT_ERROR(bench_mtdm_create(0, &m), EINVAL);
+        ASSERT_PTR_EQ(m, NULL); /* untouched */
+        ASSERT_PTR_EQ(bench_mtdm_destroy(NULL), NULL);
+        ASSERT_STR_EQ(bench_mtdm_status_name(BENCH_MTDM_OK), "ok");
+        ASSERT_STR_EQ(bench_mtdm_status_name(BENCH_MTDM_NO_SIGNAL), "no signal");
+        ASSERT_STR_EQ(bench_mtdm_status_name(BENCH_MTDM_PHASES_DISAGREE), "phases disagree");
+        ASSERT_STR_EQ(bench_mtdm_status_name((enum bench_mtdm_status)7), "unknown");
+}
+
+static void test_mtdm_generate(void)
+{
+        static float got[2 * 1000], want[1000];
+        struct bench_mtdm *m;
+
+        ASSERT_OK(bench_mtdm_create(48000, &m));
+        for (size_t i = 0; i < UDK_ELEMENTSOF(got); i++)
+                got[i] = 7.0f;
+        /* Interleaved stereo: the first channel only; the sample times past 2^32. */
+        bench_mtdm_generate(m, UINT64_C(5000000000), got, 1000, 2);
+        mtdm_synth(m, UINT64_C(5000000000), 0.0, false, 0.0, want, 1000);
+        for (size_t i = 0; i < 1000; i++) {
+                ASSERT_NEAR(got[2 * i], want[i], 1e-6);
+                ASSERT_FLOAT_EQ(got[2 * i + 1], 7.0f);
+        }
+        /* Every tone starts at 0 at sample time 0, and again a range later. */
+        bench_mtdm_generate(m, 0, got, 1, 1);
+        ASSERT_FLOAT_EQ(got[0], 0.0f);
+        bench_mtdm_generate(m, 3 * (uint64_t)m->range, got, 1, 1);
+        ASSERT_FLOAT_EQ(got[0], 0.0f);
+        bench_mtdm_destroy(m);
+}
+
+/* Analyse 4 ranges and a bit of @delay (-1: an integer delay of the generator's own output). */
+static void mtdm_check(uint32_t rate, double delay, bool inverted, double noise_rms, double tolerance)
+{
+        const uint64_t t0 = 1000003;
+        struct bench_mtdm_result res;
+        struct bench_mtdm *m;
+        size_t n;
+        float *in;
+
+        ASSERT_OK(bench_mtdm_create(rate, &m));
+        n = 4 * (size_t)m->range + 100;
+        in = calloc(n, sizeof(*in));
+        ASSERT_NOT_NULL(in);
+        mtdm_synth(m, t0, delay, inverted, noise_rms, in, n);
+        ASSERT_OK(bench_mtdm_analyse(m, t0, in, n, &res));
+        if (res.status != BENCH_MTDM_OK || fabs(res.delay - delay) > tolerance || res.inverted != inverted)
+                udk_test_fail("%u Hz, delay %g%s, noise %g: status %s, found %.6f%s (max step %.3f)", rate,
+                              delay, inverted ? " inverted" : "", noise_rms,
+                              bench_mtdm_status_name(res.status), res.delay, res.inverted ? " inverted" : "",
+                              res.max_step);
+        ASSERT_UINT_EQ(res.frames, 4 * (uint64_t)m->range);
+        for (unsigned k = 0; k < BENCH_MTDM_TONES; k++) {
+                ASSERT_UINT_EQ(res.tones[k].period, m->period0 << k);
+                ASSERT_FLOAT_EQ(res.tones[k].frequency, (double)rate / (m->period0 << k));
+                ASSERT_NEAR(res.tones[k].level_db, 0.0, noise_rms > 0 ? 0.1 : 0.001);
+                /* Every tone's own estimate, the slowest's included, is near the delay. */
+                ASSERT_NEAR(res.tones[k].delay, delay, noise_rms > 0 ? 2.0 : 0.01);
+        }
+        ASSERT_FLOAT_EQ(res.tones[BENCH_MTDM_TONES - 1].step, 0.0);
+        ASSERT_TRUE(res.max_step < (noise_rms > 0 ? 0.01 : 0.0001));
+        ASSERT_NEAR(res.min_level_db, 0.0, noise_rms > 0 ? 0.1 : 0.001);
+        free(in);
+        bench_mtdm_destroy(m);
+}
+
+static const double mtdm_delays[] = { 0, 1, 200, 1234.5, 3000.25 };
+
+static void test_mtdm_delays(void)
+{
+        for (size_t i = 0; i < UDK_ELEMENTSOF(mtdm_delays); i++) {
+                mtdm_check(48000, mtdm_delays[i], false, 0.0, 0.01);
+                mtdm_check(48000, mtdm_delays[i], true, 0.0, 0.01);
+                mtdm_check(96000, mtdm_delays[i], false, 0.0, 0.01);
+                mtdm_check(44100, mtdm_delays[i], true, 0.0, 0.01);
+        }
+        /* Other fractions, and the far end of the range (8192 - 16 frames at 48 kHz). */
+        mtdm_check(48000, 0.125, false, 0.0, 0.01);
+        mtdm_check(48000, 77.875, true, 0.0, 0.01);
+        mtdm_check(48000, 8175.5, false, 0.0, 0.01);
+}
+
+static void test_mtdm_delays_with_noise(void)
+{
+        /* White noise at -40 dBFS RMS: 21 dB below the tones together, 11 dB below each. */
+        for (size_t i = 0; i < UDK_ELEMENTSOF(mtdm_delays); i++) {
+                mtdm_check(48000, mtdm_delays[i], false, 0.01, 0.1);
+                mtdm_check(48000, mtdm_delays[i], true, 0.01, 0.1);
+        }
+}
+
+static void test_mtdm_generated_and_delayed(void)
+{
+        /* The generator's own float output, delayed by a whole number of frames as a loopback does. */
+        const uint64_t t0 = 123456789;
+        const size_t delay = 333, n = 3 * 8192;
+        struct bench_mtdm_result res;
+        struct bench_mtdm *m;
+        float *out = calloc(n, sizeof(float));
+
+        ASSERT_NOT_NULL(out);
+        ASSERT_OK(bench_mtdm_create(48000, &m));
+        /* Captured at t0 + i: what was played at t0 + i - delay. */
+        bench_mtdm_generate(m, t0 - delay, out, (uint32_t)n, 1);
+        ASSERT_OK(bench_mtdm_analyse(m, t0, out, n, &res));
+        ASSERT_INT_EQ(res.status, BENCH_MTDM_OK);
+        ASSERT_NEAR(res.delay, 333.0, 0.001);
+        ASSERT_FALSE(res.inverted);
+        ASSERT_UINT_EQ(res.frames, n);
+        free(out);
+        bench_mtdm_destroy(m);
+}
+
+static void test_mtdm_no_signal(void)
+{
+        double zero[BENCH_MTDM_TONES] = { 0 }, delays[BENCH_MTDM_TONES];
+        struct bench_mtdm_result res = { .delay = 12345 };
+        struct bench_mtdm *m;
+        const size_t n = 2 * 8192;
+        float *in = calloc(n, sizeof(*in));
+
+        ASSERT_NOT_NULL(in);
+        ASSERT_OK(bench_mtdm_create(48000, &m));
+
+        /* Shorter than one range: nothing to analyse, and *ret untouched. */
+        ASSERT_ERROR(bench_mtdm_analyse(m, 0, in, m->range - 1, &res), EINVAL);
+        ASSERT_FLOAT_EQ(res.delay, 12345);
+
+        /* Silence. */
+        ASSERT_OK(bench_mtdm_analyse(m, 0, in, n, &res));
+        ASSERT_INT_EQ(res.status, BENCH_MTDM_NO_SIGNAL);
+        ASSERT_TRUE(isnan(res.delay));
+        ASSERT_FALSE(res.inverted);
+        ASSERT_FLOAT_EQ(res.min_level_db, -200.0);
+        ASSERT_FLOAT_EQ(res.tones[0].level_db, -200.0);
+        ASSERT_TRUE(isnan(res.tones[3].delay));
+        ASSERT_UINT_EQ(res.frames, n);
+
+        /* Noise alone at -40 dBFS. */
+        mtdm_synth_tones(m, 0, zero, 0.0, 0.01, in, n);
+        ASSERT_OK(bench_mtdm_analyse(m, 0, in, n, &res));
+        ASSERT_INT_EQ(res.status, BENCH_MTDM_NO_SIGNAL);
+        ASSERT_TRUE(res.min_level_db < BENCH_MTDM_LEVEL_MIN_DB);
+        ASSERT_TRUE(res.min_level_db > -80.0);
+
+        /* The tones 50 dB down: too weak.  At 30 dB down they are measured. */
+        for (unsigned k = 0; k < BENCH_MTDM_TONES; k++)
+                delays[k] = 200.0;
+        mtdm_synth_tones(m, 0, delays, pow(10.0, -50.0 / 20.0), 0.0, in, n);
+        ASSERT_OK(bench_mtdm_analyse(m, 0, in, n, &res));
+        ASSERT_INT_EQ(res.status, BENCH_MTDM_NO_SIGNAL);
+        ASSERT_NEAR(res.min_level_db, -50.0, 0.001);
+        mtdm_synth_tones(m, 0, delays, pow(10.0, -30.0 / 20.0), 0.0, in, n);
+        ASSERT_OK(bench_mtdm_analyse(m, 0, in, n, &res));
+        ASSERT_INT_EQ(res.status, BENCH_MTDM_OK);
+        ASSERT_NEAR(res.min_level_db, -30.0, 0.001);
+        ASSERT_NEAR(res.delay, 200.0, 0.01);
+        free(in);
+        bench_mtdm_destroy(m);
+}
+
+static void test_mtdm_phases_disagree(void)
+{
+        /* The slowest tone 0.4 of the next one's period (0.4 x 4096 frames) away from the others. */
+        double delays[BENCH_MTDM_TONES];
+        struct bench_mtdm_result res;
+        struct bench_mtdm *m;
+        const size_t n = 8192;
+        float *in = calloc(n, sizeof(*in));
+
+        ASSERT_NOT_NULL(in);
+        ASSERT_OK(bench_mtdm_create(48000, &m));
+        for (unsigned k = 0; k < BENCH_MTDM_TONES; k++)
+                delays[k] = 200.0;
+        delays[BENCH_MTDM_TONES - 1] = 200.0 + 0.4 * 4096;
+        mtdm_synth_tones(m, 0, delays, 1.0, 0.0, in, n);
+        ASSERT_OK(bench_mtdm_analyse(m, 0, in, n, &res));
+        ASSERT_INT_EQ(res.status, BENCH_MTDM_PHASES_DISAGREE);
+        ASSERT_NEAR(res.max_step, 0.4, 1e-4);
+        ASSERT_NEAR(res.tones[BENCH_MTDM_TONES - 2].step, -0.4, 1e-4);
+        ASSERT_NEAR(res.delay, 200.0, 0.01); /* what the faster tones agree on */
+
+        /* 0.2 of a period is still within BENCH_MTDM_STEP_MAX. */
+        delays[BENCH_MTDM_TONES - 1] = 200.0 + 0.2 * 4096;
+        mtdm_synth_tones(m, 0, delays, 1.0, 0.0, in, n);
+        ASSERT_OK(bench_mtdm_analyse(m, 0, in, n, &res));
+        ASSERT_INT_EQ(res.status, BENCH_MTDM_OK);
+        ASSERT_NEAR(res.max_step, 0.2, 1e-4);
+        free(in);
+        bench_mtdm_destroy(m);
+}
+
+static void latency_report_fill(struct bench_latency_report *rep)
+{
+        memset(rep, 0, sizeof(*rep));
+        udk_strlcpy(rep->device, "loop", sizeof(rep->device));
+        rep->rate = 48000;
+        rep->period = 64;
+        rep->input_latency = 10;
+        rep->output_latency = 190;
+        rep->period0 = 16;
+        rep->range = 8192;
+        rep->result.status = BENCH_MTDM_OK;
+        rep->result.delay = 200.2504;
+        rep->result.frames = 32768;
+        for (unsigned k = 0; k < BENCH_MTDM_TONES; k++) {
+                struct bench_mtdm_tone *t = &rep->result.tones[k];
+
+                t->period = 16u << k;
+                t->frequency = 48000.0 / t->period;
+                t->level_db = -0.5 * k - 0.0001; /* tone 1: -0.0001, printed as 0 */
+                t->phase_deg = 10.0 * k + 0.25;
+                t->delay = 200.2504 + 0.5 * k;
+        }
+}
+
+static char *latency_output(const struct bench_latency_report *rep, bool json)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+
+        ASSERT_NOT_NULL(f);
+        if (json)
+                bench_latency_print_json(rep, f);
+        else
+                bench_latency_print_table(rep, f);
+        ASSERT_INT_EQ(fclose(f), 0);
+        return buf;
+}
+
+static void test_latency_json(void)
+{
+        static const char head[] = "{\n"
+                                   "  \"device\": \"loop\",\n"
+                                   "  \"rate\": 48000,\n"
+                                   "  \"measured_frames\": 200.250,\n"
+                                   "  \"reported_frames\": 200,\n"
+                                   "  \"difference_frames\": 0.250,\n"
+                                   "  \"measured_ms\": 4.172,\n"
+                                   "  \"inverted\": false,\n"
+                                   "  \"tones\": [\n"
+                                   "    {\n"
+                                   "      \"frequency_hz\": 3000.000,\n"
+                                   "      \"period_frames\": 16,\n"
+                                   "      \"level_db\": 0.00,\n"
+                                   "      \"phase_deg\": 0.250,\n"
+                                   "      \"delay_frames\": 200.250\n"
+                                   "    },\n"
+                                   "    {\n"
+                                   "      \"frequency_hz\": 1500.000,\n";
+        static const char tail[] = "    {\n"
+                                   "      \"frequency_hz\": 5.859,\n"
+                                   "      \"period_frames\": 8192,\n"
+                                   "      \"level_db\": -4.50,\n"
+                                   "      \"phase_deg\": 90.250,\n"
+                                   "      \"delay_frames\": 204.750\n"
+                                   "    }\n"
+                                   "  ],\n"
+                                   "  \"reported_ms\": 4.167,\n"
+                                   "  \"input_latency_frames\": 10,\n"
+                                   "  \"output_latency_frames\": 190,\n"
+                                   "  \"period\": 64,\n"
+                                   "  \"range_frames\": 8192,\n"
+                                   "  \"analysed_frames\": 32768,\n"
+                                   "  \"missed_cycles\": 0\n"
+                                   "}\n";
+        static struct bench_latency_report rep;
+        char *text;
+        size_t len;
+
+        latency_report_fill(&rep);
+        text = latency_output(&rep, true);
+        len = strlen(text);
+        ASSERT_TRUE(strncmp(text, head, strlen(head)) == 0);
+        ASSERT_TRUE(len > strlen(tail));
+        ASSERT_STR_EQ(text + len - strlen(tail), tail);
+        free(text);
+
+        /* Inverted, measured a hair under the reported, cycles missed. */
+        rep.result.inverted = true;
+        rep.result.delay = 199.9999;
+        rep.missed_cycles = 3;
+        text = latency_output(&rep, true);
+        ASSERT_STR_CONTAINS(text, "  \"measured_frames\": 200.000,\n  \"reported_frames\": 200,\n"
+                                  "  \"difference_frames\": 0.000,\n  \"measured_ms\": 4.167,\n"
+                                  "  \"inverted\": true,\n");
+        ASSERT_STR_CONTAINS(text, "  \"missed_cycles\": 3\n}\n");
+        free(text);
+}
+
+static void test_latency_table(void)
+{
+        static const char head[] =
+                "udk-bench latency: device loop, 48000 Hz, 64 frames a cycle\n"
+                "10 tones, 3000.0 Hz down to 5.9 Hz: range 8192 frames (170.667 ms); 32768 frames analysed\n"
+                "\n"
+                "                  frames          ms\n"
+                "  measured       200.250       4.172\n"
+                "  reported           200       4.167   input 10 + output 190\n"
+                "  difference       0.250       0.005   measured - reported\n"
+                "\n"
+                "polarity: normal\n"
+                "\n"
+                "  tone        Hz  period  level dB  phase deg  delay frames\n"
+                "     1    3000.0      16      0.00        0.2       200.250\n"
+                "     2    1500.0      32     -0.50       10.2       200.750\n";
+        static const char last[] = "    10       5.9    8192     -4.50       90.2       204.750\n";
+        static struct bench_latency_report rep;
+        char *text;
+        size_t len;
+
+        latency_report_fill(&rep);
+        text = latency_output(&rep, false);
+        len = strlen(text);
+        ASSERT_TRUE(strncmp(text, head, strlen(head)) == 0);
+        ASSERT_STR_EQ(text + len - strlen(last), last);
+        ASSERT_TRUE(strstr(text, "missed") == NULL);
+        free(text);
+
+        rep.result.inverted = true;
+        rep.result.delay = -0.0001;
+        rep.missed_cycles = 2;
+        text = latency_output(&rep, false);
+        ASSERT_STR_CONTAINS(text, "  measured         0.000       0.000\n");
+        ASSERT_STR_CONTAINS(text, "  difference    -200.000      -4.167   measured - reported\n");
+        ASSERT_STR_CONTAINS(text, "\npolarity: inverted (the signal came back upside down)\n"
+                                  "2 cycles missed while recording: the result may be off\n");
+        free(text);
+}
+
+static void test_latency_usage_errors(void)
+{
+        struct bench_child_output o;
+
+        run_bench((const char *[]){ "latency", NULL }, &o);
+        ASSERT_INT_EQ(o.status, 2);
+        ASSERT_STR_EQ(o.out, "");
+        ASSERT_STR_EQ(o.err, "udk-bench latency: no DEVICE to measure\n"
+                             "Try 'udk-bench latency --help' for more information.\n");
+        bench_child_output_free(&o);
+
+        run_bench((const char *[]){ "latency", "loop", "extra", NULL }, &o);
+        ASSERT_INT_EQ(o.status, 2);
+        ASSERT_STR_EQ(o.err, "udk-bench latency: unexpected argument 'extra'\n"
+                             "Try 'udk-bench latency --help' for more information.\n");
+        bench_child_output_free(&o);
+
+        run_bench((const char *[]){ "latency", "loop", "--seconds", "0", NULL }, &o);
+        ASSERT_INT_EQ(o.status, 2);
+        ASSERT_STR_EQ(o.err, "udk-bench latency: --seconds '0': not a number of seconds (0.1..3600)\n"
+                             "Try 'udk-bench latency --help' for more information.\n");
+        bench_child_output_free(&o);
+
+        run_bench((const char *[]){ "latency", "loop", "--socket", NULL }, &o);
+        ASSERT_INT_EQ(o.status, 2);
+        ASSERT_STR_EQ(o.err, "udk-bench latency: option '--socket' needs an argument\n"
+                             "Try 'udk-bench latency --help' for more information.\n");
+        bench_child_output_free(&o);
+
+        run_bench((const char *[]){ "latency", "loop", "--loud", NULL }, &o);
+        ASSERT_INT_EQ(o.status, 2);
+        ASSERT_STR_EQ(o.err, "udk-bench latency: unknown option '--loud'\n"
+                             "Try 'udk-bench latency --help' for more information.\n");
+        bench_child_output_free(&o);
+
+        run_bench(
+                (const char *[]){ "latency", "loop", "--socket", "/nonexistent/udk-bench/udkd.sock", NULL },
+                &o);
+        ASSERT_INT_EQ(o.status, 1);
+        ASSERT_STR_EQ(o.out, "");
+        ASSERT_STR_EQ(o.err, "udk-bench: error: udkd is not running (no socket at "
+                             "/nonexistent/udk-bench/udkd.sock)\n");
+        bench_child_output_free(&o);
+
+        run_bench((const char *[]){ "latency", "--help", NULL }, &o);
+        ASSERT_INT_EQ(o.status, 0);
+        ASSERT_STR_CONTAINS(o.out, "Usage: udk-bench latency DEVICE [OPTION]...\n");
+        ASSERT_STR_CONTAINS(o.out, "      --seconds S   record S seconds of the returned tones (0.1..3600, "
+                                   "default 2)\n");
+        bench_child_output_free(&o);
+
+        run_bench((const char *[]){ "--help", NULL }, &o);
+        ASSERT_INT_EQ(o.status, 0);
+        ASSERT_STR_CONTAINS(o.out, "  latency    a device's round trip through a loopback");
+        bench_child_output_free(&o);
+}
+
+/* The number after @key in @text (fails when there is none). */
+static double latency_json_number(const char *text, const char *key)
+{
+        const char *p = strstr(text, key);
+        char digits[64];
+        double v;
+        size_t len;
+
+        if (!p)
+                udk_test_fail("no %s in \"%s\"", key, text);
+        p += strlen(key);
+        len = strspn(p, "-0123456789.");
+        ASSERT_TRUE(len > 0 && len < sizeof(digits));
+        memcpy(digits, p, len);
+        digits[len] = '\0';
+        ASSERT_OK(udk_parse_double(digits, -1e9, 1e9, &v));
+        return v;
+}
+
+/* `udk-bench latency @device --seconds 1 --json` on @p: measured and reported within 0.1 frame of @want. */
+static void latency_run_check(struct proc *p, const char *device, uint32_t rate, double want)
+{
+        struct bench_child_output o;
+        char rate_text[64];
+        double measured;
+
+        run_bench((const char *[]){ "latency", device, "--seconds", "1", "--json", "--socket", p->socket,
+                                    NULL },
+                  &o);
+        if (o.status != 0)
+                udk_test_fail("udk-bench latency %s exited %d; stderr: %s; udkd: %s", device, o.status,
+                              o.err, p->err);
+        measured = latency_json_number(o.out, "\n  \"measured_frames\": ");
+        ASSERT_NEAR(measured, want, 0.1);
+        ASSERT_NEAR(measured, latency_json_number(o.out, "\n  \"reported_frames\": "), 0.1);
+        ASSERT_NEAR(latency_json_number(o.out, "\n  \"difference_frames\": "), 0.0, 0.1);
+        ASSERT_NEAR(latency_json_number(o.out, "\n  \"measured_ms\": "), want * 1000.0 / rate, 0.01);
+        snprintf(rate_text, sizeof(rate_text), "\n  \"rate\": %u,\n", rate);
+        ASSERT_STR_CONTAINS(o.out, rate_text);
+        ASSERT_STR_CONTAINS(o.out, "\n  \"inverted\": false,\n  \"tones\": [\n");
+        /* A missed cycle (a loaded machine) is counted, not a failure: the phases are taken
+         * against the sample times, which a gap does not shift. */
+        ASSERT_STR_CONTAINS(o.out, "\n  \"missed_cycles\": ");
+        ASSERT_STR_CONTAINS(o.err, "udk-bench: info: latency: playing 10 tones on ");
+        bench_child_output_free(&o);
+}
+
+static void test_latency_run(void)
+{
+        static const char config[] = "[device]\n"
+                                     "name = loop48\n"
+                                     "rate = 48000\n"
+                                     "period = 64\n"
+                                     "channels = 2\n"
+                                     "source = loopback\n"
+                                     "loopback_latency = 200\n"
+                                     "\n"
+                                     "[device]\n"
+                                     "name = loop96\n"
+                                     "rate = 96000\n"
+                                     "period = 64\n"
+                                     "channels = 2\n"
+                                     "source = loopback\n"
+                                     "loopback_latency = 333\n"
+                                     "\n"
+                                     "[device]\n"
+                                     "name = quiet\n"
+                                     "rate = 48000\n"
+                                     "period = 64\n"
+                                     "channels = 2\n"
+                                     "source = silence\n";
+        static struct proc p;
+        struct bench_child_output o;
+
+        if (!getenv("UDK_BENCH"))
+                UDK_TEST_SKIP("UDK_BENCH is not set");
+        proc_start_server(&p, config, NULL);
+        latency_run_check(&p, "loop48", 48000, 200.0);
+        latency_run_check(&p, "loop96", 96000, 333.0);
+
+        /* Nothing comes back: a clear "no signal", nothing on stdout. */
+        run_bench((const char *[]){ "latency", "quiet", "--seconds", "0.5", "--socket", p.socket, NULL },
+                  &o);
+        ASSERT_INT_EQ(o.status, 1);
+        ASSERT_STR_EQ(o.out, "");
+        ASSERT_STR_EQ(o.err,
+                      "udk-bench: info: latency: playing 10 tones on quiet and recording 0.5 s\n"
+                      "udk-bench: error: no signal: the weakest tone came back at -200.0 dB of what was "
+                      "sent (at least -40 dB needed): is output 1 of quiet looped back to its input 1?\n");
+        bench_child_output_free(&o);
+
+        /* Too short to leave out the first range and analyse one more. */
+        run_bench((const char *[]){ "latency", "loop48", "--seconds", "0.3", "--socket", p.socket, NULL },
+                  &o);
+        ASSERT_INT_EQ(o.status, 1);
+        ASSERT_STR_EQ(o.err,
+                      "udk-bench: error: --seconds 0.3 is too short: at 48000 Hz the measurement needs "
+                      "at least 0.341 s\n");
+        bench_child_output_free(&o);
+
+        /* Not a device. */
+        run_bench((const char *[]){ "latency", "virtual/loop48/source", "--socket", p.socket, NULL }, &o);
+        ASSERT_INT_EQ(o.status, 1);
+        ASSERT_STR_EQ(o.err, "udk-bench: error: virtual/loop48/source is a control, not a device\n");
+        bench_child_output_free(&o);
+        run_bench((const char *[]){ "latency", "nope", "--socket", p.socket, NULL }, &o);
+        ASSERT_INT_EQ(o.status, 1);
+        ASSERT_STR_EQ(o.err, "udk-bench: error: no object nope\n");
+        bench_child_output_free(&o);
+
+        proc_stop_server(&p);
+}
+
+/* --- compare --- */
+
+static void test_compare_stats(void)
+{
+        static struct bench_compare_stats s;
+        /* start 1000, tick 900; client 1 in at 1010 out 1013; client 2 in 1018 out 1020;
+         * client 3 in 1027 out 1030: hops 5 and 7, first wake 10 (110 after the tick), cycle 20. */
+        const uint64_t entry[] = { 1010, 1018, 1027 }, exit[] = { 1013, 1020, 1030 };
+        const uint64_t bad_entry[] = { 1010, 1012, 1027 }; /* client 2 in before client 1 was out */
+        struct bench_latency l;
+
+        bench_compare_stats_reset(&s);
+        ASSERT_TRUE(bench_compare_stats_add(&s, 3, 1000, 900, entry, exit));
+        ASSERT_UINT_EQ(s.cycles, 1);
+        ASSERT_UINT_EQ(atomic_load(&s.per_hop.count), 2);
+        ASSERT_UINT_EQ(atomic_load(&s.per_hop.min), 5);
+        ASSERT_UINT_EQ(atomic_load(&s.per_hop.max), 7);
+        ASSERT_UINT_EQ(atomic_load(&s.first_wake.max), 10);
+        ASSERT_UINT_EQ(atomic_load(&s.first_tick.max), 110);
+        ASSERT_UINT_EQ(atomic_load(&s.cycle.max), 20);
+        ASSERT_UINT_EQ(atomic_load(&s.hop[0].max), 10);
+        ASSERT_UINT_EQ(atomic_load(&s.hop[1].max), 5);
+        ASSERT_UINT_EQ(atomic_load(&s.hop[2].max), 7);
+
+        /* Clients that overlap: counted apart, nothing added. */
+        ASSERT_FALSE(bench_compare_stats_add(&s, 3, 1000, 900, bad_entry, exit));
+        ASSERT_FALSE(bench_compare_stats_add(&s, 0, 1000, 900, entry, exit));
+        ASSERT_UINT_EQ(s.bad_times, 2);
+        ASSERT_UINT_EQ(s.cycles, 1);
+        ASSERT_UINT_EQ(atomic_load(&s.per_hop.count), 2);
+
+        /* A start after client 1's entry: the cycle counts, first_wake does not. */
+        ASSERT_TRUE(bench_compare_stats_add(&s, 3, 1011, 900, entry, exit));
+        ASSERT_UINT_EQ(s.early_starts, 1);
+        ASSERT_UINT_EQ(atomic_load(&s.first_wake.count), 1);
+        ASSERT_UINT_EQ(atomic_load(&s.hop[0].count), 1);
+        ASSERT_UINT_EQ(atomic_load(&s.first_tick.count), 2);
+
+        /* The same for a tick. */
+        ASSERT_TRUE(bench_compare_stats_add(&s, 3, 1000, 1011, entry, exit));
+        ASSERT_UINT_EQ(s.early_ticks, 1);
+        ASSERT_UINT_EQ(atomic_load(&s.first_tick.count), 2);
+        ASSERT_UINT_EQ(atomic_load(&s.first_wake.count), 2);
+        ASSERT_UINT_EQ(s.cycles, 3);
+        ASSERT_UINT_EQ(atomic_load(&s.cycle.count), 3);
+
+        /* Microseconds, by the histogram's rule: p50 of {5, 7, 5, 7, 5, 7} is 5 ns. */
+        bench_latency_from_histogram(&s.per_hop, &l);
+        ASSERT_UINT_EQ(l.count, 6);
+        ASSERT_FLOAT_EQ(l.p50, 0.005);
+        ASSERT_FLOAT_EQ(l.max, 0.007);
+
+        /* One client: no hop, the rest as before. */
+        bench_compare_stats_reset(&s);
+        ASSERT_TRUE(bench_compare_stats_add(&s, 1, 1000, 1000, entry, exit));
+        ASSERT_UINT_EQ(atomic_load(&s.per_hop.count), 0);
+        ASSERT_UINT_EQ(atomic_load(&s.cycle.max), 3);
+}
+
+/* Client @index's callback of the cycle at frame @frame, at @t (entry t, exit t + 2). */
+static void stamp_at(struct bench_compare_table *t, unsigned index, uint32_t frame, uint64_t time)
+{
+        bench_compare_stamp(t, index, frame, time - 5, time - 10, time, time + 2);
+}
+
+static void test_compare_table(void)
+{
+        static struct bench_compare_stats s;
+        struct bench_compare_collector c;
+        struct bench_compare_table *t = NULL, *t2 = NULL;
+        int fd = -1;
+
+        ASSERT_ERROR(bench_compare_table_create(0, &fd, &t), EINVAL);
+        ASSERT_ERROR(bench_compare_table_create(BENCH_CHAIN_CLIENTS_MAX + 1, &fd, &t), EINVAL);
+        ASSERT_OK(bench_compare_table_create(3, &fd, &t));
+        ASSERT_UINT_EQ(t->clients, 3);
+        ASSERT_TRUE((fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
+        /* A second mapping (an exec'd client's) sees the same memory. */
+        ASSERT_OK(bench_compare_table_map(fd, &t2));
+        ASSERT_UINT_EQ(t2->clients, 3);
+
+        /* Two cycles before the collector starts: not counted. */
+        for (uint32_t k = 0; k < 2; k++)
+                for (unsigned i = 0; i < 3; i++)
+                        stamp_at(t2, i, 64 * k, 1000000 * (k + 1) + 10 * i);
+        bench_compare_stats_reset(&s);
+        bench_compare_collect_begin(&c, t, &s);
+        ASSERT_UINT_EQ(c.next, 3);
+        /* Cycles 3..12: in cycle 5 client 3 is missing; in cycle 7 client 2 runs with another
+         * frame (out of chain order): an orphan, and the cycle is incomplete. */
+        for (uint32_t k = 2; k < 12; k++)
+                for (unsigned i = 0; i < 3; i++) {
+                        if (k == 4 && i == 2)
+                                continue;
+                        stamp_at(t2, i, k == 6 && i == 1 ? 12345 : 64 * k, 1000000 * (k + 1) + 10 * i);
+                }
+        bench_compare_collect_poll(&c);
+        ASSERT_UINT_EQ(c.next, 11); /* up to client 1's latest (12) minus two */
+        bench_compare_collect_end(&c);
+        ASSERT_UINT_EQ(c.last, 12);
+        bench_compare_collect_finish(&c, 0);
+        ASSERT_UINT_EQ(s.cycles, 8);
+        ASSERT_UINT_EQ(s.incomplete, 2);
+        ASSERT_UINT_EQ(s.bad_times, 0);
+        ASSERT_UINT_EQ(s.lost, 0);
+        ASSERT_UINT_EQ(atomic_load(&t->client[1].orphans), 1);
+        ASSERT_UINT_EQ(atomic_load(&t->client[0].latest), 12);
+        ASSERT_UINT_EQ(atomic_load(&t->client[2].callbacks), 11);
+        /* Each hop is 10 - 2 = 8 ns, client 1's wake 5 ns after its start, 10 after its tick. */
+        ASSERT_UINT_EQ(atomic_load(&s.per_hop.count), 16);
+        ASSERT_UINT_EQ(atomic_load(&s.per_hop.min), 8);
+        ASSERT_UINT_EQ(atomic_load(&s.per_hop.max), 8);
+        ASSERT_UINT_EQ(atomic_load(&s.first_wake.max), 5);
+        ASSERT_UINT_EQ(atomic_load(&s.first_tick.max), 10);
+        ASSERT_UINT_EQ(atomic_load(&s.cycle.max), 22);
+
+        /* A reader more than a ring behind skips what was overwritten and counts it lost. */
+        bench_compare_stats_reset(&s);
+        bench_compare_collect_begin(&c, t, &s);
+        for (uint32_t k = 12; k < 12 + BENCH_COMPARE_SLOTS + 100; k++)
+                for (unsigned i = 0; i < 3; i++)
+                        stamp_at(t2, i, 64 * k, 1000000 * (uint64_t)(k + 1) + 10 * i);
+        bench_compare_collect_end(&c);
+        bench_compare_collect_finish(&c, 0);
+        ASSERT_TRUE(s.lost > 0);
+        ASSERT_UINT_EQ(s.lost + s.cycles + s.incomplete, BENCH_COMPARE_SLOTS + 100);
+        ASSERT_UINT_EQ(s.incomplete, 0);
+
+        /* READY, FAILED and the reason. */
+        bench_compare_client_ready(t2, 0, true);
+        ASSERT_UINT_EQ(atomic_load(&t->client[0].state), BENCH_COMPARE_CLIENT_READY);
+        ASSERT_UINT_EQ(atomic_load(&t->client[0].realtime), 1);
+        bench_compare_client_fail(t2, 2, "cannot %s", "connect");
+        ASSERT_UINT_EQ(atomic_load(&t->client[2].state), BENCH_COMPARE_CLIENT_FAILED);
+        ASSERT_STR_EQ(t->client[2].error, "cannot connect");
+
+        t2 = bench_compare_table_unmap(t2);
+        ASSERT_PTR_EQ(t2, NULL);
+        t = bench_compare_table_unmap(t);
+        close(fd);
+
+        /* Not a table: a memfd of another size. */
+        fd = memfd_create("not-a-table", MFD_CLOEXEC);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_OK(ftruncate(fd, 4096));
+        ASSERT_ERROR(bench_compare_table_map(fd, &t2), EPROTO);
+        close(fd);
+}
+
+static int parse_compare(struct bench_compare_options *o, const char *const *args)
+{
+        char *argv[24] = { "compare" };
+        int argc = 1;
+
+        for (; *args; args++) {
+                ASSERT_TRUE(argc < (int)UDK_ELEMENTSOF(argv) - 1);
+                argv[argc++] = (char *)*args;
+        }
+        bench_compare_options_defaults(o);
+        return bench_compare_parse_options(argc, argv, o);
+}
+
+static void test_compare_options(void)
+{
+        static const char *const all[] = { "--clients", "2",         "--period",     "16",
+                                           "--rate",    "96000",     "--seconds",    "2",
+                                           "--pin",     "--load",    "--json",       "--plot",
+                                           "out.svg",   "--servers", "pipewire,udk", NULL };
+        struct bench_compare_options o;
+
+        ASSERT_INT_EQ(parse_compare(&o, (const char *[]){ NULL }), 0);
+        ASSERT_UINT_EQ(o.chain.clients, 4);
+        ASSERT_UINT_EQ(o.chain.period, 64);
+        ASSERT_UINT_EQ(o.chain.rate, 48000);
+        ASSERT_FLOAT_EQ(o.chain.seconds, 5);
+        ASSERT_FALSE(o.chain.pin || o.load || o.chain.json);
+        ASSERT_PTR_EQ(o.plot, NULL);
+        ASSERT_TRUE(o.servers[BENCH_SERVER_UDK] && o.servers[BENCH_SERVER_JACK2] &&
+                    o.servers[BENCH_SERVER_PIPEWIRE]);
+
+        ASSERT_INT_EQ(parse_compare(&o, all), 0);
+        ASSERT_UINT_EQ(o.chain.clients, 2);
+        ASSERT_UINT_EQ(o.chain.period, 16);
+        ASSERT_UINT_EQ(o.chain.rate, 96000);
+        ASSERT_FLOAT_EQ(o.chain.seconds, 2);
+        ASSERT_TRUE(o.chain.pin && o.load && o.chain.json);
+        ASSERT_STR_EQ(o.plot, "out.svg");
+        ASSERT_TRUE(o.servers[BENCH_SERVER_UDK]);
+        ASSERT_FALSE(o.servers[BENCH_SERVER_JACK2]);
+        ASSERT_TRUE(o.servers[BENCH_SERVER_PIPEWIRE]);
+
+        ASSERT_ERROR(parse_compare(&o, (const char *[]){ "--servers", "udk,oss", NULL }), EINVAL);
+        ASSERT_ERROR(parse_compare(&o, (const char *[]){ "--servers", "udk,udk", NULL }), EINVAL);
+        ASSERT_ERROR(parse_compare(&o, (const char *[]){ "--servers", "", NULL }), EINVAL);
+        ASSERT_ERROR(parse_compare(&o, (const char *[]){ "--servers", "jack2,", NULL }), EINVAL);
+        ASSERT_ERROR(parse_compare(&o, (const char *[]){ "--seconds", "0.1", NULL }), EINVAL);
+        ASSERT_ERROR(parse_compare(&o, (const char *[]){ "--clients", "17", NULL }), EINVAL);
+        ASSERT_ERROR(parse_compare(&o, (const char *[]){ "--plot", "", NULL }), EINVAL);
+        ASSERT_ERROR(parse_compare(&o, (const char *[]){ "--load=1", NULL }), EINVAL);
+        ASSERT_ERROR(parse_compare(&o, (const char *[]){ "udk", NULL }), EINVAL);
+}
+
+static void test_compare_ratio(void)
+{
+        ASSERT_FLOAT_EQ(bench_compare_ratio(12, 4), 3);
+        ASSERT_FLOAT_EQ(bench_compare_ratio(2, 4), 0.5);
+        ASSERT_TRUE(isnan(bench_compare_ratio(12, 0)));
+        ASSERT_TRUE(isnan(bench_compare_ratio(12, -1)));
+        ASSERT_TRUE(isnan(bench_compare_ratio(NAN, 4)));
+        ASSERT_TRUE(isnan(bench_compare_ratio(4, NAN)));
+        ASSERT_TRUE(isnan(bench_compare_ratio(INFINITY, 4)));
+        ASSERT_STR_EQ(bench_server_name(BENCH_SERVER_UDK), "udk");
+        ASSERT_STR_EQ(bench_server_name(BENCH_SERVER_JACK2), "jack2");
+        ASSERT_STR_EQ(bench_server_name(BENCH_SERVER_PIPEWIRE), "pipewire");
+        ASSERT_STR_EQ(bench_server_install_hint(BENCH_SERVER_JACK2), "apt-get install jackd2");
+        ASSERT_STR_EQ(bench_server_install_hint(BENCH_SERVER_PIPEWIRE),
+                      "apt-get install pipewire pipewire-jack");
+}
+
+static void compare_latency(struct bench_latency *l, double p50, double p99, double p999, double max)
+{
+        *l = (struct bench_latency){ .count = 1000, .p50 = p50, .p99 = p99, .p999 = p999, .max = max };
+}
+
+/* udk ok (hop p50 4), JACK2 ok (hop p50 13), PipeWire missing. */
+static void compare_report_fill(struct bench_compare_report *rep)
+{
+        struct bench_compare_result *u = &rep->result[BENCH_SERVER_UDK],
+                                    *j = &rep->result[BENCH_SERVER_JACK2],
+                                    *p = &rep->result[BENCH_SERVER_PIPEWIRE];
+
+        memset(rep, 0, sizeof(*rep));
+        bench_compare_options_defaults(&rep->opt);
+        rep->opt.chain.seconds = 10;
+        rep->machine = (struct bench_machine){ .cpus = 2 };
+        udk_strlcpy(rep->machine.cpu_model, "AMD EPYC", sizeof(rep->machine.cpu_model));
+        udk_strlcpy(rep->machine.kernel, "6.1.0", sizeof(rep->machine.kernel));
+        *u = (struct bench_compare_result){ .server = BENCH_SERVER_UDK,
+                                            .status = BENCH_COMPARE_OK,
+                                            .cpu = 1,
+                                            .cpu_per_cycle_us = 40,
+                                            .server_cpu_per_cycle_us = 20,
+                                            .xruns = 0,
+                                            .late_known = true,
+                                            .late = 2,
+                                            .cycles = 7500,
+                                            .server_priority = 70,
+                                            .client_priority = 60,
+                                            .client_cpus = 2 };
+        udk_strlcpy(u->version, "udkd 0.1.0", sizeof(u->version));
+        compare_latency(&u->per_hop, 4, 8, 10, 20);
+        compare_latency(&u->first_wake, 10, 20, 30, 40);
+        compare_latency(&u->first_tick, 30, 60, 90, 120);
+        compare_latency(&u->cycle, 14, 28, 42, 56);
+        *j = (struct bench_compare_result){ .server = BENCH_SERVER_JACK2,
+                                            .status = BENCH_COMPARE_OK,
+                                            .cpu = -1,
+                                            .cpu_per_cycle_us = 100,
+                                            .server_cpu_per_cycle_us = 30,
+                                            .xruns = 3,
+                                            .cycles = 7490,
+                                            .incomplete = 10,
+                                            .server_priority = 70,
+                                            .client_priority = 65,
+                                            .client_cpus = 3 };
+        udk_strlcpy(j->version, "jackd 1.9.21", sizeof(j->version));
+        compare_latency(&j->per_hop, 13, 24, 50, 15);
+        compare_latency(&j->first_wake, 200, 300, 400, 500);
+        compare_latency(&j->first_tick, 200, 300, 400, 500);
+        compare_latency(&j->cycle, 60, 80, 100, 120);
+        *p = (struct bench_compare_result){ .server = BENCH_SERVER_PIPEWIRE,
+                                            .status = BENCH_COMPARE_MISSING,
+                                            .cpu = -1 };
+        udk_strlcpy(p->why, "no pipewire in PATH: apt-get install pipewire pipewire-jack", sizeof(p->why));
+}
+
+static void test_compare_targets(void)
+{
+        static struct bench_compare_report rep;
+        struct bench_compare_target t[BENCH_COMPARE_TARGETS_MAX];
+        size_t n;
+
+        compare_report_fill(&rep);
+        n = bench_compare_targets(&rep, t, UDK_ELEMENTSOF(t));
+        ASSERT_UINT_EQ(n, 8);
+        ASSERT_STR_EQ(t[0].text, "udk per-hop p50 <= 1/3 of JACK2's (13.00 us): 4.00 us, 1/3.25");
+        ASSERT_INT_EQ(t[0].verdict, BENCH_TARGET_PASS);
+        ASSERT_STR_EQ(t[1].text, "udk per-hop p50 <= 1/5 of PipeWire's: PipeWire not measured");
+        ASSERT_INT_EQ(t[1].verdict, BENCH_TARGET_NA);
+        ASSERT_STR_EQ(t[2].text, "udk per-hop p99.9 below JACK2's: 10.0 us against 50.0 us");
+        ASSERT_INT_EQ(t[2].verdict, BENCH_TARGET_PASS);
+        ASSERT_STR_EQ(t[3].text, "udk per-hop max below JACK2's: 20.0 us against 15.0 us");
+        ASSERT_INT_EQ(t[3].verdict, BENCH_TARGET_FAIL);
+        ASSERT_STR_EQ(t[4].text, "udk per-hop p99.9 and max below PipeWire's: PipeWire not measured");
+        ASSERT_INT_EQ(t[4].verdict, BENCH_TARGET_NA);
+        ASSERT_STR_EQ(t[5].text,
+                      "udk xruns <= JACK2's: 0 against 3 (the target counts 60 s; this run 10 s)");
+        ASSERT_INT_EQ(t[5].verdict, BENCH_TARGET_PASS);
+        ASSERT_STR_EQ(t[6].text, "udk xruns <= PipeWire's: not measured");
+        ASSERT_STR_EQ(t[7].text, "udk CPU per cycle <= JACK2's: 40.00 us against 100.00 us");
+        ASSERT_INT_EQ(t[7].verdict, BENCH_TARGET_PASS);
+
+        /* Pinned: 1/2 of JACK2's, no PipeWire fraction; 4 * 2 > 7.9 fails. */
+        rep.opt.chain.pin = true;
+        rep.result[BENCH_SERVER_JACK2].per_hop.p50 = 7.9;
+        n = bench_compare_targets(&rep, t, UDK_ELEMENTSOF(t));
+        ASSERT_UINT_EQ(n, 7);
+        ASSERT_STR_EQ(t[0].text, "udk per-hop p50 <= 1/2 of JACK2's (7.90 us): 4.00 us, 1/1.98");
+        ASSERT_INT_EQ(t[0].verdict, BENCH_TARGET_FAIL);
+        ASSERT_STR_EQ(t[1].text, "udk per-hop p99.9 below JACK2's: 10.0 us against 50.0 us");
+
+        /* Only udk asked for: no target at all. */
+        rep.opt.servers[BENCH_SERVER_JACK2] = rep.opt.servers[BENCH_SERVER_PIPEWIRE] = false;
+        ASSERT_UINT_EQ(bench_compare_targets(&rep, t, UDK_ELEMENTSOF(t)), 0);
+        /* At most @max. */
+        rep.opt.servers[BENCH_SERVER_JACK2] = true;
+        ASSERT_UINT_EQ(bench_compare_targets(&rep, t, 2), 2);
+
+        /* One client: both ran, but there is no hop to compare. */
+        rep.result[BENCH_SERVER_UDK].per_hop.count = 0;
+        ASSERT_UINT_EQ(bench_compare_targets(&rep, t, UDK_ELEMENTSOF(t)), 4);
+        ASSERT_STR_EQ(t[0].text, "udk per-hop p50 <= 1/2 of JACK2's: no hop (one client)");
+        ASSERT_INT_EQ(t[0].verdict, BENCH_TARGET_NA);
+        ASSERT_STR_EQ(t[1].text, "udk per-hop p99.9 and max below JACK2's: no hop (one client)");
+}
+
+static char *compare_output(const struct bench_compare_report *rep, bool json)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+
+        ASSERT_NOT_NULL(f);
+        if (json)
+                bench_compare_print_json(rep, f);
+        else
+                bench_compare_print_table(rep, f);
+        ASSERT_INT_EQ(fclose(f), 0);
+        return buf;
+}
+
+static void test_compare_json(void)
+{
+        static const char *const want[] = {
+                "{\n  \"servers\": [\n    {\n      \"server\": \"udk\",\n      \"status\": \"ok\",\n"
+                "      \"version\": \"udkd 0.1.0\",\n      \"per_hop_us\": {\n        \"p50\": 4.000,\n"
+                "        \"p99\": 8.000,\n        \"p999\": 10.000,\n        \"max\": 20.000\n      },\n",
+                "      \"cpu_per_cycle_us\": 40.000,\n      \"server_cpu_per_cycle_us\": 20.000,\n"
+                "      \"xruns\": 0,\n      \"late\": 2,\n      \"ratio_to_udk\": {\n"
+                "        \"per_hop_p50\": 1.000,\n",
+                "      \"server\": \"jack2\",\n      \"status\": \"ok\",\n      \"version\": \"jackd "
+                "1.9.21\",\n",
+                "      \"xruns\": 3,\n      \"late\": null,\n      \"ratio_to_udk\": {\n"
+                "        \"per_hop_p50\": 3.250,\n        \"per_hop_p99\": 3.000,\n        "
+                "\"per_hop_p999\": 5.000,\n"
+                "        \"per_hop_max\": 0.750,\n        \"first_wake_p50\": 20.000,\n"
+                "        \"first_wake_tick_p50\": 6.667,\n        \"cycle_p50\": 4.286,\n"
+                "        \"cpu_per_cycle\": 2.500,\n        \"xruns\": null\n      },\n",
+                "      \"incomplete_cycles\": 10,\n",
+                "      \"server_priority\": 70,\n      \"client_priority\": 65,\n      \"cpu\": null,\n"
+                "      \"client_cpus\": \"0,1\"\n",
+                "      \"server\": \"pipewire\",\n      \"status\": \"missing\",\n"
+                "      \"why\": \"no pipewire in PATH: apt-get install pipewire pipewire-jack\",\n"
+                "      \"install\": \"apt-get install pipewire pipewire-jack\",\n      \"version\": null,\n"
+                "      \"per_hop_us\": null,\n      \"first_wake_us\": null,\n      \"first_wake_tick_us\": "
+                "null,\n"
+                "      \"cycle_us\": null,\n      \"cpu_per_cycle_us\": null,\n"
+                "      \"server_cpu_per_cycle_us\": null,\n      \"xruns\": null,\n      \"late\": null,\n"
+                "      \"ratio_to_udk\": null,\n",
+                "  \"targets\": [\n    {\n      \"target\": \"udk per-hop p50 <= 1/3 of JACK2's (13.00 us): "
+                "4.00 us, 1/3.25\",\n      \"pass\": true\n    },\n",
+                "      \"target\": \"udk per-hop p99.9 and max below PipeWire's: PipeWire not measured\",\n"
+                "      \"pass\": null\n",
+                "  \"settings\": {\n    \"clients\": 4,\n    \"period\": 64,\n    \"rate\": 48000,\n"
+                "    \"seconds\": 10.000,\n    \"pin\": false,\n    \"load\": false,\n    \"load_note\": "
+                "null,\n",
+                "  \"machine\": {\n    \"cpus\": 2,\n    \"cpu_model\": \"AMD EPYC\",\n    \"kernel\": "
+                "\"6.1.0\"\n"
+                "  }\n}\n",
+        };
+        static struct bench_compare_report rep;
+        char *text;
+
+        compare_report_fill(&rep);
+        text = compare_output(&rep, true);
+        for (size_t i = 0; i < UDK_ELEMENTSOF(want); i++)
+                ASSERT_STR_CONTAINS(text, want[i]);
+        free(text);
+
+        /* A failure says why in its status; a server not asked for is left out. */
+        rep.result[BENCH_SERVER_JACK2].status = BENCH_COMPARE_FAILED;
+        udk_strlcpy(rep.result[BENCH_SERVER_JACK2].why, "jackd exited with status 1: no driver",
+                    sizeof(rep.result[BENCH_SERVER_JACK2].why));
+        rep.opt.servers[BENCH_SERVER_PIPEWIRE] = false;
+        text = compare_output(&rep, true);
+        ASSERT_STR_CONTAINS(text, "      \"status\": \"failed: jackd exited with status 1: no driver\",\n"
+                                  "      \"version\": \"jackd 1.9.21\",\n      \"per_hop_us\": null,\n");
+        ASSERT_TRUE(strstr(text, "pipewire") == NULL);
+        free(text);
+}
+
+static void test_compare_table_output(void)
+{
+        static const char *const want[] = {
+                "udk-bench compare: 4 clients in a chain, 64 frames at 48000 Hz (1333.3 us a cycle), 10 s a "
+                "server\n"
+                "AMD EPYC, 2 CPUs, Linux 6.1.0\n"
+                "placement: each server's default; load: none\n\n",
+                "                                 udk                  jack2                pipewire        "
+                "    \n"
+                "  status                         ok                   ok                   missing         "
+                "    \n"
+                "  server                         udkd 0.1.0           jackd 1.9.21         -               "
+                "    \n"
+                "  RT priority: server / clients  70 / 60              70 / 65              -               "
+                "    \n"
+                "  clients' callbacks on CPU      1                    0,1                  -               "
+                "    \n"
+                "  cycles measured (left out)     7500 (0)             7490 (10)            -               "
+                "    \n",
+                "  per hop                  p50   4.0                  13.0 (3.25x)         -               "
+                "    \n",
+                "  first wake after start   p50   10.0                 200.0 (20.00x)       -               "
+                "    \n",
+                "  CPU per cycle, all             40.00                100.00 (2.50x)       -               "
+                "    \n",
+                "  xruns                          0                    3                    -               "
+                "    \n"
+                "  late                           2                    -                    -               "
+                "    \n",
+                "  pipewire: missing: no pipewire in PATH: apt-get install pipewire pipewire-jack\n",
+                "Targets\n  udk per-hop p50 <= 1/3 of JACK2's (13.00 us): 4.00 us, 1/3.25  PASS\n",
+                "  udk per-hop max below JACK2's: 20.0 us against 15.0 us  FAIL\n",
+                "  udk xruns <= PipeWire's: not measured  n/a\n",
+        };
+        static struct bench_compare_report rep;
+        char *text;
+
+        compare_report_fill(&rep);
+        text = compare_output(&rep, false);
+        for (size_t i = 0; i < UDK_ELEMENTSOF(want); i++)
+                ASSERT_STR_CONTAINS(text, want[i]);
+        free(text);
+
+        rep.result[BENCH_SERVER_JACK2].status = BENCH_COMPARE_FAILED;
+        udk_strlcpy(rep.result[BENCH_SERVER_JACK2].why, "client 2 did not join within 15000 ms",
+                    sizeof(rep.result[BENCH_SERVER_JACK2].why));
+        rep.opt.chain.pin = true;
+        udk_strlcpy(rep.load_note, "stress-ng --cpu 2", sizeof(rep.load_note));
+        text = compare_output(&rep, false);
+        ASSERT_STR_CONTAINS(text, "placement: --pin, every RT thread of server and clients on one CPU; "
+                                  "load: stress-ng --cpu 2\n");
+        ASSERT_STR_CONTAINS(
+                text, "  status                         ok                   failed (see below)   missing");
+        ASSERT_STR_CONTAINS(text,
+                            "  per hop                  p50   4.0                  -                    -");
+        ASSERT_STR_CONTAINS(text, "  jack2: failed: client 2 did not join within 15000 ms\n");
+        ASSERT_STR_CONTAINS(text, "  udk per-hop p50 <= 1/2 of JACK2's: JACK2 not measured  n/a\n");
+        free(text);
+}
+
+static void test_svg(void)
+{
+        static struct udk_histogram a, b, empty;
+        const struct bench_svg_series series[] = {
+                { .name = "udk", .hist = &a },
+                { .name = "jack2", .hist = &b },
+                { .name = "pipewire", .hist = &empty },
+        };
+        char *buf = NULL;
+        size_t len = 0, lines = 0;
+        FILE *f;
+
+        udk_histogram_reset(&a);
+        udk_histogram_reset(&b);
+        udk_histogram_reset(&empty);
+        for (unsigned i = 0; i < 1000; i++) {
+                udk_histogram_add(&a, 4000 + i);        /* 4 to 5 us */
+                udk_histogram_add(&b, 20000 + 100 * i); /* 20 to 120 us */
+        }
+        f = open_memstream(&buf, &len);
+        ASSERT_NOT_NULL(f);
+        ASSERT_OK(bench_svg_write_ccdf(f, "Per-hop <wake> & more", series, UDK_ELEMENTSOF(series)));
+        ASSERT_INT_EQ(fclose(f), 0);
+        ASSERT_TRUE(strncmp(buf, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg ", 44) == 0);
+        ASSERT_TRUE(len > 7 && strcmp(buf + len - 7, "</svg>\n") == 0);
+        ASSERT_STR_CONTAINS(buf, ">Per-hop &lt;wake> &amp; more</text>");
+        ASSERT_STR_CONTAINS(buf, ">per-hop wake (µs, log scale)</text>");
+        ASSERT_STR_CONTAINS(buf, ">fraction of hops longer (log scale)</text>");
+        /* x from 1 to 1000 us (decades around 4 and 120), y from 1 to 1e-3 (1000 samples). */
+        ASSERT_STR_CONTAINS(buf, ">1</text>");
+        ASSERT_STR_CONTAINS(buf, ">1000</text>");
+        ASSERT_STR_CONTAINS(buf, ">1e-3</text>");
+        ASSERT_TRUE(strstr(buf, ">1e-4</text>") == NULL);
+        /* p50: 4499 ns, in the bucket up to 4607 ns (bucket bounds, as in the tables). */
+        ASSERT_STR_CONTAINS(buf, ">p50 4.6 µs, p99.9 5.0 µs, 1000 hops</text>");
+        ASSERT_STR_CONTAINS(buf, ">pipewire</text>");
+        ASSERT_STR_CONTAINS(buf, ">no samples</text>");
+        /* One curve per series with samples. */
+        for (const char *p = buf; (p = strstr(p, "<polyline")); p++)
+                lines++;
+        ASSERT_UINT_EQ(lines, 2);
+        free(buf);
+}
+
+static void test_servers_spawn(void)
+{
+        char *sleeper[] = { "sleep", "30", NULL };
+        char *env_check[] = { "sh", "-c", "test \"$UDK_T_SET\" = yes && test -z \"${UDK_T_UNSET+x}\"",
+                              NULL };
+        char *missing[] = { "udk-no-such-program-here", NULL };
+        struct bench_spawn sp = {
+                .argv = sleeper, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1, .keep_fd = -1
+        };
+        uint64_t t0 = udk_time_now();
+        struct bench_rt_threads rt;
+        int status = -1;
+        pid_t pid;
+
+        ASSERT_OK(bench_spawn(&sp, &pid));
+        ASSERT_INT_EQ(getpgid(pid), pid); /* a group of its own */
+        ASSERT_FALSE(bench_exited(pid, &status));
+        status = bench_stop(pid, 5000);
+        ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+        ASSERT_TRUE(udk_time_now() - t0 < 4 * UDK_NSEC_PER_SEC);
+
+        ASSERT_OK(setenv("UDK_T_UNSET", "x", 1));
+        sp.argv = env_check;
+        sp.env[0] = "UDK_T_SET=yes";
+        sp.env[1] = "UDK_T_UNSET";
+        ASSERT_OK(bench_spawn(&sp, &pid));
+        while (!bench_exited(pid, &status))
+                usleep(10000);
+        ASSERT_TRUE(WIFEXITED(status));
+        ASSERT_INT_EQ(WEXITSTATUS(status), 0);
+
+        sp.argv = missing;
+        ASSERT_ERROR(bench_spawn(&sp, &pid), ENOENT);
+
+        /* This test process: no RT thread; pinning none of them succeeds. */
+        ASSERT_OK(bench_rt_threads_get(getpid(), &rt));
+        ASSERT_UINT_EQ(rt.count, 0);
+        ASSERT_INT_EQ(rt.max_priority, 0);
+        ASSERT_ERROR(bench_rt_threads_pin(getpid(), -1, NULL), EINVAL);
+        ASSERT_ERROR(bench_rt_threads_get(INT32_MAX, &rt), ENOENT);
+
+        {
+                char buf[64];
+                bench_describe_status(256, buf, sizeof(buf));
+                ASSERT_STR_EQ(buf, "exited with status 1");
+                bench_describe_status(9, buf, sizeof(buf));
+                ASSERT_STR_EQ(buf, "was killed by signal 9");
+                bench_describe_status(-ETIMEDOUT, buf, sizeof(buf));
+                ASSERT_STR_EQ(buf, "did not stop in time and was killed");
+        }
+}
+
+static void test_servers_remove_stale(void)
+{
+        char tmp[] = "/tmp/udk-test-stale-XXXXXX", dead[128], live[128], other[128], file[192];
+        pid_t gone = fork();
+
+        ASSERT_TRUE(gone >= 0);
+        if (gone == 0)
+                _exit(0);
+        ASSERT_INT_EQ(waitpid(gone, NULL, 0), gone);
+        ASSERT_NOT_NULL(mkdtemp(tmp));
+        ASSERT_OK(setenv("TMPDIR", tmp, 1));
+        snprintf(dead, sizeof(dead), "%s/udk-bench-jack2-%d-abcdef", tmp, (int)gone);
+        snprintf(live, sizeof(live), "%s/udk-bench-pipewire-%d-abcdef", tmp, (int)getpid());
+        snprintf(other, sizeof(other), "%s/udk-bench-jack2-notapid", tmp);
+        ASSERT_OK(mkdir(dead, 0700));
+        ASSERT_OK(mkdir(live, 0700));
+        ASSERT_OK(mkdir(other, 0700));
+        snprintf(file, sizeof(file), "%s/server.log", dead);
+        ASSERT_OK(close(open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)));
+
+        bench_servers_remove_stale();
+        ASSERT_ERROR(access(dead, F_OK) < 0 ? -errno : 0, ENOENT);
+        ASSERT_OK(access(live, F_OK));
+        ASSERT_OK(access(other, F_OK));
+        ASSERT_OK(rmdir(live));
+        ASSERT_OK(rmdir(other));
+        ASSERT_OK(rmdir(tmp));
+}
+
+static void test_compare_usage_errors(void)
+{
+        struct bench_child_output o;
+
+        run_bench((const char *[]){ "compare", "--servers", "udk,oss", NULL }, &o);
+        ASSERT_INT_EQ(o.status, 2);
+        ASSERT_STR_EQ(o.out, "");
+        ASSERT_STR_EQ(
+                o.err,
+                "udk-bench compare: --servers 'udk,oss': a list of udk, jack2 and pipewire, each once\n"
+                "Try 'udk-bench compare --help' for more information.\n");
+        bench_child_output_free(&o);
+
+        run_bench((const char *[]){ "compare", "--help", NULL }, &o);
+        ASSERT_INT_EQ(o.status, 0);
+        ASSERT_STR_CONTAINS(o.out, "Usage: udk-bench compare [OPTION]...\n");
+        ASSERT_STR_CONTAINS(
+                o.out,
+                "apt-get install jackd2 (JACK2), apt-get install pipewire pipewire-jack (PipeWire).\n");
+        bench_child_output_free(&o);
+
+        run_bench((const char *[]){ "--help", NULL }, &o);
+        ASSERT_STR_CONTAINS(o.out, "  compare    the chain on udkd, JACK2 and PipeWire side by side");
+        bench_child_output_free(&o);
+}
+
+/* Servers that are not installed are rows that say so, with how to install them; exit 0. */
+static void test_compare_missing(void)
+{
+        bool with_jack = getenv("UDK_BENCH_JACK_CLIENT") != NULL; /* set by meson when libjack was found */
+        struct bench_child_output o;
+
+        ASSERT_OK(setenv("PATH", "/nonexistent", 1));
+        ASSERT_OK(setenv("UDK_BENCH_JACK_CLIENT", "/bin/true", 1));
+        run_bench((const char *[]){ "compare", "--servers", "jack2,pipewire", "--seconds", "1", "--json",
+                                    NULL },
+                  &o);
+        ASSERT_INT_EQ(o.status, 0);
+        if (with_jack) {
+                ASSERT_STR_CONTAINS(o.out, "      \"server\": \"jack2\",\n      \"status\": \"missing\",\n"
+                                           "      \"why\": \"no jackd in PATH: apt-get install jackd2\",\n"
+                                           "      \"install\": \"apt-get install jackd2\",\n");
+                ASSERT_STR_CONTAINS(o.out,
+                                    "      \"server\": \"pipewire\",\n      \"status\": \"missing\",\n"
+                                    "      \"why\": \"no pipewire in PATH: apt-get install pipewire "
+                                    "pipewire-jack\",\n");
+        } else {
+                ASSERT_STR_CONTAINS(o.out,
+                                    "      \"server\": \"jack2\",\n      \"status\": \"missing\",\n"
+                                    "      \"why\": \"udk-bench was built without libjack: apt-get install "
+                                    "libjack-jackd2-dev, then rebuild\",\n");
+        }
+        bench_child_output_free(&o);
+
+        /* --load without stress-ng: said, exit 1, nothing measured. */
+        run_bench((const char *[]){ "compare", "--servers", "jack2", "--load", NULL }, &o);
+        ASSERT_INT_EQ(o.status, 1);
+        ASSERT_STR_EQ(o.out, "");
+        ASSERT_STR_CONTAINS(o.err,
+                            "--load needs stress-ng, which is not installed: apt-get install stress-ng\n");
+        bench_child_output_free(&o);
+}
+
+/* The number after the first @key after @from in @text, and a pointer past it. */
+static double compare_json_number(const char *text, const char *from, const char *key)
+{
+        const char *p = strstr(text, from);
+        double v;
+
+        ASSERT_NOT_NULL(p);
+        p = strstr(p, key);
+        ASSERT_NOT_NULL(p);
+        p += strlen(key);
+        {
+                char num[32];
+                size_t len = strspn(p, "0123456789.");
+                ASSERT_TRUE(len > 0 && len < sizeof(num));
+                memcpy(num, p, len);
+                num[len] = '\0';
+                ASSERT_OK(udk_parse_double(num, 0, 1e12, &v));
+        }
+        return v;
+}
+
+static void compare_check_row(const char *out, const char *server)
+{
+        char from[64];
+
+        snprintf(from, sizeof(from), "\"server\": \"%s\",\n      \"status\": \"ok\",\n", server);
+        if (!strstr(out, from))
+                udk_test_fail("%s's row is not ok:\n%s", server, out);
+        ASSERT_TRUE(compare_json_number(out, from, "\"per_hop_us\": {\n        \"p50\": ") > 0);
+        ASSERT_TRUE(compare_json_number(out, from, "        \"max\": ") > 0);
+        ASSERT_TRUE(compare_json_number(out, from, "\"first_wake_us\": {\n        \"p50\": ") > 0);
+        ASSERT_TRUE(compare_json_number(out, from, "\"cycle_us\": {\n        \"p50\": ") > 0);
+        ASSERT_TRUE(compare_json_number(out, from, "\"cpu_per_cycle_us\": ") > 0);
+        /* 2 s of 64-frame cycles is 1500; allow for a loaded machine. */
+        ASSERT_TRUE(compare_json_number(out, from, "\"cycles\": ") > 500);
+}
+
+static void test_compare_run_udk(void)
+{
+        struct bench_child_output o;
+
+        if (!getenv("UDKD"))
+                UDK_TEST_SKIP("UDKD is not set (run through meson test)");
+        run_bench((const char *[]){ "compare", "--servers", "udk", "--clients", "3", "--seconds", "2",
+                                    "--json", NULL },
+                  &o);
+        if (o.status != 0)
+                udk_test_fail("udk-bench compare exited %d; stderr: %s", o.status, o.err);
+        compare_check_row(o.out, "udk");
+        ASSERT_STR_CONTAINS(o.out, "      \"late\": ");
+        ASSERT_TRUE(strstr(o.out, "\"server\": \"jack2\"") == NULL);
+        ASSERT_STR_CONTAINS(o.out, "  \"targets\": [],\n");
+        ASSERT_STR_CONTAINS(o.out, "    \"clients\": 3,\n");
+        ASSERT_TRUE(o.out_len > 2 && strcmp(o.out + o.out_len - 2, "}\n") == 0);
+        ASSERT_STR_CONTAINS(o.err, "udk-bench: info: compare: udk: measuring 2 s");
+        bench_child_output_free(&o);
+}
+
+static void test_compare_run_jack2(void)
+{
+        char jackd[4096];
+        struct bench_child_output o;
+
+        if (!getenv("UDKD"))
+                UDK_TEST_SKIP("UDKD is not set (run through meson test)");
+        if (!getenv("UDK_BENCH_JACK_CLIENT"))
+                UDK_TEST_SKIP("built without libjack");
+        if (bench_find_program("jackd", jackd, sizeof(jackd)) < 0)
+                UDK_TEST_SKIP("no jackd in PATH (apt-get install jackd2)");
+        run_bench((const char *[]){ "compare", "--servers", "udk,jack2", "--seconds", "2", "--json", NULL },
+                  &o);
+        if (o.status != 0)
+                udk_test_fail("udk-bench compare exited %d; stderr: %s", o.status, o.err);
+        compare_check_row(o.out, "udk");
+        compare_check_row(o.out, "jack2");
+        ASSERT_TRUE(compare_json_number(o.out, "\"server\": \"jack2\"", "\"server_priority\": ") > 0);
+        ASSERT_STR_CONTAINS(o.out, "\"target\": \"udk per-hop p50 <= 1/3 of JACK2's (");
+        bench_child_output_free(&o);
+}
+
 UDK_TEST_MAIN(test_percentile_sorted, test_median, test_json_writer, test_json_depth_limit,
               test_run_captures_both_streams, test_run_large_output_and_stdin,
               test_run_signal_and_missing_program, test_find_program, test_self_and_plugin_path,
@@ -1037,4 +2333,11 @@ UDK_TEST_MAIN(test_percentile_sorted, test_median, test_json_writer, test_json_d
               test_cycle_inner, test_cycle_json, test_latency_from_histogram_and_merge,
               test_proc_stat_cpu_ticks, test_process_cpu, test_cpu_mask_format, test_chain_options,
               test_chain_targets, test_chain_json, test_chain_table, test_chain_messages,
-              test_chain_client_no_server, test_pingpong, test_chain_usage_errors, test_chain_run)
+              test_chain_client_no_server, test_pingpong, test_chain_usage_errors, test_chain_run,
+              test_mtdm_create, test_mtdm_generate, test_mtdm_delays, test_mtdm_delays_with_noise,
+              test_mtdm_generated_and_delayed, test_mtdm_no_signal, test_mtdm_phases_disagree,
+              test_latency_json, test_latency_table, test_latency_usage_errors, test_latency_run,
+              test_compare_stats, test_compare_table, test_compare_options, test_compare_ratio,
+              test_compare_targets, test_compare_json, test_compare_table_output, test_svg,
+              test_servers_spawn, test_servers_remove_stale, test_compare_usage_errors, test_compare_missing,
+              test_compare_run_udk, test_compare_run_jack2)

@@ -11,6 +11,7 @@
 #include <udk/log.h>
 #include <udk/util.h>
 
+#include "bench-mtdm.h"
 #include "bench.h"
 #include "udk-build-config.h"
 
@@ -26,6 +27,10 @@ static const struct subcommand subcommands[] = {
         { "cycle-inner", bench_cycle_inner_main, NULL },
         { "chain", bench_chain_main,
           "wake times of N clients chained on udkd, against a futex ping-pong" },
+        { "compare", bench_compare_main,
+          "the chain on udkd, JACK2 and PipeWire side by side, with ratios to udk's" },
+        { "latency", bench_latency_main,
+          "a device's round trip through a loopback, by the phases of several tones" },
 };
 
 static void usage(FILE *out)
