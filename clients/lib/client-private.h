@@ -27,8 +27,8 @@
 #define CLIENT_REQUEST_TIMEOUT_MS 5000
 /* How long close() waits for udkd's CLOSED after the reply to CLOSE. */
 #define CLIENT_CLOSE_WAIT_MS 1000
-/* The RT thread looks at its quit flag at least this often while idle. */
-#define STREAM_WAIT_SLICE_NS (50ull * 1000 * 1000)
+/* How often a close wakes the stream's RT thread until it has left. */
+#define STREAM_STOP_POLL_NS (10L * 1000 * 1000)
 
 struct udk_client_request;
 

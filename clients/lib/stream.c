@@ -147,9 +147,10 @@ static void *stream_thread(void *arg)
                 uint64_t awake;
                 int r;
 
-                /* The deadline only bounds how late a close is seen: a wake
-                 * can land just before the wait starts. */
-                r = udk_activation_wait_triggered(s->rt.own, udk_time_now() + STREAM_WAIT_SLICE_NS, &awake);
+                /* No time-out: a timed wait arms an hrtimer each cycle, which
+                 * on a VM is an exit to the hypervisor.  A close wakes us
+                 * (again and again, see stream_stop_thread()). */
+                r = udk_activation_wait_triggered(s->rt.own, 0, &awake);
                 if (r < 0)
                         continue;
                 /* The trigger's release (seen by the wait's acquire) orders its stamp. */
@@ -189,8 +190,21 @@ static void stream_stop_thread(struct udk_client_stream *s)
         if (!s->thread_started)
                 return;
         atomic_store_explicit(&s->quit, true, memory_order_release);
-        udk_futex_wake(&s->rt.own->status);
-        pthread_join(s->thread, NULL);
+        /* A wake can land just before the thread starts to wait: wake it
+         * until it has left. */
+        for (;;) {
+                struct timespec ts;
+
+                udk_futex_wake(&s->rt.own->status);
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_nsec += STREAM_STOP_POLL_NS;
+                if (ts.tv_nsec >= 1000000000L) {
+                        ts.tv_sec++;
+                        ts.tv_nsec -= 1000000000L;
+                }
+                if (pthread_timedjoin_np(s->thread, NULL, &ts) == 0)
+                        break;
+        }
         s->thread_started = false;
 }
 
