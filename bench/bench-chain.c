@@ -26,6 +26,7 @@
 #include <udk/util.h>
 
 #include "bench-chain.h"
+#include "bench-servers.h"
 
 #define DEVICE_NAME       "bench"
 #define SOCKET_TIMEOUT_MS 5000u
@@ -84,18 +85,6 @@ static int reap(pid_t pid, unsigned timeout_ms)
                 }
                 usleep(10000);
         }
-}
-
-static void describe_status(int status, char *buf, size_t size)
-{
-        if (status == -ETIMEDOUT)
-                snprintf(buf, size, "did not exit in time and was killed");
-        else if (status < 0)
-                snprintf(buf, size, "could not be waited for (%s)", strerror(-status));
-        else if (WIFEXITED(status))
-                snprintf(buf, size, "exited with status %d", WEXITSTATUS(status));
-        else
-                snprintf(buf, size, "was killed by signal %d", WTERMSIG(status));
 }
 
 /* $UDKD, else ../server/udkd next to udk-bench (a build tree), else udkd in PATH. */
@@ -198,7 +187,7 @@ static int wait_for_socket(struct chain_run *run)
                         return 0;
                 if (waitpid(run->udkd, &status, WNOHANG) == run->udkd) {
                         run->udkd = -1;
-                        describe_status(status, why, sizeof(why));
+                        bench_describe_status(status, why, sizeof(why));
                         udk_error("udkd %s before it listened on %s", why, run->socket);
                         return -ECHILD;
                 }
@@ -338,7 +327,7 @@ static void chain_cleanup(struct chain_run *run)
                 udk_closep(&p->result_fd);
                 status = reap(p->pid, EXIT_TIMEOUT_MS);
                 if (status != 0) {
-                        describe_status(status, why, sizeof(why));
+                        bench_describe_status(status, why, sizeof(why));
                         udk_warn("client %u %s", i + 1, why);
                 }
         }
@@ -347,7 +336,7 @@ static void chain_cleanup(struct chain_run *run)
                 kill(run->udkd, SIGTERM);
                 status = reap(run->udkd, EXIT_TIMEOUT_MS);
                 if (status != 0) {
-                        describe_status(status, why, sizeof(why));
+                        bench_describe_status(status, why, sizeof(why));
                         udk_warn("udkd %s", why);
                 }
                 run->udkd = -1;

@@ -272,26 +272,6 @@ int bench_stop(pid_t pid, unsigned timeout_ms)
 /* --- threads --- */
 
 /* Calls @fn for each thread of @pid; stops at its first error. */
-static int for_each_thread(pid_t pid, int (*fn)(pid_t tid, void *data), void *data)
-{
-        char path[64];
-        struct dirent *de;
-        DIR *d;
-        int r = 0;
-
-        snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-        d = opendir(path);
-        if (!d)
-                return -errno;
-        while (r == 0 && (de = readdir(d))) {
-                int64_t tid;
-                if (udk_parse_int64(de->d_name, 1, INT32_MAX, &tid) < 0)
-                        continue;
-                r = fn((pid_t)tid, data);
-        }
-        closedir(d);
-        return r;
-}
 
 /* The thread's RT priority, or 0 when it is not SCHED_FIFO/RR (or gone). */
 static int thread_rt_priority(pid_t tid)
@@ -325,7 +305,7 @@ static int count_rt(pid_t tid, void *data)
 int bench_rt_threads_get(pid_t pid, struct bench_rt_threads *ret)
 {
         struct bench_rt_threads t = { 0 };
-        int r = for_each_thread(pid, count_rt, &t);
+        int r = bench_for_each_thread(pid, count_rt, &t);
 
         if (r < 0)
                 return r;
@@ -360,7 +340,7 @@ int bench_rt_threads_pin(pid_t pid, int cpu, unsigned *ret_pinned)
 
         if (cpu < 0 || cpu >= CPU_SETSIZE)
                 return -EINVAL;
-        r = for_each_thread(pid, pin_rt, &p);
+        r = bench_for_each_thread(pid, pin_rt, &p);
         if (r == 0 && ret_pinned)
                 *ret_pinned = p.pinned;
         return r;

@@ -260,29 +260,10 @@ static ssize_t read_proc_file(const char *path, char *buf, size_t size)
         return (ssize_t)len;
 }
 
-/* The first number of /proc/PID/task/TID/schedstat: the thread's time on a CPU, ns. */
-static int thread_schedstat_ns(pid_t pid, const char *tid, uint64_t *ret)
-{
-        char path[384], text[256];
-        int64_t v;
-        ssize_t n;
-
-        snprintf(path, sizeof(path), "/proc/%d/task/%.255s/schedstat", (int)pid, tid);
-        n = read_proc_file(path, text, sizeof(text));
-        if (n < 0)
-                return (int)n;
-        text[strcspn(text, " \n")] = '\0';
-        if (udk_parse_int64(text, 0, INT64_MAX, &v) < 0)
-                return -EBADMSG;
-        *ret = (uint64_t)v;
-        return 0;
-}
-
-static int process_schedstat_ns(pid_t pid, uint64_t *ret)
+int bench_for_each_thread(pid_t pid, int (*fn)(pid_t tid, void *data), void *data)
 {
         char path[64];
         struct dirent *de;
-        uint64_t total = 0, ns = 0;
         DIR *d;
         int r = 0;
 
@@ -290,22 +271,50 @@ static int process_schedstat_ns(pid_t pid, uint64_t *ret)
         d = opendir(path);
         if (!d)
                 return -errno;
-        while ((de = readdir(d))) {
-                if (de->d_name[0] == '.')
+        while (r == 0 && (de = readdir(d))) {
+                int64_t tid;
+                if (udk_parse_int64(de->d_name, 1, INT32_MAX, &tid) < 0)
                         continue;
-                r = thread_schedstat_ns(pid, de->d_name, &ns);
-                /* A thread that ended between readdir and open took its time with it. */
-                if (r == -ENOENT || r == -ESRCH) {
-                        r = 0;
-                        continue;
-                }
-                if (r < 0)
-                        break;
-                total += ns;
+                r = fn((pid_t)tid, data);
         }
         closedir(d);
+        return r;
+}
+
+struct schedstat_sum {
+        pid_t pid;
+        uint64_t total;
+};
+
+/* Add the first number of /proc/PID/task/TID/schedstat: the thread's time on a CPU, ns. */
+static int add_thread_schedstat(pid_t tid, void *data)
+{
+        struct schedstat_sum *sum = data;
+        char path[96], text[256];
+        int64_t v;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)sum->pid, (int)tid);
+        n = read_proc_file(path, text, sizeof(text));
+        /* A thread that ended between readdir and open took its time with it. */
+        if (n == -ENOENT || n == -ESRCH)
+                return 0;
+        if (n < 0)
+                return (int)n;
+        text[strcspn(text, " \n")] = '\0';
+        if (udk_parse_int64(text, 0, INT64_MAX, &v) < 0)
+                return -EBADMSG;
+        sum->total += (uint64_t)v;
+        return 0;
+}
+
+static int process_schedstat_ns(pid_t pid, uint64_t *ret)
+{
+        struct schedstat_sum sum = { pid, 0 };
+        int r = bench_for_each_thread(pid, add_thread_schedstat, &sum);
+
         if (r == 0)
-                *ret = total;
+                *ret = sum.total;
         return r;
 }
 

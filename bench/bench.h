@@ -175,6 +175,9 @@ struct bench_machine {
 
 void bench_machine_get(struct bench_machine *ret);
 
+/* Call @fn for each thread of @pid until it returns non-zero (returned). */
+int bench_for_each_thread(pid_t pid, int (*fn)(pid_t tid, void *data), void *data);
+
 /* How bench_process_cpu_ns() counted. */
 enum bench_cpu_method {
         BENCH_CPU_SCHEDSTAT = 0, /* each thread's run time, ns (/proc/PID/task/TID/schedstat) */
