@@ -163,8 +163,9 @@ static void node_leave_graph(struct server_node *n)
         udk_device_remove_remote(n->device->dev, r);
 }
 
-/* Every session on the device has mapped @n, and @n's session every peer. */
-static bool node_peers_ready(struct udkd_server *server, const struct server_node *n, uint64_t *ret_missing_mine,
+/* Every session on the device has mapped @n, and @n's session every peer;
+ * else *@ret_laggard (when not NULL) is a session that has not. */
+static bool node_peers_ready(struct udkd_server *server, const struct server_node *n,
                              struct server_session **ret_laggard)
 {
         struct server_device *d = n->device;
@@ -181,9 +182,11 @@ static bool node_peers_ready(struct udkd_server *server, const struct server_nod
         }
         for (uint32_t k = 0; k < d->n_nodes; k++)
                 need |= BIT(d->nodes[k]->slot);
-        if (ret_missing_mine)
-                *ret_missing_mine = need & ~n->session->peers_mapped[di];
-        return (need & ~n->session->peers_mapped[di]) == 0;
+        if ((need & ~n->session->peers_mapped[di]) == 0)
+                return true;
+        if (ret_laggard)
+                *ret_laggard = n->session;
+        return false;
 }
 
 static int node_start(struct udkd_server *server, struct server_node *n)
@@ -227,7 +230,7 @@ static void device_update(struct udkd_server *server, struct server_device *d)
 {
         for (uint32_t k = 0; k < d->n_nodes; k++) {
                 struct server_node *n = d->nodes[k];
-                if (n->state == UDK_NODE_STARTING && node_peers_ready(server, n, NULL, NULL)) {
+                if (n->state == UDK_NODE_STARTING && node_peers_ready(server, n, NULL)) {
                         int r = node_start(server, n);
                         if (r < 0)
                                 udk_error("node %s: cannot join the graph: %s", n->name, strerror(-r));
@@ -517,7 +520,6 @@ void udkd_nodes_tick(struct udkd_server *server, uint64_t now)
                 for (uint32_t k = 0; k < d->n_nodes; k++) {
                         struct server_node *n = d->nodes[k];
                         struct server_session *laggard = NULL;
-                        uint64_t missing = 0;
                         char reason[UDK_MSG_TEXT_MAX];
 
                         if (n->state == UDK_NODE_RUNNING && n->remote && udk_remote_is_suspended(n->remote)) {
@@ -526,10 +528,8 @@ void udkd_nodes_tick(struct udkd_server *server, uint64_t now)
                         }
                         if (n->state != UDK_NODE_STARTING || now - n->created < UDKD_PEER_ACK_TIMEOUT_NS)
                                 continue;
-                        if (node_peers_ready(server, n, &missing, &laggard))
+                        if (node_peers_ready(server, n, &laggard))
                                 continue;
-                        if (!laggard)
-                                laggard = n->session;
                         snprintf(reason, sizeof(reason), "did not map its peers within %llu s",
                                  UDKD_PEER_ACK_TIMEOUT_NS / 1000000000ull);
                         udkd_session_close(server, laggard, reason);

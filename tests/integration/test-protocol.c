@@ -572,6 +572,51 @@ static void test_flood_is_throttled(void)
         proc_stop_server(&p);
 }
 
+static void raw_open(struct conn *c, udk_object_id device)
+{
+        struct udk_msg_open m = { .device = device, .input_channels = 1, .output_channels = 1,
+                                  .gain_bits = udk_float_to_bits(1.0f) };
+        union msg opened;
+        uint32_t n_data;
+
+        udk_msg_init(&m.h, UDK_MSG_OPEN, sizeof(m), ++c->sequence);
+        udk_strlcpy(m.name, "raw", sizeof(m.name));
+        send_raw(c->fd, &m, sizeof(m));
+        ASSERT_INT_EQ(expect_reply(c, c->sequence, &opened, &n_data).status, 0);
+        ASSERT_UINT_EQ(n_data, 1);
+        ASSERT_UINT_EQ(opened.h.type, UDK_MSG_OPENED);
+}
+
+/* A session that never maps a new peer holds that peer back: after 2 s it is closed, and the peer runs. */
+static void test_peer_not_mapped_closes_the_laggard(void)
+{
+        static union msg objects[64];
+        const struct udk_msg_object *device;
+        struct proc p;
+        struct conn a, b;
+        union msg m;
+        size_t n;
+
+        start(&p);
+        a = hello(&p, "never-maps");
+        b = hello(&p, "newcomer");
+        n = list_all(&a, objects, UDK_ELEMENTSOF(objects));
+        device = find_object(objects, n, "device", "studio");
+        raw_open(&a, device->id);
+        raw_open(&b, device->id); /* a is told of b's node (PEER_ADDED) and never answers */
+        proc_wait_stderr(&p, "(never-maps, pid", 5000);
+        proc_wait_stderr(&p, "closed: did not map its peers within 2 s", 5000);
+        for (;;) {
+                ssize_t r = recv_msg(a.fd, &m);
+                if (r == 0)
+                        break; /* closed */
+        }
+        close(a.fd);
+        ping_ok(&b); /* the other session lives on */
+        close(b.fd);
+        proc_stop_server(&p);
+}
+
 static void test_second_server_refused(void)
 {
         struct proc p, q;
@@ -596,4 +641,5 @@ static void test_second_server_refused(void)
 }
 
 UDK_TEST_MAIN(test_hello_and_version, test_registry_tree, test_controls_and_events, test_stats,
-              test_malformed_closes_only_its_session, test_flood_is_throttled, test_second_server_refused)
+              test_malformed_closes_only_its_session, test_flood_is_throttled,
+              test_peer_not_mapped_closes_the_laggard, test_second_server_refused)
