@@ -26,6 +26,7 @@ int bench_cycle_main(int argc, char **argv);
 int bench_cycle_inner_main(int argc, char **argv);
 int bench_chain_main(int argc, char **argv);
 int bench_compare_main(int argc, char **argv);
+int bench_match_main(int argc, char **argv);
 
 /* Print "udk-bench <cmd>: <message>" and the pointer to --help on stderr; returns -EINVAL. */
 int bench_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

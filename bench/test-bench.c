@@ -2328,6 +2328,37 @@ static void test_compare_run_jack2(void)
         bench_child_output_free(&o);
 }
 
+/* A short udk-bench match: its JSON and table, and a usage error. */
+static void test_match_run(void)
+{
+        struct bench_child_output o;
+
+        run_bench((const char *[]){ "match", "--nubs", "200", "--personalities", "50", "--runs", "3", "--json",
+                                    NULL },
+                  &o);
+        ASSERT_INT_EQ(o.status, 0);
+        ASSERT_STR_CONTAINS(o.out, "\"nubs\": 200,\n");
+        ASSERT_STR_CONTAINS(o.out, "\"personalities\": 50,\n");
+        ASSERT_STR_CONTAINS(o.out, "\"runs\": 3,\n");
+        ASSERT_STR_CONTAINS(o.out, "\"matched\": 200,\n"); /* the last personality is a fallback */
+        ASSERT_STR_CONTAINS(o.out, "\"match_us_per_nub\": {\n    \"median\": ");
+        ASSERT_STR_CONTAINS(o.out, "\"min\": ");
+        ASSERT_STR_CONTAINS(o.out, "\"max\": ");
+        bench_child_output_free(&o);
+
+        run_bench((const char *[]){ "match", "--nubs", "20", "--personalities", "5", "--runs", "1", NULL }, &o);
+        ASSERT_INT_EQ(o.status, 0);
+        ASSERT_STR_CONTAINS(o.out, "match: 20 nubs against 5 personalities, 1 runs\n");
+        ASSERT_STR_CONTAINS(o.out, "  matched: 20 of 20 nubs\n");
+        bench_child_output_free(&o);
+
+        run_bench((const char *[]){ "match", "--personalities", "0", NULL }, &o);
+        ASSERT_INT_EQ(o.status, 2);
+        ASSERT_STR_EQ(o.err, "udk-bench match: --personalities '0': not a whole number in 1..100000\n"
+                             "Try 'udk-bench match --help' for more information.\n");
+        bench_child_output_free(&o);
+}
+
 UDK_TEST_MAIN(test_percentile_sorted, test_median, test_json_writer, test_json_depth_limit,
               test_run_captures_both_streams, test_run_large_output_and_stdin,
               test_run_signal_and_missing_program, test_find_program, test_self_and_plugin_path,
@@ -2343,4 +2374,4 @@ UDK_TEST_MAIN(test_percentile_sorted, test_median, test_json_writer, test_json_d
               test_compare_stats, test_compare_table, test_compare_options, test_compare_ratio,
               test_compare_targets, test_compare_json, test_compare_table_output, test_svg,
               test_servers_spawn, test_servers_remove_stale, test_compare_usage_errors, test_compare_missing,
-              test_compare_run_udk, test_compare_run_jack2)
+              test_compare_run_udk, test_compare_run_jack2, test_match_run)

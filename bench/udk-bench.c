@@ -31,6 +31,7 @@ static const struct subcommand subcommands[] = {
           "the chain on udkd, JACK2 and PipeWire side by side, with ratios to udk's" },
         { "latency", bench_latency_main,
           "a device's round trip through a loopback, by the phases of several tones" },
+        { "match", bench_match_main, "time to match nubs against drivers' personalities" },
 };
 
 static void usage(FILE *out)

@@ -1,23 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The configuration parser.  It reads the whole file, then walks it line by
- * line on a private copy, stopping at the first problem: one precise error
- * beats a cascade of guesses.
+ * The configuration parser: the meaning of [server] and [device] keys on
+ * the INI walker of ini.c, which stops at the first problem: one precise
+ * error beats a cascade of guesses.
  */
-#include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <udk/format.h>
 #include <udk/util.h>
 
 #include "config.h"
+#include "ini.h"
 
 const char udkd_config_default_text[] = "[device]\n"
                                         "name = default\n"
@@ -34,20 +32,12 @@ enum section {
         SECTION_DEVICE,
 };
 
-/* The keys seen in the current section, for duplicates. */
-struct seen_key {
-        const char *key; /* points into the parser's copy of the text */
-        unsigned line;
-};
-
 struct parser {
         struct udkd_config *cfg;
         const char *path;
         unsigned line;
         enum section section;
         unsigned server_line;
-        struct seen_key seen[UDKD_CONFIG_KEYS_MAX];
-        size_t n_seen;
         char *err;
         size_t err_size;
 };
@@ -55,20 +45,13 @@ struct parser {
 int udkd_config_error(char *err, size_t err_size, const char *path, unsigned line, const char *fmt, ...)
 {
         va_list ap;
-        int n, m;
+        int n;
 
-        if (line > 0)
-                n = snprintf(err, err_size, "%s:%u: ", path, line);
-        else
-                n = snprintf(err, err_size, "%s: ", path);
-        if (n < 0 || (size_t)n >= err_size)
-                return n;
         va_start(ap, fmt);
-        m = vsnprintf(err + n, err_size - (size_t)n, fmt, ap);
+        n = udkd_ini_verror(err, err_size, path, line, fmt, ap);
         va_end(ap);
-        return m < 0 ? m : n + m;
+        return n;
 }
-
 #define parse_error(p, ...) \
         (udkd_config_error((p)->err, (p)->err_size, (p)->path, (p)->line, __VA_ARGS__), -EINVAL)
 
@@ -126,35 +109,6 @@ void udkd_config_finish(struct udkd_config *cfg)
         udkd_config_init(cfg);
 }
 
-static char *trim(char *s)
-{
-        char *end;
-
-        while (*s == ' ' || *s == '\t')
-                s++;
-        end = s + strlen(s);
-        while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-                end--;
-        *end = '\0';
-        return s;
-}
-
-/* Device, plugin and instance names: [A-Za-z0-9_.-], 1..63 characters. */
-static bool name_is_valid(const char *s, size_t len)
-{
-        if (len == 0 || len >= UDK_OBJECT_NAME_MAX)
-                return false;
-        for (size_t i = 0; i < len; i++)
-                if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '.' && s[i] != '-')
-                        return false;
-        return true;
-}
-
-static const char *section_name(enum section section)
-{
-        return section == SECTION_SERVER ? "[server]" : "[device]";
-}
-
 static int parse_int(struct parser *p, const char *key, const char *value, int64_t min, int64_t max,
                      int64_t *ret)
 {
@@ -170,22 +124,10 @@ static int parse_int(struct parser *p, const char *key, const char *value, int64
 
 static int parse_bool(struct parser *p, const char *key, const char *value, bool *ret)
 {
-        static const char *const yes[] = {"yes", "true", "on", "1"};
-        static const char *const no[] = {"no", "false", "off", "0"};
-
-        for (size_t i = 0; i < UDK_ELEMENTSOF(yes); i++) {
-                if (strcmp(value, yes[i]) == 0) {
-                        *ret = true;
-                        return 0;
-                }
-                if (strcmp(value, no[i]) == 0) {
-                        *ret = false;
-                        return 0;
-                }
-        }
-        return parse_error(p, "%s '%s' is neither yes nor no", key, value);
+        if (udkd_ini_parse_bool(value, ret) < 0)
+                return parse_error(p, "%s '%s' is neither yes nor no", key, value);
+        return 0;
 }
-
 static int server_key(struct parser *p, const char *key, const char *value)
 {
         struct udkd_config *cfg = p->cfg;
@@ -215,11 +157,11 @@ static int parse_handler(struct parser *p, struct udkd_config_device *d, const c
         size_t plugin_len = colon ? (size_t)(colon - spec) : strlen(spec);
         const char *instance = colon ? colon + 1 : spec;
 
-        if (!name_is_valid(spec, plugin_len))
+        if (!udkd_ini_name_is_valid(spec, plugin_len))
                 return parse_error(
                     p, "bad plugin name in handler '%s' (letters, digits, '_', '.', '-'; at most %u)", spec,
                     UDK_OBJECT_NAME_MAX - 1);
-        if (!name_is_valid(instance, strlen(instance)))
+        if (!udkd_ini_name_is_valid(instance, strlen(instance)))
                 return parse_error(
                     p, "bad instance name in handler '%s' (letters, digits, '_', '.', '-'; at most %u)",
                     spec, UDK_OBJECT_NAME_MAX - 1);
@@ -257,7 +199,7 @@ static int parse_handlers(struct parser *p, struct udkd_config_device *d, char *
 
                 if (comma)
                         *comma = '\0';
-                item = trim(item);
+                item = udkd_ini_trim(item);
                 if (!*item)
                         return parse_error(p, "empty item in handlers list");
                 r = parse_handler(p, d, item);
@@ -317,7 +259,7 @@ static int device_known_key(struct parser *p, struct udkd_config_device *d, cons
         int r;
 
         if (strcmp(key, "name") == 0) {
-                if (!name_is_valid(value, strlen(value)))
+                if (!udkd_ini_name_is_valid(value, strlen(value)))
                         return parse_error(
                             p, "bad device name '%s' (letters, digits, '_', '.', '-'; at most %u)", value,
                             UDK_OBJECT_NAME_MAX - 1);
@@ -453,22 +395,16 @@ static int section_end(struct parser *p)
         return 0;
 }
 
-static int section_begin(struct parser *p, char *s)
+static int section_begin(void *userdata, unsigned line, const char *name)
 {
+        struct parser *p = userdata;
         struct udkd_config *cfg = p->cfg;
-        size_t len = strlen(s);
-        char *name;
         int r;
 
-        if (len < 2 || s[len - 1] != ']')
-                return parse_error(p, "bad section header '%s'", s);
-        s[len - 1] = '\0';
-        name = s + 1;
-
+        p->line = line;
         r = section_end(p);
         if (r < 0)
                 return r;
-        p->n_seen = 0;
 
         if (strcmp(name, "server") == 0) {
                 if (p->server_line > 0)
@@ -498,66 +434,22 @@ static int section_begin(struct parser *p, char *s)
         return parse_error(p, "unknown section [%s]", name);
 }
 
-static int key_value(struct parser *p, char *s)
+static int key_value(void *userdata, unsigned line, const char *key, char *value)
 {
-        char *eq = strchr(s, '='), *key, *value;
+        struct parser *p = userdata;
 
-        if (!eq)
-                return parse_error(p, "expected 'key = value', got '%s'", s);
-        *eq = '\0';
-        key = trim(s);
-        value = trim(eq + 1);
-        if (!*key)
-                return parse_error(p, "missing key before '='");
-        if (p->section == SECTION_NONE)
-                return parse_error(p, "key '%s' outside any section", key);
-        if (!*value)
-                return parse_error(p, "empty value for '%s'", key);
-        for (size_t i = 0; i < p->n_seen; i++)
-                if (strcmp(p->seen[i].key, key) == 0)
-                        return parse_error(p, "duplicate key '%s' in %s (first at line %u)", key,
-                                           section_name(p->section), p->seen[i].line);
-        if (p->n_seen >= UDKD_CONFIG_KEYS_MAX)
-                return parse_error(p, "too many keys in %s (at most %u)", section_name(p->section),
-                                   UDKD_CONFIG_KEYS_MAX);
-        p->seen[p->n_seen++] = (struct seen_key){key, p->line};
-
+        p->line = line;
         return p->section == SECTION_SERVER ? server_key(p, key, value) : device_key(p, key, value);
 }
-
-static int parse_line(struct parser *p, char *s, size_t len)
+static int parse(struct parser *p, const char *text, size_t size)
 {
-        if (strlen(s) != len)
-                return parse_error(p, "NUL byte in line");
-        for (size_t i = 0; i < len; i++)
-                if (((unsigned char)s[i] < 0x20 && s[i] != '\t' && s[i] != '\r') || s[i] == 0x7f)
-                        return parse_error(p, "control character 0x%02x in line",
-                                           (unsigned)(unsigned char)s[i]);
-        s = trim(s);
-        if (!*s || *s == '#' || *s == ';')
-                return 0;
-        if (*s == '[')
-                return section_begin(p, s);
-        return key_value(p, s);
-}
-
-static int parse(struct parser *p, char *text, size_t size)
-{
+        static const struct udkd_ini_ops ops = {.section = section_begin, .key = key_value};
         struct udkd_config *cfg = p->cfg;
-        char *line = text, *end = text + size;
         int r;
 
-        while (line < end) {
-                char *nl = memchr(line, '\n', (size_t)(end - line));
-                size_t len = nl ? (size_t)(nl - line) : (size_t)(end - line);
-
-                line[len] = '\0'; /* the copy has a byte to spare after the last line */
-                p->line++;
-                r = parse_line(p, line, len);
-                if (r < 0)
-                        return r;
-                line += len + 1;
-        }
+        r = udkd_ini_walk(p->path, text, size, UDKD_CONFIG_KEYS_MAX, &ops, p, p->err, p->err_size);
+        if (r < 0)
+                return r;
         p->line = 0;
         r = section_end(p);
         if (r < 0)
@@ -575,34 +467,23 @@ static int parse(struct parser *p, char *text, size_t size)
 int udkd_config_parse(struct udkd_config *cfg, const char *path, const char *text, size_t size, char *err,
                       size_t err_size)
 {
-        _udk_cleanup_free_ char *copy = NULL;
         struct parser *p;
         int r;
 
-        if (size > UDKD_CONFIG_SIZE_MAX) {
-                udkd_config_error(err, err_size, path, 0, "file too large (%zu bytes, at most %u)", size,
-                                  UDKD_CONFIG_SIZE_MAX);
-                return -EFBIG;
-        }
-        copy = malloc(size + 1);
         p = calloc(1, sizeof(*p));
         cfg->path = strdup(path);
-        if (!copy || !p || !cfg->path) {
+        if (!p || !cfg->path) {
                 free(p);
                 udkd_config_finish(cfg);
                 udkd_config_error(err, err_size, path, 0, "%s", strerror(ENOMEM));
                 return -ENOMEM;
         }
-        memcpy(copy, text, size);
-        copy[size] = '\0';
         p->cfg = cfg;
         p->path = path;
         p->err = err;
         p->err_size = err_size;
 
-        r = parse(p, copy, size);
-        if (r == -ENOMEM)
-                udkd_config_error(err, err_size, path, p->line, "%s", strerror(ENOMEM));
+        r = parse(p, text, size);
         free(p);
         if (r < 0)
                 udkd_config_finish(cfg);
@@ -611,51 +492,12 @@ int udkd_config_parse(struct udkd_config *cfg, const char *path, const char *tex
 
 int udkd_config_load(struct udkd_config *cfg, const char *path, char *err, size_t err_size)
 {
-        _udk_cleanup_close_ int fd = -1;
         _udk_cleanup_free_ char *text = NULL;
-        size_t size = 0, cap = 4096;
+        size_t size = 0;
         int r;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                goto fail;
-        text = malloc(cap);
-        if (!text) {
-                errno = ENOMEM;
-                goto fail;
-        }
-        for (;;) {
-                ssize_t n;
-
-                if (size == cap) {
-                        char *bigger;
-
-                        if (cap > UDKD_CONFIG_SIZE_MAX) {
-                                udkd_config_error(err, err_size, path, 0,
-                                                  "file too large (at most %u bytes)", UDKD_CONFIG_SIZE_MAX);
-                                return -EFBIG;
-                        }
-                        bigger = realloc(text, cap * 2);
-                        if (!bigger) {
-                                errno = ENOMEM;
-                                goto fail;
-                        }
-                        text = bigger;
-                        cap *= 2;
-                }
-                n = read(fd, text + size, cap - size);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        goto fail;
-                if (n == 0)
-                        break;
-                size += (size_t)n;
-        }
+        r = udkd_ini_read_file(path, &text, &size, err, err_size);
+        if (r < 0)
+                return r;
         return udkd_config_parse(cfg, path, text, size, err, err_size);
-
-fail:
-        r = -errno;
-        udkd_config_error(err, err_size, path, 0, "cannot read: %s", strerror(-r));
-        return r;
 }

@@ -24,7 +24,9 @@
 #include <udk/backend.h>
 #include <udk/device.h>
 
-#define UDKD_CONFIG_SIZE_MAX    (1u << 20) /* bytes in a file */
+#include "ini.h"
+
+#define UDKD_CONFIG_SIZE_MAX    UDKD_INI_SIZE_MAX /* bytes in a file */
 #define UDKD_CONFIG_DEVICES_MAX 64u
 #define UDKD_CONFIG_KEYS_MAX    256u /* keys in one section */
 #define UDKD_CONFIG_ERR_MAX     512u /* a good size for the error buffer */

@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Personality files: every key and its default, the exact sentence of each
+ * kind of bad input, a file that loads whole or not at all, and a folder in
+ * which one broken file leaves the others loading.
+ */
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "personality.h"
+#include "udk-test.h"
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        return remove(path);
+}
+
+/* A temporary folder holding an empty driver object "drv.so" and a subfolder "sub". */
+static char *make_folder(void)
+{
+        char *dir = strdup("/tmp/udk-test-personality.XXXXXX"), path[512];
+        int fd;
+
+        ASSERT_NOT_NULL(dir);
+        ASSERT_NOT_NULL(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/drv.so", dir);
+        fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        ASSERT_INT_GE(fd, 0);
+        close(fd);
+        snprintf(path, sizeof(path), "%s/sub", dir);
+        ASSERT_OK(mkdir(path, 0755));
+        return dir;
+}
+
+static void remove_folder(char *dir)
+{
+        ASSERT_OK(nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS));
+        free(dir);
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+        char path[512];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        f = fopen(path, "we");
+        ASSERT_NOT_NULL(f);
+        ASSERT_INT_GE(fputs(text, f), 0);
+        fclose(f);
+}
+
+static int parse(struct udkd_personality_set *set, const char *path, const char *text, char *err)
+{
+        err[0] = '\0';
+        return udkd_personalities_parse(set, path, text, strlen(text), false, err, UDKD_PERSONALITY_ERR_MAX);
+}
+
+static void test_every_key(void)
+{
+        static const char text[] = "# two personalities\n"
+                                   "[personality]\n"
+                                   "name = acme-usb\n"
+                                   "family = usb\n"
+                                   "match.vendor = 0x1234\n"
+                                   "match.product = 22136\n"
+                                   "match.bcdDevice = 0x0100-0x01ff\n"
+                                   "match.modalias = usb:v1234p5678*\n"
+                                   "match.serial = AB-12\n"
+                                   "probe_score = -7\n"
+                                   "driver = acme.so\n"
+                                   "class = AcmeAudio\n"
+                                   "restart = always\n"
+                                   "restart_limit = 3/10s\n"
+                                   "host = acme-host\n"
+                                   "fallback = no\n"
+                                   "\n"
+                                   "[personality]\n"
+                                   "name = any-test\n"
+                                   "family = test\n"
+                                   "driver = /opt/udk/any.so\n"
+                                   "fallback = yes\n";
+        struct udkd_personality_set set;
+        char err[UDKD_PERSONALITY_ERR_MAX];
+        const struct udkd_personality *p;
+
+        udkd_personality_set_init(&set);
+        ASSERT_OK(parse(&set, "/etc/udk/drivers/acme.conf", text, err));
+        ASSERT_UINT_EQ(set.n_items, 2);
+        ASSERT_UINT_EQ(set.n_errors, 0);
+
+        p = &set.items[0];
+        ASSERT_STR_EQ(p->path, "/etc/udk/drivers/acme.conf");
+        ASSERT_UINT_EQ(p->line, 2);
+        ASSERT_STR_EQ(p->name, "acme-usb");
+        ASSERT_INT_EQ(p->family, UDKD_FAMILY_USB);
+        ASSERT_UINT_EQ(p->n_rules, 5);
+        ASSERT_STR_EQ(p->rules[0].property, "vendor");
+        ASSERT_INT_EQ(p->rules[0].kind, UDKD_RULE_EQUAL);
+        ASSERT_TRUE(p->rules[0].numeric);
+        ASSERT_INT_EQ(p->rules[0].lo, 0x1234);
+        ASSERT_UINT_EQ(p->rules[0].line, 5);
+        ASSERT_INT_EQ(p->rules[1].kind, UDKD_RULE_EQUAL);
+        ASSERT_INT_EQ(p->rules[1].lo, 22136);
+        ASSERT_STR_EQ(p->rules[2].property, "bcdDevice");
+        ASSERT_INT_EQ(p->rules[2].kind, UDKD_RULE_RANGE);
+        ASSERT_INT_EQ(p->rules[2].lo, 0x100);
+        ASSERT_INT_EQ(p->rules[2].hi, 0x1ff);
+        ASSERT_STR_EQ(p->rules[2].value, "0x0100-0x01ff");
+        ASSERT_INT_EQ(p->rules[3].kind, UDKD_RULE_GLOB);
+        ASSERT_STR_EQ(p->rules[3].value, "usb:v1234p5678*");
+        /* "AB-12": not a number before the dash, so a plain value. */
+        ASSERT_INT_EQ(p->rules[4].kind, UDKD_RULE_EQUAL);
+        ASSERT_FALSE(p->rules[4].numeric);
+        ASSERT_STR_EQ(p->rules[4].value, "AB-12");
+        ASSERT_INT_EQ(p->probe_score, -7);
+        ASSERT_STR_EQ(p->driver, "/etc/udk/drivers/acme.so");
+        ASSERT_STR_EQ(p->class_name, "AcmeAudio");
+        ASSERT_INT_EQ(p->restart, UDKD_RESTART_ALWAYS);
+        ASSERT_UINT_EQ(p->restart_limit_count, 3);
+        ASSERT_UINT_EQ(p->restart_limit_window_ms, 10000);
+        ASSERT_STR_EQ(p->host, "acme-host");
+        ASSERT_FALSE(p->fallback);
+
+        /* The defaults. */
+        p = &set.items[1];
+        ASSERT_UINT_EQ(p->line, 18);
+        ASSERT_INT_EQ(p->family, UDKD_FAMILY_TEST);
+        ASSERT_UINT_EQ(p->n_rules, 0);
+        ASSERT_INT_EQ(p->probe_score, 0);
+        ASSERT_STR_EQ(p->driver, "/opt/udk/any.so");
+        ASSERT_PTR_EQ(p->class_name, NULL);
+        ASSERT_INT_EQ(p->restart, UDKD_RESTART_ON_FAILURE);
+        ASSERT_UINT_EQ(p->restart_limit_count, 5);
+        ASSERT_UINT_EQ(p->restart_limit_window_ms, 30 * 60 * 1000);
+        ASSERT_PTR_EQ(p->host, NULL);
+        ASSERT_TRUE(p->fallback);
+
+        udkd_personality_set_finish(&set);
+        ASSERT_UINT_EQ(set.n_items, 0);
+        udkd_personality_set_finish(&set);
+}
+
+static void test_names(void)
+{
+        enum udkd_family f;
+
+        ASSERT_STR_EQ(udkd_family_name(UDKD_FAMILY_TEST), "test");
+        ASSERT_STR_EQ(udkd_family_name(UDKD_FAMILY_SERIAL), "serial");
+        ASSERT_PTR_EQ(udkd_family_name(UDKD_FAMILY_COUNT), NULL);
+        ASSERT_OK(udkd_family_from_name("pci", &f));
+        ASSERT_INT_EQ(f, UDKD_FAMILY_PCI);
+        ASSERT_OK(udkd_family_from_name("hid", &f));
+        ASSERT_INT_EQ(f, UDKD_FAMILY_HID);
+        ASSERT_ERROR(udkd_family_from_name("USB", &f), EINVAL);
+        ASSERT_INT_EQ(f, UDKD_FAMILY_HID); /* untouched */
+        ASSERT_STR_EQ(udkd_restart_name(UDKD_RESTART_NO), "no");
+        ASSERT_STR_EQ(udkd_restart_name(UDKD_RESTART_ON_FAILURE), "on-failure");
+        ASSERT_STR_EQ(udkd_restart_name(UDKD_RESTART_ALWAYS), "always");
+        ASSERT_PTR_EQ(udkd_restart_name(UDKD_RESTART_COUNT), NULL);
+}
+
+static void test_restart_limits(void)
+{
+        static const struct {
+                const char *value;
+                uint32_t count;
+                uint64_t window_ms;
+        } cases[] = {
+                { "5/30min", 5, 1800000 }, { "1/500ms", 1, 500 }, { "1000/24h", 1000, 86400000 },
+                { "2/90s", 2, 90000 },     { "none", 0, 0 },
+        };
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct udkd_personality_set set;
+                char text[256], err[UDKD_PERSONALITY_ERR_MAX];
+
+                snprintf(text, sizeof(text),
+                         "[personality]\nname = a\nfamily = usb\ndriver = d.so\nrestart_limit = %s\n",
+                         cases[i].value);
+                udkd_personality_set_init(&set);
+                ASSERT_OK(parse(&set, "p.conf", text, err));
+                ASSERT_UINT_EQ(set.items[0].restart_limit_count, cases[i].count);
+                ASSERT_UINT_EQ(set.items[0].restart_limit_window_ms, cases[i].window_ms);
+                ASSERT_STR_EQ(set.items[0].driver, "./d.so");
+                udkd_personality_set_finish(&set);
+        }
+}
+
+#define HEAD "[personality]\nname = a\nfamily = usb\ndriver = d.so\n" /* lines 1-4 */
+#define LIMIT_SENTENCE(v)                                                                                   \
+        "p.conf:5: bad restart_limit '" v "' (COUNT/DURATION as in 5/30min: COUNT 1..1000, DURATION up to " \
+        "24h in ms, s, min or h; or none)"
+
+static void test_errors(void)
+{
+        static const struct {
+                const char *text;
+                const char *err;
+        } cases[] = {
+                { "", "p.conf: no [personality] section" },
+                { "# nothing\n", "p.conf: no [personality] section" },
+                { "[driver]\n", "p.conf:1: unknown section [driver] (only [personality])" },
+                { "[personality]\nfamily = usb\ndriver = d.so\n", "p.conf:1: [personality] without a name" },
+                { "[personality]\nname = a\ndriver = d.so\n",
+                  "p.conf:1: [personality] 'a' without a family" },
+                { "[personality]\nname = a\nfamily = usb\n",
+                  "p.conf:1: [personality] 'a' without a driver" },
+                { HEAD "[personality]\nfamily = usb\n[personality]\n",
+                  "p.conf:5: [personality] without a name" },
+                { HEAD "[personality]\nname = a\n",
+                  "p.conf:6: duplicate personality name 'a' (first at p.conf:1)" },
+                { HEAD "colour = red\n", "p.conf:5: unknown key 'colour' in [personality]" },
+                { HEAD "name = b\n", "p.conf:5: duplicate key 'name' in [personality] (first at line 2)" },
+                { HEAD "name\n", "p.conf:5: expected 'key = value', got 'name'" },
+                { "name = a\n", "p.conf:1: key 'name' outside any section" },
+                { "[personality]\nname = a b\n",
+                  "p.conf:2: bad personality name 'a b' (letters, digits, '_', '.', '-'; at most 63)" },
+                { "[personality]\nfamily = firewire\n",
+                  "p.conf:2: unknown family 'firewire' (test, usb, pci, hid, serial)" },
+                { HEAD "match.bcdDevice = 0x0200-0x0100\n",
+                  "p.conf:5: bad range '0x0200-0x0100' for match.bcdDevice: 0x0200 is above 0x0100" },
+                { HEAD "match.bcdDevice = 0x0100-0x01zz\n",
+                  "p.conf:5: bad range '0x0100-0x01zz' for match.bcdDevice: '0x01zz' is not a number" },
+                { HEAD "match.bcdDevice = 1-\n",
+                  "p.conf:5: bad range '1-' for match.bcdDevice: '' is not a number" },
+                { HEAD "match.modalias = usb:v1234p*[ab\n",
+                  "p.conf:5: bad glob 'usb:v1234p*[ab' for match.modalias: '[' without its ']'" },
+                { HEAD "match.modalias = usb:v1234\\\n",
+                  "p.conf:5: bad glob 'usb:v1234\\' for match.modalias: it ends in a lone '\\'" },
+                { HEAD "match.ven-dor = 1\n",
+                  "p.conf:5: bad property name in 'match.ven-dor' (letters, digits, '_'; at most 63)" },
+                { HEAD "match. = 1\n",
+                  "p.conf:5: bad property name in 'match.' (letters, digits, '_'; at most 63)" },
+                { HEAD "probe_score = 2000000\n",
+                  "p.conf:5: probe_score 2000000 out of range (-1000000..1000000)" },
+                { HEAD "probe_score = high\n", "p.conf:5: probe_score 'high' is not a number" },
+                { HEAD "class = 9Lives\n",
+                  "p.conf:5: bad class name '9Lives' (a C identifier of at most 63 characters)" },
+                { HEAD "restart = sometimes\n",
+                  "p.conf:5: unknown restart policy 'sometimes' (no, on-failure, always)" },
+                { HEAD "restart_limit = 5\n", LIMIT_SENTENCE("5") },
+                { HEAD "restart_limit = 0/30min\n", LIMIT_SENTENCE("0/30min") },
+                { HEAD "restart_limit = 1001/30min\n", LIMIT_SENTENCE("1001/30min") },
+                { HEAD "restart_limit = 5/25h\n", LIMIT_SENTENCE("5/25h") },
+                { HEAD "restart_limit = 5/30days\n", LIMIT_SENTENCE("5/30days") },
+                { HEAD "restart_limit = 5/min\n", LIMIT_SENTENCE("5/min") },
+                { HEAD "restart_limit = 5/0s\n", LIMIT_SENTENCE("5/0s") },
+                { HEAD "host = a/b\n",
+                  "p.conf:5: bad host key 'a/b' (letters, digits, '_', '.', '-'; at most 63)" },
+                { HEAD "fallback = maybe\n", "p.conf:5: fallback 'maybe' is neither yes nor no" },
+        };
+        struct udkd_personality_set set;
+
+        udkd_personality_set_init(&set);
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char err[UDKD_PERSONALITY_ERR_MAX];
+
+                fprintf(stderr, "case %zu\n", i);
+                ASSERT_ERROR(parse(&set, "p.conf", cases[i].text, err), EINVAL);
+                ASSERT_STR_EQ(err, cases[i].err);
+                ASSERT_UINT_EQ(set.n_items, 0);
+        }
+        udkd_personality_set_finish(&set);
+}
+
+/* The bounds: each limit passes at its value and fails one above, with its sentence. */
+static void test_limits(void)
+{
+        struct udkd_personality_set set;
+        char err[UDKD_PERSONALITY_ERR_MAX];
+        char *text = malloc(64 * 1024), value[UDKD_PERSONALITY_VALUE_MAX + 1];
+        size_t n;
+
+        ASSERT_NOT_NULL(text);
+        udkd_personality_set_init(&set);
+
+        /* Values: 255 bytes pass, 256 do not. */
+        memset(value, 'A', sizeof(value));
+        value[UDKD_PERSONALITY_VALUE_MAX - 1] = '\0';
+        snprintf(text, 64 * 1024, HEAD "match.serial = %s\n", value);
+        ASSERT_OK(parse(&set, "p.conf", text, err));
+        ASSERT_UINT_EQ(strlen(set.items[0].rules[0].value), 255);
+        udkd_personality_set_finish(&set);
+        value[UDKD_PERSONALITY_VALUE_MAX - 1] = 'A';
+        value[UDKD_PERSONALITY_VALUE_MAX] = '\0';
+        snprintf(text, 64 * 1024, HEAD "match.serial = %s\n", value);
+        ASSERT_ERROR(parse(&set, "p.conf", text, err), EINVAL);
+        ASSERT_STR_EQ(err, "p.conf:5: value of 'match.serial' too long (256 bytes, at most 255)");
+
+        /* Rules: 32 pass, the 33rd does not. */
+        n = (size_t)snprintf(text, 64 * 1024, HEAD);
+        for (unsigned i = 0; i < UDKD_PERSONALITY_RULES_MAX; i++)
+                n += (size_t)snprintf(text + n, 64 * 1024 - n, "match.p%u = %u\n", i, i);
+        ASSERT_OK(parse(&set, "p.conf", text, err));
+        ASSERT_UINT_EQ(set.items[0].n_rules, 32);
+        udkd_personality_set_finish(&set);
+        snprintf(text + n, 64 * 1024 - n, "match.extra = 1\n");
+        ASSERT_ERROR(parse(&set, "p.conf", text, err), EINVAL);
+        ASSERT_STR_EQ(err, "p.conf:37: too many match rules (at most 32)");
+
+        /* Personalities: 256 in a file pass, the 257th does not. */
+        n = 0;
+        for (unsigned i = 0; i < UDKD_PERSONALITIES_PER_FILE_MAX; i++)
+                n += (size_t)snprintf(text + n, 64 * 1024 - n,
+                                      "[personality]\nname = p%u\nfamily = pci\ndriver = d.so\n", i);
+        ASSERT_OK(parse(&set, "p.conf", text, err));
+        ASSERT_UINT_EQ(set.n_items, 256);
+        udkd_personality_set_finish(&set);
+        snprintf(text + n, 64 * 1024 - n, "[personality]\n");
+        ASSERT_ERROR(parse(&set, "p.conf", text, err), EINVAL);
+        ASSERT_STR_EQ(err, "p.conf:1025: too many personalities in one file (at most 256)");
+        ASSERT_UINT_EQ(set.n_items, 0);
+
+        udkd_personality_set_finish(&set);
+        free(text);
+}
+
+/* A broken file takes back every personality it had added; the set's others stay. */
+static void test_file_all_or_nothing(void)
+{
+        struct udkd_personality_set set;
+        char err[UDKD_PERSONALITY_ERR_MAX];
+
+        udkd_personality_set_init(&set);
+        ASSERT_OK(parse(&set, "one.conf", "[personality]\nname = one\nfamily = hid\ndriver = d.so\n", err));
+        ASSERT_ERROR(parse(&set, "two.conf",
+                           "[personality]\nname = two\nfamily = hid\ndriver = d.so\n"
+                           "[personality]\nname = three\nfamily = hid\ndriver = d.so\nfallback = 2\n",
+                           err),
+                     EINVAL);
+        ASSERT_STR_EQ(err, "two.conf:9: fallback '2' is neither yes nor no");
+        ASSERT_UINT_EQ(set.n_items, 1);
+        ASSERT_STR_EQ(set.items[0].name, "one");
+        /* "two" was taken back: its name is free again. */
+        ASSERT_OK(parse(&set, "two.conf", "[personality]\nname = two\nfamily = hid\ndriver = d.so\n", err));
+        ASSERT_UINT_EQ(set.n_items, 2);
+        udkd_personality_set_finish(&set);
+}
+
+static void test_driver_checked(void)
+{
+        char *dir = make_folder(), path[512], expect[1024];
+        struct udkd_personality_set set;
+        char err[UDKD_PERSONALITY_ERR_MAX];
+
+        udkd_personality_set_init(&set);
+        write_file(dir, "good.conf", "[personality]\nname = a\nfamily = usb\ndriver = drv.so\n");
+        snprintf(path, sizeof(path), "%s/good.conf", dir);
+        ASSERT_OK(udkd_personalities_load_file(&set, path, err, sizeof(err)));
+        snprintf(expect, sizeof(expect), "%s/drv.so", dir);
+        ASSERT_STR_EQ(set.items[0].driver, expect);
+
+        write_file(dir, "missing.conf", "[personality]\nname = b\nfamily = usb\ndriver = nope.so\n");
+        snprintf(path, sizeof(path), "%s/missing.conf", dir);
+        ASSERT_ERROR(udkd_personalities_load_file(&set, path, err, sizeof(err)), EINVAL);
+        snprintf(expect, sizeof(expect), "%s/missing.conf:4: driver %s/nope.so: No such file or directory",
+                 dir, dir);
+        ASSERT_STR_EQ(err, expect);
+
+        write_file(dir, "folder.conf", "[personality]\nname = b\nfamily = usb\ndriver = sub\n");
+        snprintf(path, sizeof(path), "%s/folder.conf", dir);
+        ASSERT_ERROR(udkd_personalities_load_file(&set, path, err, sizeof(err)), EINVAL);
+        snprintf(expect, sizeof(expect), "%s/folder.conf:4: driver %s/sub is not a regular file", dir, dir);
+        ASSERT_STR_EQ(err, expect);
+
+        snprintf(path, sizeof(path), "%s/absent.conf", dir);
+        ASSERT_ERROR(udkd_personalities_load_file(&set, path, err, sizeof(err)), ENOENT);
+        snprintf(expect, sizeof(expect), "%s/absent.conf: cannot read: No such file or directory", dir);
+        ASSERT_STR_EQ(err, expect);
+
+        ASSERT_UINT_EQ(set.n_items, 1);
+        udkd_personality_set_finish(&set);
+        remove_folder(dir);
+}
+
+static void test_folder(void)
+{
+        char *dir = make_folder(), expect[1024], err[UDKD_PERSONALITY_ERR_MAX];
+        struct udkd_personality_set set;
+
+        /* Written out of order: loading goes by name. */
+        write_file(dir, "c.conf", "[personality]\nname = c\nfamily = pci\ndriver = drv.so\n");
+        write_file(dir, "b.conf",
+                   "[personality]\nname = b\nfamily = pci\nmatch.vendor = 0x10-0x1\n"
+                   "driver = drv.so\n");
+        write_file(dir, "a.conf",
+                   "[personality]\nname = a1\nfamily = usb\ndriver = drv.so\n"
+                   "[personality]\nname = a2\nfamily = usb\ndriver = drv.so\n");
+        write_file(dir, "d.conf", "[personality]\nname = a2\nfamily = usb\ndriver = drv.so\n");
+        write_file(dir, ".hidden.conf", "broken\n");
+        write_file(dir, "notes.txt", "broken\n");
+        write_file(dir, "e.conf.orig", "broken\n");
+        {
+                char sub[600];
+
+                snprintf(sub, sizeof(sub), "%s/f.conf", dir);
+                ASSERT_OK(mkdir(sub, 0755));
+        }
+
+        udkd_personality_set_init(&set);
+        ASSERT_INT_EQ(udkd_personalities_load_folder(&set, dir, err, sizeof(err)), 2);
+        ASSERT_UINT_EQ(set.n_items, 3);
+        ASSERT_STR_EQ(set.items[0].name, "a1");
+        ASSERT_STR_EQ(set.items[1].name, "a2");
+        ASSERT_STR_EQ(set.items[2].name, "c");
+        ASSERT_UINT_EQ(set.n_errors, 2);
+        snprintf(expect, sizeof(expect),
+                 "%s/b.conf:4: bad range '0x10-0x1' for match.vendor: 0x10 is above 0x1", dir);
+        ASSERT_STR_EQ(set.errors[0], expect);
+        snprintf(expect, sizeof(expect),
+                 "%s/d.conf:2: duplicate personality name 'a2' (first at %s/a.conf:5)", dir, dir);
+        ASSERT_STR_EQ(set.errors[1], expect);
+        udkd_personality_set_finish(&set);
+        ASSERT_UINT_EQ(set.n_errors, 0);
+
+        /* A folder that is not there. */
+        snprintf(expect, sizeof(expect), "%s/nope", dir);
+        ASSERT_ERROR(udkd_personalities_load_folder(&set, expect, err, sizeof(err)), ENOENT);
+        snprintf(expect, sizeof(expect), "%s/nope: No such file or directory", dir);
+        ASSERT_STR_EQ(err, expect);
+        ASSERT_UINT_EQ(set.n_items, 0);
+        remove_folder(dir);
+}
+
+UDK_TEST_MAIN(test_every_key, test_names, test_restart_limits, test_errors, test_limits,
+              test_file_all_or_nothing, test_driver_checked, test_folder)
