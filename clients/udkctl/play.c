@@ -26,7 +26,6 @@
 #include "udkctl.h"
 
 #define CHUNK_FRAMES     4096u
-#define START_TIMEOUT_MS 5000
 #define WAIT_MS          200
 
 struct play {
@@ -164,20 +163,9 @@ static int play(struct udk_client *client, const struct udkctl_options *opts, st
         params.link = UDK_LINK_DEVICE;
         params.gain = powf(10.0f, (float)opts->gain_db / 20.0f);
         params.name = "udkctl-play";
-        r = udk_client_open(client, &params, udkctl_transfer_play_cycle, &p->transfer, &stream);
-        if (r < 0)
-                return udkctl_fail(client, r, "open");
-        udkctl_transfer_catch_signals();
-        r = udk_client_stream_wait_running(stream, START_TIMEOUT_MS);
-        if (r < 0) {
-                if (r == -ETIMEDOUT)
-                        udkctl_error("the stream on %s did not start within %d s", dev->name,
-                                     START_TIMEOUT_MS / 1000);
-                else
-                        udkctl_fail(client, r, "start");
-                udk_client_close(stream);
-                return UDKCTL_EXIT_FAILURE;
-        }
+        r = udkctl_transfer_start(client, &params, udkctl_transfer_play_cycle, &p->transfer, dev->name, &stream);
+        if (r != 0)
+                return r;
         fprintf(stderr, "Playing %s on %s: %" PRIu32 " channels, %" PRIu32 " Hz\n", p->path, dev->name,
                 p->channels, rate);
 

@@ -27,7 +27,6 @@
 #include "udkctl.h"
 
 #define CHUNK_FRAMES     4096u
-#define START_TIMEOUT_MS 5000
 #define WAIT_MS          200
 
 struct record {
@@ -153,20 +152,9 @@ static int record(struct udk_client *client, const struct udkctl_options *opts, 
         params.rate = rate;
         params.link = UDK_LINK_DEVICE;
         params.name = "udkctl-record";
-        r = udk_client_open(client, &params, udkctl_transfer_record_cycle, &rec->transfer, &stream);
-        if (r < 0)
-                return udkctl_fail(client, r, "open");
-        udkctl_transfer_catch_signals();
-        r = udk_client_stream_wait_running(stream, START_TIMEOUT_MS);
-        if (r < 0) {
-                if (r == -ETIMEDOUT)
-                        udkctl_error("the stream on %s did not start within %d s", dev->name,
-                                     START_TIMEOUT_MS / 1000);
-                else
-                        udkctl_fail(client, r, "start");
-                udk_client_close(stream);
-                return UDKCTL_EXIT_FAILURE;
-        }
+        r = udkctl_transfer_start(client, &params, udkctl_transfer_record_cycle, &rec->transfer, dev->name, &stream);
+        if (r != 0)
+                return r;
         fprintf(stderr, "Recording %s from %s: %" PRIu32 " channels, %" PRIu32 " Hz, %" PRIu64 " frames\n",
                 rec->path, dev->name, rec->channels, rate, limit);
 

@@ -208,3 +208,27 @@ int udkctl_transfer_check_and_wait(struct udkctl_transfer *t, struct udk_client_
         udkctl_transfer_wait(t, seq, timeout_ms); /* a time-out only means: look again */
         return 0;
 }
+
+int udkctl_transfer_start(struct udk_client *client, const struct udk_client_stream_params *params,
+                          udk_client_process_fn process, struct udkctl_transfer *t, const char *device,
+                          struct udk_client_stream **ret)
+{
+        struct udk_client_stream *stream = NULL;
+        int r = udk_client_open(client, params, process, t, &stream);
+
+        if (r < 0)
+                return udkctl_fail(client, r, "open");
+        udkctl_transfer_catch_signals();
+        r = udk_client_stream_wait_running(stream, UDKCTL_TRANSFER_START_MS);
+        if (r < 0) {
+                if (r == -ETIMEDOUT)
+                        udkctl_error("the stream on %s did not start within %d s", device,
+                                     UDKCTL_TRANSFER_START_MS / 1000);
+                else
+                        udkctl_fail(client, r, "start");
+                udk_client_close(stream);
+                return UDKCTL_EXIT_FAILURE;
+        }
+        *ret = stream;
+        return 0;
+}

@@ -67,6 +67,17 @@ int udkctl_transfer_record_cycle(void *data, const struct udk_node_cycle *cycle)
 int udkctl_transfer_check_and_wait(struct udkctl_transfer *t, struct udk_client_stream *stream, uint32_t seq,
                                    const char *what, int timeout_ms);
 
+#define UDKCTL_TRANSFER_START_MS 5000
+
+/*
+ * Open the stream of @params with @process on @t and wait (bounded) for its
+ * first cycle, catching SIGINT/SIGTERM from then on.  0, or an exit status
+ * after saying why on stderr (nothing left open).
+ */
+int udkctl_transfer_start(struct udk_client *client, const struct udk_client_stream_params *params,
+                          udk_client_process_fn process, struct udkctl_transfer *t, const char *device,
+                          struct udk_client_stream **ret);
+
 /* The wake word's value, to pass to udkctl_transfer_wait() after looking at the ring. */
 uint32_t udkctl_transfer_wake_seq(struct udkctl_transfer *t);
 
