@@ -28,12 +28,17 @@
 enum {
         ARG_CHECK = 0x100,
         ARG_SOCKET,
+        ARG_DRIVERS,
 };
+
+#define DRIVERS_DIRS_MAX 8
 
 struct options {
         const char *config;
         const char *plugin_path;
         const char *socket;
+        const char *drivers[DRIVERS_DIRS_MAX];
+        size_t n_drivers;
         double stats;    /* seconds, 0: off */
         double duration; /* seconds, 0: until a signal */
         bool check;
@@ -55,6 +60,9 @@ static void usage(FILE *out)
                 "  -d, --duration SECONDS   stop after SECONDS and exit 0\n"
                 "      --socket PATH        listen for clients on PATH (default: $UDK_SOCKET, else\n"
                 "                           $XDG_RUNTIME_DIR/udk/udkd.sock, else /run/udk/udkd.sock)\n"
+                "      --drivers DIR        load driver personalities from DIR (may be given up to\n"
+                "                           8 times; default: %s and\n"
+                "                           $XDG_CONFIG_HOME/udk/drivers)\n"
                 "      --check              check the configuration, load the plugins, open the\n"
                 "                           devices, print a summary and exit without running\n"
                 "  -v, --verbose            print debug messages\n"
@@ -77,7 +85,7 @@ static void usage(FILE *out)
                 "  channels = 2\n"
                 "  handlers = gain, meter\n"
                 "  gain.level = -6\n",
-                UDK_PLUGIN_DIR);
+                UDK_PLUGIN_DIR, UDK_DRIVERS_DIR);
 }
 
 UDK_PRINTF(1, 2) static int usage_error(const char *fmt, ...)
@@ -127,6 +135,7 @@ static int parse_options(int argc, char **argv, struct options *o)
             {"stats", optional_argument, NULL, 's'},  {"duration", required_argument, NULL, 'd'},
             {"check", no_argument, NULL, ARG_CHECK},  {"verbose", no_argument, NULL, 'v'},
             {"socket", required_argument, NULL, ARG_SOCKET},
+            {"drivers", required_argument, NULL, ARG_DRIVERS},
             {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, 'V'},      {},
         };
@@ -156,6 +165,13 @@ static int parse_options(int argc, char **argv, struct options *o)
                         break;
                 case ARG_CHECK:
                         o->check = true;
+                        break;
+                case ARG_DRIVERS:
+                        if (!optarg[0])
+                                return usage_error("--drivers needs a folder");
+                        if (o->n_drivers == DRIVERS_DIRS_MAX)
+                                return usage_error("--drivers given more than %d times", DRIVERS_DIRS_MAX);
+                        o->drivers[o->n_drivers++] = optarg;
                         break;
                 case ARG_SOCKET:
                         if (!optarg[0])
@@ -233,6 +249,9 @@ static int run(const struct options *o, const sigset_t *signals)
                 udk_rt_lock_memory(); /* warns once itself where it is refused */
 
         r = udkd_server_create(&cfg, plugin_path(o, &cfg), &server);
+        if (r < 0)
+                goto out;
+        r = udkd_server_load_personalities(server, o->drivers, o->n_drivers);
         if (r < 0)
                 goto out;
         if (o->check) {

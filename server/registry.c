@@ -32,6 +32,7 @@ enum item_kind {
         ITEM_HANDLER,
         ITEM_NODE,
         ITEM_SESSION,
+        ITEM_PERSONALITY,
 };
 
 struct item {
@@ -45,6 +46,7 @@ struct item {
         const struct server_handler *handler;
         struct server_node *node;
         struct server_session *session;
+        const struct udkd_personality *personality;
 };
 
 typedef int (*item_fn)(void *data, const struct item *it);
@@ -107,6 +109,10 @@ static int walk(struct udkd_server *server, udk_object_id root, item_fn fn, void
                 }
                 inside = backend_inside;
         }
+        for (size_t i = 0; i < server->personalities.n_items; i++)
+                VISIT(((struct item){ .kind = ITEM_PERSONALITY, .id = server->personality_ids[i],
+                                      .parent = server->root_id,
+                                      .personality = &server->personalities.items[i] }));
         for (uint32_t i = 0; i < UDKD_SESSIONS_MAX; i++) {
                 struct server_session *s = server->sessions[i];
                 if (s && s->hello)
@@ -217,6 +223,28 @@ static void node_props(struct props *p, const struct server_node *n)
         }
 }
 
+static void personality_props(struct props *p, const struct udkd_personality *pers)
+{
+        char limit[64];
+
+        if (pers->restart_limit_count)
+                snprintf(limit, sizeof(limit), "%u/%llus", pers->restart_limit_count,
+                         (unsigned long long)(pers->restart_limit_window_ms / 1000));
+        else
+                snprintf(limit, sizeof(limit), "none");
+        PROP(p, udk_prop_string, "family", udkd_family_name(pers->family), 0);
+        PROP(p, udk_prop_string, "driver", pers->driver, 0);
+        PROP(p, udk_prop_string, "class", pers->class_name ? pers->class_name : "", 0);
+        PROP(p, udk_prop_string, "file", pers->path, 0);
+        PROP(p, udk_prop_int, "line", pers->line, 0);
+        PROP(p, udk_prop_int, "rules", (int64_t)pers->n_rules, 0);
+        PROP(p, udk_prop_int, "probe_score", pers->probe_score, 0);
+        PROP(p, udk_prop_string, "restart", udkd_restart_name(pers->restart), 0);
+        PROP(p, udk_prop_string, "restart_limit", limit, 0);
+        PROP(p, udk_prop_string, "host", pers->host ? pers->host : "", 0);
+        PROP(p, udk_prop_bool, "fallback", pers->fallback, 0);
+}
+
 static int fill(struct udkd_server *server, const struct item *it, struct udk_msg_object *msg)
 {
         struct props p = { msg };
@@ -232,6 +260,8 @@ static int fill(struct udkd_server *server, const struct item *it, struct udk_ms
                 PROP(&p, udk_prop_string, "socket", server->socket_path, 0);
                 PROP(&p, udk_prop_int, "sessions", server->n_sessions, 0);
                 PROP(&p, udk_prop_int, "protocol", UDK_PROTOCOL_VERSION, 0);
+                PROP(&p, udk_prop_int, "personalities", (int64_t)server->personalities.n_items, 0);
+                PROP(&p, udk_prop_int, "personality_errors", (int64_t)server->personalities.n_errors, 0);
                 break;
         case ITEM_BACKEND:
                 klass = "backend";
@@ -267,6 +297,11 @@ static int fill(struct udkd_server *server, const struct item *it, struct udk_ms
                 klass = "node";
                 name = it->node->name;
                 node_props(&p, it->node);
+                break;
+        case ITEM_PERSONALITY:
+                klass = "personality";
+                name = it->personality->name;
+                personality_props(&p, it->personality);
                 break;
         case ITEM_SESSION:
                 klass = "client";

@@ -17,6 +17,7 @@
 #include <udk/protocol.h>
 #include <udk/shm.h>
 
+#include "personality.h"
 #include "server.h"
 
 #define UDKD_SESSIONS_MAX       64u
@@ -111,6 +112,10 @@ struct udkd_server {
         size_t n_devices;
         struct server_module *modules;
         size_t n_modules;
+
+        /* The drivers folders' personalities, with their registry ids. */
+        struct udkd_personality_set personalities;
+        udk_object_id *personality_ids;
 
         udk_object_id root_id;
         udk_object_id backend_ids[8]; /* per backend in use, in first-use order */

@@ -254,6 +254,7 @@ int udkd_server_create(const struct udkd_config *cfg, const char *plugin_path, s
 
         s->listen_fd = -1;
         s->root_id = udk_object_id_next();
+        udkd_personality_set_init(&s->personalities);
         for (size_t i = 0; i < cfg->n_devices; i++) {
                 struct server_device *d = &s->devices[s->n_devices++];
 
@@ -453,6 +454,8 @@ struct udkd_server *udkd_server_destroy(struct udkd_server *server)
                 server->devices[i].dev = udk_device_destroy(server->devices[i].dev);
         for (size_t i = 0; i < server->n_modules; i++)
                 server->modules[i].module = udk_dsp_module_unload(server->modules[i].module);
+        udkd_personality_set_finish(&server->personalities);
+        free(server->personality_ids);
         free(server->modules);
         free(server->devices);
         free(server->plugin_path);

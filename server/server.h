@@ -41,6 +41,16 @@ int udkd_server_listen(struct udkd_server *server, const char *path);
 /* Close the socket and remove its file.  Idempotent. */
 void udkd_server_unlisten(struct udkd_server *server);
 
+/*
+ * Load the personalities of the drivers folders: @dirs (--drivers), else
+ * the system folder and the user's ($XDG_CONFIG_HOME/udk/drivers); a
+ * folder that does not exist is skipped.  A file that does not load is
+ * logged as "PATH:LINE: reason" and the others still load.  Returns the
+ * number of personalities, or a negative errno when a folder given with
+ * --drivers cannot be read.
+ */
+int udkd_server_load_personalities(struct udkd_server *server, const char *const *dirs, size_t n_dirs);
+
 /* Start every device; logs one line per device (udkd_server_describe()). */
 int udkd_server_start(struct udkd_server *server);
 

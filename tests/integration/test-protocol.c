@@ -617,6 +617,77 @@ static void test_peer_not_mapped_closes_the_laggard(void)
         proc_stop_server(&p);
 }
 
+static void write_file(const char *dir, const char *name, const char *text)
+{
+        char path[256];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        f = fopen(path, "w");
+        ASSERT_NOT_NULL(f);
+        fputs(text, f);
+        ASSERT_OK(fclose(f));
+}
+
+/* udkd loads the drivers folder: the personalities are in the registry, a broken file is named. */
+static void test_personalities_in_registry(void)
+{
+        static union msg objects[64];
+        const struct udk_msg_object *root, *acme;
+        char dir[64], arg[80], broken[128];
+        struct proc p, q;
+        struct conn c;
+        size_t n;
+
+        snprintf(dir, sizeof(dir), "/tmp/udk-test-drivers-XXXXXX");
+        ASSERT_NOT_NULL(mkdtemp(dir));
+        write_file(dir, "acme.so", "");
+        write_file(dir, "acme.conf",
+                   "[personality]\n"
+                   "name = acme-usb-audio\n"
+                   "family = usb\n"
+                   "match.vendor = 0x1234\n"
+                   "match.product = 0x5678\n"
+                   "driver = acme.so\n"
+                   "class = AcmeAudio\n");
+        write_file(dir, "broken.conf", "[personality]\nname = b\nfamily = usb\ncolour = blue\n");
+        snprintf(arg, sizeof(arg), "%s", dir);
+        proc_start_server(&p, config, (const char *const[]){ "--drivers", arg, NULL });
+        snprintf(broken, sizeof(broken), "%s/broken.conf:4: unknown key 'colour' in [personality]", dir);
+        proc_wait_stderr(&p, broken, 5000);
+        proc_wait_stderr(&p, "1 personality loaded, 1 file with errors", 5000);
+
+        c = hello(&p, "lister");
+        n = list_all(&c, objects, UDK_ELEMENTSOF(objects));
+        root = &objects[0].object;
+        ASSERT_INT_EQ(udk_msg_object_prop(root, "personalities")->i, 1);
+        ASSERT_INT_EQ(udk_msg_object_prop(root, "personality_errors")->i, 1);
+        acme = find_object(objects, n, "personality", "acme-usb-audio");
+        ASSERT_UINT_EQ(acme->parent, root->id);
+        ASSERT_STR_EQ(udk_msg_object_prop(acme, "family")->s, "usb");
+        ASSERT_STR_EQ(udk_msg_object_prop(acme, "class")->s, "AcmeAudio");
+        ASSERT_INT_EQ(udk_msg_object_prop(acme, "rules")->i, 2);
+        ASSERT_INT_EQ(udk_msg_object_prop(acme, "line")->i, 1);
+        ASSERT_STR_EQ(udk_msg_object_prop(acme, "restart")->s, "on-failure");
+        ASSERT_STR_EQ(udk_msg_object_prop(acme, "restart_limit")->s, "5/1800s");
+        close(c.fd);
+        proc_stop_server(&p);
+
+        /* A folder named with --drivers must exist. */
+        snprintf(arg, sizeof(arg), "%s/nowhere", dir);
+        ASSERT_INT_EQ(RUN_UDKD(&q, 10000, "--drivers", arg, "--duration", "1"), 1);
+        ASSERT_STR_CONTAINS(q.err, "drivers folder ");
+        ASSERT_STR_CONTAINS(q.err, "/nowhere");
+
+        snprintf(broken, sizeof(broken), "%s/acme.so", dir);
+        unlink(broken);
+        snprintf(broken, sizeof(broken), "%s/acme.conf", dir);
+        unlink(broken);
+        snprintf(broken, sizeof(broken), "%s/broken.conf", dir);
+        unlink(broken);
+        rmdir(dir);
+}
+
 static void test_second_server_refused(void)
 {
         struct proc p, q;
@@ -642,4 +713,4 @@ static void test_second_server_refused(void)
 
 UDK_TEST_MAIN(test_hello_and_version, test_registry_tree, test_controls_and_events, test_stats,
               test_malformed_closes_only_its_session, test_flood_is_throttled,
-              test_peer_not_mapped_closes_the_laggard, test_second_server_refused)
+              test_peer_not_mapped_closes_the_laggard, test_personalities_in_registry, test_second_server_refused)
