@@ -66,27 +66,6 @@ struct chain_snapshot {
 
 /* --- processes --- */
 
-/* Reap @pid within @timeout_ms, else SIGKILL it.  Its wait status, or -ETIMEDOUT. */
-static int reap(pid_t pid, unsigned timeout_ms)
-{
-        uint64_t deadline = udk_time_now() + (uint64_t)timeout_ms * 1000000u;
-        int status;
-
-        for (;;) {
-                pid_t r = waitpid(pid, &status, WNOHANG);
-                if (r == pid)
-                        return status;
-                if (r < 0 && errno != EINTR)
-                        return -errno;
-                if (udk_time_now() >= deadline) {
-                        kill(pid, SIGKILL);
-                        waitpid(pid, &status, 0);
-                        return -ETIMEDOUT;
-                }
-                usleep(10000);
-        }
-}
-
 /* $UDKD, else ../server/udkd next to udk-bench (a build tree), else udkd in PATH. */
 static int find_udkd(char *path, size_t size)
 {
@@ -325,7 +304,7 @@ static void chain_cleanup(struct chain_run *run)
                 /* EOF on its control pipe stops a client that was not told yet. */
                 udk_closep(&p->control_fd);
                 udk_closep(&p->result_fd);
-                status = reap(p->pid, EXIT_TIMEOUT_MS);
+                status = bench_reap(p->pid, EXIT_TIMEOUT_MS);
                 if (status != 0) {
                         bench_describe_status(status, why, sizeof(why));
                         udk_warn("client %u %s", i + 1, why);
@@ -334,7 +313,7 @@ static void chain_cleanup(struct chain_run *run)
         run->n_procs = 0;
         if (run->udkd > 0) {
                 kill(run->udkd, SIGTERM);
-                status = reap(run->udkd, EXIT_TIMEOUT_MS);
+                status = bench_reap(run->udkd, EXIT_TIMEOUT_MS);
                 if (status != 0) {
                         bench_describe_status(status, why, sizeof(why));
                         udk_warn("udkd %s", why);

@@ -133,27 +133,6 @@ static pid_t start_side(const struct bench_pingpong_setup *setup, struct pingpon
         _exit(0);
 }
 
-/* Reap @pid within @timeout_ms, else kill it.  The exit status, or -ETIMEDOUT. */
-static int reap(pid_t pid, unsigned timeout_ms)
-{
-        uint64_t deadline = udk_time_now() + (uint64_t)timeout_ms * 1000000u;
-        int status;
-
-        for (;;) {
-                pid_t r = waitpid(pid, &status, WNOHANG);
-                if (r == pid)
-                        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-                if (r < 0 && errno != EINTR)
-                        return -errno;
-                if (udk_time_now() >= deadline) {
-                        kill(pid, SIGKILL);
-                        waitpid(pid, &status, 0);
-                        return -ETIMEDOUT;
-                }
-                usleep(10000);
-        }
-}
-
 int bench_pingpong_run(const struct bench_pingpong_setup *setup, struct bench_pingpong_result *ret)
 {
         struct pingpong_shared *sh;
@@ -185,7 +164,7 @@ int bench_pingpong_run(const struct bench_pingpong_setup *setup, struct bench_pi
         for (unsigned i = 0; i < 2; i++) {
                 if (pid[i] <= 0)
                         continue;
-                status[i] = reap(pid[i], timeout_ms);
+                status[i] = bench_reap(pid[i], timeout_ms);
                 if (status[i] != 0 && r == 0) {
                         r = status[i] < 0 ? status[i] : -ECHILD;
                         udk_error("ping-pong: process %c %s", i == 0 ? 'A' : 'B',

@@ -13,9 +13,12 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <udk/clock.h>
 #include <udk/stats.h>
 #include <udk/util.h>
 
@@ -405,4 +408,24 @@ int bench_process_cpu_ns(pid_t pid, uint64_t *ret, enum bench_cpu_method *ret_me
 const char *bench_cpu_method_name(enum bench_cpu_method method)
 {
         return method == BENCH_CPU_SCHEDSTAT ? "schedstat" : "stat";
+}
+
+int bench_reap(pid_t pid, unsigned timeout_ms)
+{
+        uint64_t deadline = udk_time_now() + (uint64_t)timeout_ms * 1000000u;
+        int status;
+
+        for (;;) {
+                pid_t r = waitpid(pid, &status, WNOHANG);
+                if (r == pid)
+                        return status;
+                if (r < 0 && errno != EINTR)
+                        return -errno;
+                if (udk_time_now() >= deadline) {
+                        kill(pid, SIGKILL);
+                        waitpid(pid, &status, 0);
+                        return -ETIMEDOUT;
+                }
+                usleep(10000);
+        }
 }

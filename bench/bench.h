@@ -176,6 +176,10 @@ struct bench_machine {
 
 void bench_machine_get(struct bench_machine *ret);
 
+/* Reap @pid within @timeout_ms, else SIGKILL it: its wait status (0: exited 0),
+ * -ETIMEDOUT, or a negative errno. */
+int bench_reap(pid_t pid, unsigned timeout_ms);
+
 /* Call @fn for each thread of @pid until it returns non-zero (returned). */
 int bench_for_each_thread(pid_t pid, int (*fn)(pid_t tid, void *data), void *data);
 
