@@ -42,18 +42,8 @@ struct parser {
         size_t err_size;
 };
 
-int udkd_config_error(char *err, size_t err_size, const char *path, unsigned line, const char *fmt, ...)
-{
-        va_list ap;
-        int n;
-
-        va_start(ap, fmt);
-        n = udkd_ini_verror(err, err_size, path, line, fmt, ap);
-        va_end(ap);
-        return n;
-}
 #define parse_error(p, ...) \
-        (udkd_config_error((p)->err, (p)->err_size, (p)->path, (p)->line, __VA_ARGS__), -EINVAL)
+        (udkd_ini_error((p)->err, (p)->err_size, (p)->path, (p)->line, __VA_ARGS__), -EINVAL)
 
 const char *udkd_placement_name(enum udkd_placement placement)
 {
@@ -390,7 +380,7 @@ static int section_end(struct parser *p)
                 return 0;
         d = &p->cfg->devices[p->cfg->n_devices - 1];
         if (!d->cfg.name[0])
-                return udkd_config_error(p->err, p->err_size, p->path, d->line, "[device] without a name"),
+                return udkd_ini_error(p->err, p->err_size, p->path, d->line, "[device] without a name"),
                        -EINVAL;
         return 0;
 }
@@ -475,7 +465,7 @@ int udkd_config_parse(struct udkd_config *cfg, const char *path, const char *tex
         if (!p || !cfg->path) {
                 free(p);
                 udkd_config_finish(cfg);
-                udkd_config_error(err, err_size, path, 0, "%s", strerror(ENOMEM));
+                udkd_ini_error(err, err_size, path, 0, "%s", strerror(ENOMEM));
                 return -ENOMEM;
         }
         p->cfg = cfg;

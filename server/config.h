@@ -110,8 +110,4 @@ unsigned udkd_config_device_line_for(const struct udkd_config_device *device, co
 /* The backends udk_backend_find() knows, "virtual, alsa", for messages. */
 const char *udkd_config_backend_names(void);
 
-/* The sentence "PATH:LINE: " + printf.  Returns snprintf's count. */
-int udkd_config_error(char *err, size_t err_size, const char *path, unsigned line, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
 #endif

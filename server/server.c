@@ -33,7 +33,7 @@ UDK_PRINTF(3, 4) static void server_error(const struct udkd_server *s, unsigned 
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        udkd_config_error(full, sizeof(full), s->cfg->path, line, "%s", msg);
+        udkd_ini_error(full, sizeof(full), s->cfg->path, line, "%s", msg);
         udk_error("%s", full);
 }
 
