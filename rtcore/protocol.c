@@ -38,6 +38,16 @@ static const struct msg_info *msg_info(uint32_t type)
         static const struct msg_info move = { "move", sizeof(struct udk_msg_move), true };
         static const struct msg_info peer_ready = { "peer-ready", sizeof(struct udk_msg_peer), true };
         static const struct msg_info ping = { "ping", sizeof(struct udk_msg_header), true };
+        static const struct msg_info call = { "call", sizeof(struct udk_msg_call), true, true };
+        static const struct msg_info driver_control = { "driver-control", sizeof(struct udk_msg_driver_control),
+                                                        true };
+        static const struct msg_info match = { "match", sizeof(struct udk_msg_object_ref), true };
+        static const struct msg_info personalities = { "personalities", sizeof(struct udk_msg_header), true };
+        static const struct msg_info call_result = { "call-result", sizeof(struct udk_msg_call_result), false,
+                                                     true };
+        static const struct msg_info text = { "text", sizeof(struct udk_msg_text), false };
+        static const struct msg_info match_candidate = { "match-candidate",
+                                                         sizeof(struct udk_msg_match_candidate), false };
         static const struct msg_info reply = { "reply", sizeof(struct udk_msg_reply), false };
         static const struct msg_info welcome = { "welcome", sizeof(struct udk_msg_welcome), false };
         static const struct msg_info object = { "object", sizeof(struct udk_msg_object), false, true };
@@ -69,6 +79,13 @@ static const struct msg_info *msg_info(uint32_t type)
         case UDK_MSG_MOVE: return &move;
         case UDK_MSG_PEER_READY: return &peer_ready;
         case UDK_MSG_PING: return &ping;
+        case UDK_MSG_CALL: return &call;
+        case UDK_MSG_DRIVER_CONTROL: return &driver_control;
+        case UDK_MSG_MATCH: return &match;
+        case UDK_MSG_PERSONALITIES: return &personalities;
+        case UDK_MSG_CALL_RESULT: return &call_result;
+        case UDK_MSG_TEXT: return &text;
+        case UDK_MSG_MATCH_CANDIDATE: return &match_candidate;
         case UDK_MSG_REPLY: return &reply;
         case UDK_MSG_WELCOME: return &welcome;
         case UDK_MSG_OBJECT: return &object;
@@ -159,6 +176,16 @@ static int check_strings(const void *buf, uint32_t type, const char **ret_field)
                 *ret_field = "reason";
                 return terminated(m->reason, sizeof(m->reason));
         }
+        case UDK_MSG_TEXT: {
+                const struct udk_msg_text *m = buf;
+                *ret_field = "text";
+                return terminated(m->text, sizeof(m->text));
+        }
+        case UDK_MSG_MATCH_CANDIDATE: {
+                const struct udk_msg_match_candidate *m = buf;
+                *ret_field = terminated(m->name, sizeof(m->name)) ? "why" : "name";
+                return terminated(m->name, sizeof(m->name)) && terminated(m->why, sizeof(m->why));
+        }
         default:
                 return 1;
         }
@@ -184,6 +211,41 @@ static int check_object(const struct udk_msg_object *m, size_t len, char *err, s
                 if (p->type == UDK_PROP_STRING && !terminated(p->s, sizeof(p->s)))
                         return fail(err, err_size, "object message: property %u: value without its NUL", i);
         }
+        return 0;
+}
+
+/* A CALL or CALL_RESULT: its counts within their arrays, its size exactly its structure's. */
+static int check_call(const void *buf, uint32_t type, size_t len, char *err, size_t err_size)
+{
+        const char *name = type == UDK_MSG_CALL ? "call" : "call-result";
+        uint32_t n_scalars, struct_size;
+        size_t expected;
+
+        if (type == UDK_MSG_CALL) {
+                const struct udk_msg_call *m = buf;
+                if (m->struct_out_max > UDK_CALL_STRUCT_MAX)
+                        return fail(err, err_size, "call message: %u bytes of structure out asked, at most %u",
+                                    m->struct_out_max, UDK_CALL_STRUCT_MAX);
+                n_scalars = m->n_scalars;
+                struct_size = m->struct_size;
+        } else {
+                const struct udk_msg_call_result *m = buf;
+                if (m->reserved != 0)
+                        return fail(err, err_size, "call-result message: reserved field is %u, not 0",
+                                    m->reserved);
+                n_scalars = m->n_scalars;
+                struct_size = m->struct_size;
+        }
+        if (n_scalars > UDK_CALL_SCALARS_MAX)
+                return fail(err, err_size, "%s message: %u scalars, at most %u", name, n_scalars,
+                            UDK_CALL_SCALARS_MAX);
+        if (struct_size > UDK_CALL_STRUCT_MAX)
+                return fail(err, err_size, "%s message: %u bytes of structure, at most %u", name, struct_size,
+                            UDK_CALL_STRUCT_MAX);
+        expected = type == UDK_MSG_CALL ? udk_msg_call_size(struct_size) : udk_msg_call_result_size(struct_size);
+        if (len != expected)
+                return fail(err, err_size, "%s message: %zu bytes for %u bytes of structure, expected %zu", name,
+                            len, struct_size, expected);
         return 0;
 }
 
@@ -219,6 +281,8 @@ int udk_msg_check(const void *buf, size_t len, unsigned n_fds, bool server_side,
                 if (len < mi->size)
                         return fail(err, err_size, "%s message: %zu bytes, at least %zu expected", mi->name,
                                     len, mi->size);
+                if (h->type == UDK_MSG_CALL || h->type == UDK_MSG_CALL_RESULT)
+                        return check_call(buf, h->type, len, err, err_size);
                 return check_object(buf, len, err, err_size);
         }
         if (len != mi->size)
@@ -355,6 +419,13 @@ void udk_prop_bool(struct udk_prop *p, const char *key, bool value, uint32_t fla
 {
         prop_key(p, key, UDK_PROP_BOOL, flags);
         p->i = value;
+}
+
+const char *udk_strerror(int error)
+{
+        if (error == -UDK_E_DRIVER_TERMINATED || error == UDK_E_DRIVER_TERMINATED)
+                return "the driver terminated before it answered";
+        return strerror(error < 0 ? -error : error);
 }
 
 const struct udk_prop *udk_msg_object_prop(const struct udk_msg_object *obj, const char *key)

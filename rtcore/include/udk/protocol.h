@@ -50,6 +50,10 @@ enum udk_msg_type {
         UDK_MSG_MOVE = 9,         /* struct udk_msg_move */
         UDK_MSG_PEER_READY = 10,  /* struct udk_msg_peer: mapped; answered by REPLY */
         UDK_MSG_PING = 11,        /* header only */
+        UDK_MSG_CALL = 12,        /* struct udk_msg_call: a driver's method; CALL_RESULT then REPLY */
+        UDK_MSG_DRIVER_CONTROL = 13, /* struct udk_msg_driver_control: restart, stop, start */
+        UDK_MSG_MATCH = 14,       /* struct udk_msg_object_ref (a nub): MATCH_CANDIDATEs then REPLY */
+        UDK_MSG_PERSONALITIES = 15, /* header only: a TEXT per personality file that did not load */
 
         /* server -> client: answers */
         UDK_MSG_REPLY = 64,       /* struct udk_msg_reply: ends every request */
@@ -58,6 +62,9 @@ enum udk_msg_type {
         UDK_MSG_STATS_DEVICE = 67, /* struct udk_msg_stats_device */
         UDK_MSG_STATS_NODE = 68,  /* struct udk_msg_stats_node */
         UDK_MSG_OPENED = 69,      /* struct udk_msg_opened + 3 fds */
+        UDK_MSG_CALL_RESULT = 70, /* struct udk_msg_call_result */
+        UDK_MSG_TEXT = 71,        /* struct udk_msg_text: one line */
+        UDK_MSG_MATCH_CANDIDATE = 72, /* struct udk_msg_match_candidate */
 
         /* server -> client: events (sequence 0) */
         UDK_MSG_EVENT_ADDED = 128,   /* struct udk_msg_object */
@@ -266,6 +273,94 @@ struct udk_msg_node_state {
         udk_object_id node;
         uint32_t state; /* enum udk_node_state */
         char reason[UDK_MSG_TEXT_MAX];
+};
+
+/*
+ * Errors beyond errno's range, as negative numbers like the others.
+ * UDK_E_DRIVER_TERMINATED: the driver that was to answer crashed, exited or
+ * was stopped before it did (a CALL in flight, a request to its device).
+ */
+#define UDK_E_DRIVER_TERMINATED 4096
+
+/* strerror(-error), or a sentence for udk's own errors. */
+const char *udk_strerror(int error);
+
+/* A driver's method (IOUserClient's ExternalMethod): @selector with
+ * @n_scalars scalars and @struct_size bytes of structure in, asking for up
+ * to @struct_out_max bytes of structure out.  The message is exactly
+ * udk_msg_call_size(struct_size) bytes. */
+#define UDK_CALL_SCALARS_MAX 16u
+#define UDK_CALL_STRUCT_MAX  2048u
+
+struct udk_msg_call {
+        struct udk_msg_header h;
+        udk_object_id driver;
+        uint32_t n_scalars;      /* 0..UDK_CALL_SCALARS_MAX */
+        uint64_t selector;
+        uint32_t struct_size;    /* 0..UDK_CALL_STRUCT_MAX */
+        uint32_t struct_out_max; /* 0..UDK_CALL_STRUCT_MAX */
+        uint64_t scalars[UDK_CALL_SCALARS_MAX];
+        uint8_t data[];          /* struct_size bytes */
+};
+
+/* The method's answer, sent before the REPLY that carries its status;
+ * exactly udk_msg_call_result_size(struct_size) bytes. */
+struct udk_msg_call_result {
+        struct udk_msg_header h;
+        int32_t status;
+        uint32_t n_scalars;   /* 0..UDK_CALL_SCALARS_MAX */
+        uint32_t struct_size; /* 0..UDK_CALL_STRUCT_MAX */
+        uint32_t reserved;
+        uint64_t scalars[UDK_CALL_SCALARS_MAX];
+        uint8_t data[];
+};
+
+static inline size_t udk_msg_call_size(uint32_t struct_size)
+{
+        return sizeof(struct udk_msg_call) + struct_size;
+}
+
+static inline size_t udk_msg_call_result_size(uint32_t struct_size)
+{
+        return sizeof(struct udk_msg_call_result) + struct_size;
+}
+
+enum udk_driver_action {
+        UDK_DRIVER_RESTART = 1, /* stop it (or give up waiting) and start it again, its count forgotten */
+        UDK_DRIVER_STOP = 2,    /* stop it and keep it stopped */
+        UDK_DRIVER_START = 3,   /* start a stopped or failed driver, its count forgotten */
+};
+
+struct udk_msg_driver_control {
+        struct udk_msg_header h;
+        udk_object_id driver;
+        uint32_t action; /* enum udk_driver_action */
+};
+
+#define UDK_TEXT_MAX 512u
+
+struct udk_msg_text {
+        struct udk_msg_header h;
+        char text[UDK_TEXT_MAX];
+};
+
+enum udk_match_verdict {
+        UDK_MATCH_VERDICT_WON = 0,
+        UDK_MATCH_VERDICT_LOST = 1,   /* matched, ranked below the winner */
+        UDK_MATCH_VERDICT_FAILED = 2, /* a rule did not hold */
+};
+
+/* One personality of the nub's family, winner first, as udkd ranked them. */
+struct udk_msg_match_candidate {
+        struct udk_msg_header h;
+        udk_object_id personality;
+        uint32_t verdict; /* enum udk_match_verdict */
+        uint32_t tier;
+        int64_t probe_score;
+        uint32_t n_rules;
+        uint32_t reserved;
+        char name[UDK_OBJECT_NAME_MAX];
+        char why[192];
 };
 
 /* The node's segment: this header at offset 0, then its buffers. */
