@@ -24,10 +24,12 @@
 #define PROBE_SCORE_MAX       1000000
 #define RESTART_COUNT_MAX     1000
 #define RESTART_WINDOW_MAX_MS (24ull * 3600 * 1000)
+#define DURATION_MAX_MS       (3600ull * 1000)
+#define HEARTBEAT_MIN_MS      10u /* udkd's tick */
 
 static const char *const family_names[UDKD_FAMILY_COUNT] = {
         [UDKD_FAMILY_TEST] = "test", [UDKD_FAMILY_USB] = "usb",       [UDKD_FAMILY_PCI] = "pci",
-        [UDKD_FAMILY_HID] = "hid",   [UDKD_FAMILY_SERIAL] = "serial",
+        [UDKD_FAMILY_HID] = "hid",   [UDKD_FAMILY_SERIAL] = "serial", [UDKD_FAMILY_ROOT] = "root",
 };
 
 static const char *const restart_names[UDKD_RESTART_COUNT] = {
@@ -71,6 +73,13 @@ static void personality_finish(struct udkd_personality *p)
         free(p->driver);
         free(p->class_name);
         free(p->host);
+        for (size_t i = 0; i < p->n_properties; i++) {
+                free(p->properties[i].key);
+                free(p->properties[i].value);
+        }
+        free(p->properties);
+        for (size_t i = 0; i < p->n_grants; i++)
+                free(p->grants[i]);
 }
 
 void udkd_personality_set_finish(struct udkd_personality_set *set)
@@ -153,11 +162,18 @@ static int section_begin(void *userdata, unsigned line, const char *name)
                 .restart = UDKD_RESTART_ON_FAILURE,
                 .restart_limit_count = UDKD_RESTART_LIMIT_DEFAULT_COUNT,
                 .restart_limit_window_ms = UDKD_RESTART_LIMIT_DEFAULT_WINDOW_MS,
+                .start_timeout_ms = UDKD_START_TIMEOUT_DEFAULT_MS,
+                .stop_timeout_ms = UDKD_STOP_TIMEOUT_DEFAULT_MS,
+                .heartbeat_ms = UDKD_HEARTBEAT_DEFAULT_MS,
+                .restart_delay_ms = UDKD_RESTART_DELAY_DEFAULT_MS,
+                .restart_delay_max_ms = UDKD_RESTART_DELAY_MAX_DEFAULT_MS,
+                .restart_reset_ms = UDKD_RESTART_RESET_DEFAULT_MS,
         };
         cur->path = strdup(p->path);
         cur->rules = calloc(UDKD_PERSONALITY_RULES_MAX, sizeof(*cur->rules));
+        cur->properties = calloc(UDKD_PERSONALITY_PROPS_MAX, sizeof(*cur->properties));
         set->n_items++;
-        return cur->path && cur->rules ? 0 : -ENOMEM;
+        return cur->path && cur->rules && cur->properties ? 0 : -ENOMEM;
 }
 
 /* Property names: [A-Za-z0-9_], 1..63 characters. */
@@ -263,13 +279,14 @@ static int parse_rule(struct parser *p, struct udkd_personality *cur, const char
         return rule->property && rule->value ? 0 : -ENOMEM;
 }
 
+static const struct {
+        const char *unit;
+        uint64_t ms;
+} duration_units[] = { { "ms", 1 }, { "s", 1000 }, { "min", 60000 }, { "h", 3600000 } };
+
 /* "5/30min": COUNT restarts in a window of DURATION (ms, s, min, h); "none": no limit. */
 static int parse_restart_limit(struct parser *p, struct udkd_personality *cur, const char *value)
 {
-        static const struct {
-                const char *unit;
-                uint64_t ms;
-        } units[] = { { "ms", 1 }, { "s", 1000 }, { "min", 60000 }, { "h", 3600000 } };
         char count[UDKD_PERSONALITY_VALUE_MAX], amount[UDKD_PERSONALITY_VALUE_MAX];
         const char *slash = strchr(value, '/'), *unit;
         int64_t c, a;
@@ -291,13 +308,13 @@ static int parse_restart_limit(struct parser *p, struct udkd_personality *cur, c
         if (udk_parse_int64(count, 1, RESTART_COUNT_MAX, &c) < 0 ||
             udk_parse_int64(amount, 1, INT32_MAX, &a) < 0)
                 goto bad;
-        for (size_t i = 0; i < UDK_ELEMENTSOF(units); i++) {
-                if (strcmp(unit, units[i].unit) != 0)
+        for (size_t i = 0; i < UDK_ELEMENTSOF(duration_units); i++) {
+                if (strcmp(unit, duration_units[i].unit) != 0)
                         continue;
-                if ((uint64_t)a * units[i].ms > RESTART_WINDOW_MAX_MS)
+                if ((uint64_t)a * duration_units[i].ms > RESTART_WINDOW_MAX_MS)
                         goto bad;
                 cur->restart_limit_count = (uint32_t)c;
-                cur->restart_limit_window_ms = (uint64_t)a * units[i].ms;
+                cur->restart_limit_window_ms = (uint64_t)a * duration_units[i].ms;
                 return 0;
         }
 bad:
@@ -305,6 +322,98 @@ bad:
                            "bad restart_limit '%s' (COUNT/DURATION as in 5/30min: COUNT 1..%d, DURATION "
                            "up to 24h in ms, s, min or h; or none)",
                            value, RESTART_COUNT_MAX);
+}
+
+/*
+ * A duration: AMOUNT with a unit (ms, s, min, h), or a bare 0, within
+ * @min_ms..@max_ms.  Durations are the time-outs and the back-off's.
+ */
+static int parse_duration(struct parser *p, const char *key, const char *value, uint64_t min_ms,
+                          uint64_t max_ms, uint64_t *ret)
+{
+        char amount[UDKD_PERSONALITY_VALUE_MAX], range[96];
+        const char *unit = value;
+        int64_t a;
+
+        while (isdigit((unsigned char)*unit))
+                unit++;
+        memcpy(amount, value, (size_t)(unit - value));
+        amount[unit - value] = '\0';
+        if (udk_parse_int64(amount, 0, INT32_MAX, &a) == 0) {
+                if (a == 0 && !*unit) {
+                        if (min_ms > 0)
+                                goto bad;
+                        *ret = 0;
+                        return 0;
+                }
+                for (size_t i = 0; i < UDK_ELEMENTSOF(duration_units); i++) {
+                        uint64_t ms = (uint64_t)a * duration_units[i].ms;
+
+                        if (strcmp(unit, duration_units[i].unit) != 0)
+                                continue;
+                        if (ms < min_ms || ms > max_ms)
+                                goto bad;
+                        *ret = ms;
+                        return 0;
+                }
+        }
+bad:
+        if (min_ms == 0)
+                snprintf(range, sizeof(range), "0");
+        else
+                snprintf(range, sizeof(range), "%llums", (unsigned long long)min_ms);
+        return parse_error(p, "bad %s '%s' (a duration from %s to %lluh in ms, s, min or h, as in 5s)", key,
+                           value, range, (unsigned long long)(max_ms / 3600000));
+}
+
+/* property.KEY: a key the driver can ask for, handed over as it is. */
+static int parse_property(struct parser *p, struct udkd_personality *cur, const char *key, const char *name,
+                          const char *value)
+{
+        struct udkd_personality_property *prop;
+
+        if (!property_is_valid(name) || strlen(name) >= UDKD_PERSONALITY_PROP_KEY_MAX)
+                return parse_error(p, "bad property name in '%s' (letters, digits, '_'; at most %u)", key,
+                                   UDKD_PERSONALITY_PROP_KEY_MAX - 1);
+        if (strlen(value) >= UDKD_PERSONALITY_PROP_VALUE_MAX)
+                return parse_error(p, "value of '%s' too long (%zu bytes, at most %u)", key, strlen(value),
+                                   UDKD_PERSONALITY_PROP_VALUE_MAX - 1);
+        if (cur->n_properties >= UDKD_PERSONALITY_PROPS_MAX)
+                return parse_error(p, "too many property keys (at most %u)", UDKD_PERSONALITY_PROPS_MAX);
+        prop = &cur->properties[cur->n_properties];
+        prop->key = strdup(name);
+        prop->value = strdup(value);
+        cur->n_properties++;
+        return prop->key && prop->value ? 0 : -ENOMEM;
+}
+
+/* grant = PATH[, PATH...]: files udkd opens read-only for the driver, in order (the INI dialect takes a
+ * key once, so several are one list). */
+static int parse_grants(struct parser *p, struct udkd_personality *cur, char *value)
+{
+        char *item = value;
+
+        for (;;) {
+                char *comma = strchr(item, ','), *path;
+
+                if (comma)
+                        *comma = '\0';
+                item = udkd_ini_trim(item);
+                if (!*item)
+                        return parse_error(p, "empty item in grant list");
+                if (cur->n_grants >= UDKD_PERSONALITY_GRANTS_MAX)
+                        return parse_error(p, "too many grants (at most %u)", UDKD_PERSONALITY_GRANTS_MAX);
+                if (item[0] == '/')
+                        path = strdup(item);
+                else if (asprintf(&path, "%s/%s", p->dir, item) < 0)
+                        path = NULL;
+                if (!path)
+                        return -ENOMEM;
+                cur->grants[cur->n_grants++] = path;
+                if (!comma)
+                        return 0;
+                item = comma + 1;
+        }
 }
 
 static int parse_driver(struct parser *p, struct udkd_personality *cur, const char *value)
@@ -346,6 +455,22 @@ static int key_value(void *userdata, unsigned line, const char *key, char *value
                                    UDKD_PERSONALITY_VALUE_MAX - 1);
         if (strncmp(key, "match.", 6) == 0)
                 return parse_rule(p, cur, key, key + 6, value);
+        if (strncmp(key, "property.", 9) == 0)
+                return parse_property(p, cur, key, key + 9, value);
+        if (strcmp(key, "grant") == 0)
+                return parse_grants(p, cur, value);
+        if (strcmp(key, "start_timeout") == 0)
+                return parse_duration(p, key, value, 1, DURATION_MAX_MS, &cur->start_timeout_ms);
+        if (strcmp(key, "stop_timeout") == 0)
+                return parse_duration(p, key, value, 1, DURATION_MAX_MS, &cur->stop_timeout_ms);
+        if (strcmp(key, "heartbeat") == 0)
+                return parse_duration(p, key, value, HEARTBEAT_MIN_MS, DURATION_MAX_MS, &cur->heartbeat_ms);
+        if (strcmp(key, "restart_delay") == 0)
+                return parse_duration(p, key, value, 0, DURATION_MAX_MS, &cur->restart_delay_ms);
+        if (strcmp(key, "restart_delay_max") == 0)
+                return parse_duration(p, key, value, 0, RESTART_WINDOW_MAX_MS, &cur->restart_delay_max_ms);
+        if (strcmp(key, "restart_reset") == 0)
+                return parse_duration(p, key, value, 1, RESTART_WINDOW_MAX_MS, &cur->restart_reset_ms);
         if (strcmp(key, "name") == 0) {
                 if (!udkd_ini_name_is_valid(value, len))
                         return parse_error(
@@ -362,7 +487,7 @@ static int key_value(void *userdata, unsigned line, const char *key, char *value
         }
         if (strcmp(key, "family") == 0) {
                 if (udkd_family_from_name(value, &cur->family) < 0)
-                        return parse_error(p, "unknown family '%s' (test, usb, pci, hid, serial)", value);
+                        return parse_error(p, "unknown family '%s' (test, usb, pci, hid, serial, root)", value);
                 return 0;
         }
         if (strcmp(key, "probe_score") == 0) {

@@ -30,6 +30,10 @@
 #define UDKD_PERSONALITY_VALUE_MAX      256u  /* bytes of a value, its terminator included */
 #define UDKD_PERSONALITY_FILES_MAX      1024u /* *.conf files in one folder */
 #define UDKD_PERSONALITY_ERR_MAX        512u  /* a good size for an error buffer */
+#define UDKD_PERSONALITY_PROPS_MAX      8u    /* property.* keys in one personality */
+#define UDKD_PERSONALITY_PROP_KEY_MAX   32u   /* UDK_DPROP_KEY_MAX: a key's bytes, its NUL included */
+#define UDKD_PERSONALITY_PROP_VALUE_MAX 96u   /* UDK_DPROP_VALUE_MAX */
+#define UDKD_PERSONALITY_GRANTS_MAX     3u    /* grant keys in one personality */
 
 /* Where nubs come from. */
 enum udkd_family {
@@ -38,10 +42,11 @@ enum udkd_family {
         UDKD_FAMILY_PCI,
         UDKD_FAMILY_HID,
         UDKD_FAMILY_SERIAL,
+        UDKD_FAMILY_ROOT, /* udkd's own nubs, one per family above: what bus drivers bind to */
         UDKD_FAMILY_COUNT,
 };
 
-/* "test", "usb", "pci", "hid", "serial"; NULL for anything else. */
+/* "test", "usb", "pci", "hid", "serial", "root"; NULL for anything else. */
 const char *udkd_family_name(enum udkd_family family);
 /* The family named @name; -EINVAL for an unknown name. */
 int udkd_family_from_name(const char *name, enum udkd_family *ret);
@@ -73,6 +78,18 @@ struct udkd_match_rule {
 
 #define UDKD_RESTART_LIMIT_DEFAULT_COUNT     5u
 #define UDKD_RESTART_LIMIT_DEFAULT_WINDOW_MS (30u * 60u * 1000u)
+#define UDKD_START_TIMEOUT_DEFAULT_MS       5000u
+#define UDKD_STOP_TIMEOUT_DEFAULT_MS        5000u
+#define UDKD_HEARTBEAT_DEFAULT_MS           1000u
+#define UDKD_RESTART_DELAY_DEFAULT_MS       100u
+#define UDKD_RESTART_DELAY_MAX_DEFAULT_MS   30000u
+#define UDKD_RESTART_RESET_DEFAULT_MS       60000u
+
+/* A property.KEY = VALUE of a personality, handed to the driver at its start. */
+struct udkd_personality_property {
+        char *key;
+        char *value;
+};
 
 struct udkd_personality {
         char *path;    /* the file, as given */
@@ -89,6 +106,16 @@ struct udkd_personality {
         uint64_t restart_limit_window_ms;
         char *host; /* NULL: a host process of its own */
         bool fallback;
+        struct udkd_personality_property *properties; /* property.KEY, in file order */
+        size_t n_properties;
+        char *grants[UDKD_PERSONALITY_GRANTS_MAX]; /* files udkd opens for the driver; relative ones joined */
+        size_t n_grants;
+        uint64_t start_timeout_ms;     /* READY and STARTED within this */
+        uint64_t stop_timeout_ms;      /* STOPPED and the exit within this */
+        uint64_t heartbeat_ms;         /* a PING this often; a PONG within 3 of them */
+        uint64_t restart_delay_ms;     /* the back-off's base; 0: always at once */
+        uint64_t restart_delay_max_ms; /* its cap */
+        uint64_t restart_reset_ms;     /* this long without a crash forgets the count */
 };
 
 struct udkd_personality_set {

@@ -137,6 +137,14 @@ static void test_every_key(void)
         ASSERT_UINT_EQ(p->restart_limit_window_ms, 30 * 60 * 1000);
         ASSERT_PTR_EQ(p->host, NULL);
         ASSERT_TRUE(p->fallback);
+        ASSERT_UINT_EQ(p->n_properties, 0);
+        ASSERT_UINT_EQ(p->n_grants, 0);
+        ASSERT_UINT_EQ(p->start_timeout_ms, 5000);
+        ASSERT_UINT_EQ(p->stop_timeout_ms, 5000);
+        ASSERT_UINT_EQ(p->heartbeat_ms, 1000);
+        ASSERT_UINT_EQ(p->restart_delay_ms, 100);
+        ASSERT_UINT_EQ(p->restart_delay_max_ms, 30000);
+        ASSERT_UINT_EQ(p->restart_reset_ms, 60000);
 
         udkd_personality_set_finish(&set);
         ASSERT_UINT_EQ(set.n_items, 0);
@@ -149,6 +157,9 @@ static void test_names(void)
 
         ASSERT_STR_EQ(udkd_family_name(UDKD_FAMILY_TEST), "test");
         ASSERT_STR_EQ(udkd_family_name(UDKD_FAMILY_SERIAL), "serial");
+        ASSERT_STR_EQ(udkd_family_name(UDKD_FAMILY_ROOT), "root");
+        ASSERT_OK(udkd_family_from_name("root", &f));
+        ASSERT_INT_EQ(f, UDKD_FAMILY_ROOT);
         ASSERT_PTR_EQ(udkd_family_name(UDKD_FAMILY_COUNT), NULL);
         ASSERT_OK(udkd_family_from_name("pci", &f));
         ASSERT_INT_EQ(f, UDKD_FAMILY_PCI);
@@ -194,6 +205,77 @@ static void test_restart_limits(void)
         "p.conf:5: bad restart_limit '" v "' (COUNT/DURATION as in 5/30min: COUNT 1..1000, DURATION up to " \
         "24h in ms, s, min or h; or none)"
 
+/* The supervisor's keys: properties, grants, time-outs, the back-off. */
+static void test_driver_keys(void)
+{
+        static const char text[] = "[personality]\n"
+                                   "name = knob\n"
+                                   "family = root\n"
+                                   "match.bus = test\n"
+                                   "driver = /opt/knob.so\n"
+                                   "property.gain = -6\n"
+                                   "property.mode_2 = fast and loud\n"
+                                   "grant = desc.ini, /etc/udk/extra.ini,sub/other\n"
+                                   "start_timeout = 250ms\n"
+                                   "stop_timeout = 2s\n"
+                                   "heartbeat = 10ms\n"
+                                   "restart_delay = 0\n"
+                                   "restart_delay_max = 1min\n"
+                                   "restart_reset = 1h\n";
+        struct udkd_personality_set set;
+        char err[UDKD_PERSONALITY_ERR_MAX], text2[1024];
+        const struct udkd_personality *p;
+        size_t n;
+
+        udkd_personality_set_init(&set);
+        ASSERT_OK(parse(&set, "/etc/udk/drivers/knob.conf", text, err));
+        p = &set.items[0];
+        ASSERT_INT_EQ(p->family, UDKD_FAMILY_ROOT);
+        ASSERT_UINT_EQ(p->n_rules, 1);
+        ASSERT_UINT_EQ(p->n_properties, 2);
+        ASSERT_STR_EQ(p->properties[0].key, "gain");
+        ASSERT_STR_EQ(p->properties[0].value, "-6");
+        ASSERT_STR_EQ(p->properties[1].key, "mode_2");
+        ASSERT_STR_EQ(p->properties[1].value, "fast and loud");
+        ASSERT_UINT_EQ(p->n_grants, 3);
+        ASSERT_STR_EQ(p->grants[0], "/etc/udk/drivers/desc.ini");
+        ASSERT_STR_EQ(p->grants[1], "/etc/udk/extra.ini");
+        ASSERT_STR_EQ(p->grants[2], "/etc/udk/drivers/sub/other");
+        ASSERT_UINT_EQ(p->start_timeout_ms, 250);
+        ASSERT_UINT_EQ(p->stop_timeout_ms, 2000);
+        ASSERT_UINT_EQ(p->heartbeat_ms, 10);
+        ASSERT_UINT_EQ(p->restart_delay_ms, 0);
+        ASSERT_UINT_EQ(p->restart_delay_max_ms, 60000);
+        ASSERT_UINT_EQ(p->restart_reset_ms, 3600000);
+        udkd_personality_set_finish(&set);
+
+        /* Eight properties pass, the ninth does not; a value of 95 bytes passes, 96 do not. */
+        n = (size_t)snprintf(text2, sizeof(text2), HEAD);
+        for (unsigned i = 0; i < UDKD_PERSONALITY_PROPS_MAX; i++)
+                n += (size_t)snprintf(text2 + n, sizeof(text2) - n, "property.p%u = %u\n", i, i);
+        ASSERT_OK(parse(&set, "p.conf", text2, err));
+        ASSERT_UINT_EQ(set.items[0].n_properties, 8);
+        udkd_personality_set_finish(&set);
+        snprintf(text2 + n, sizeof(text2) - n, "property.extra = 1\n");
+        ASSERT_ERROR(parse(&set, "p.conf", text2, err), EINVAL);
+        ASSERT_STR_EQ(err, "p.conf:13: too many property keys (at most 8)");
+        {
+                char value[UDKD_PERSONALITY_PROP_VALUE_MAX + 1];
+
+                memset(value, 'v', sizeof(value));
+                value[UDKD_PERSONALITY_PROP_VALUE_MAX - 1] = '\0';
+                snprintf(text2, sizeof(text2), HEAD "property.v = %s\n", value);
+                ASSERT_OK(parse(&set, "p.conf", text2, err));
+                udkd_personality_set_finish(&set);
+                value[UDKD_PERSONALITY_PROP_VALUE_MAX - 1] = 'v';
+                value[UDKD_PERSONALITY_PROP_VALUE_MAX] = '\0';
+                snprintf(text2, sizeof(text2), HEAD "property.v = %s\n", value);
+                ASSERT_ERROR(parse(&set, "p.conf", text2, err), EINVAL);
+                ASSERT_STR_EQ(err, "p.conf:5: value of 'property.v' too long (96 bytes, at most 95)");
+        }
+        udkd_personality_set_finish(&set);
+}
+
 static void test_errors(void)
 {
         static const struct {
@@ -219,7 +301,7 @@ static void test_errors(void)
                 { "[personality]\nname = a b\n",
                   "p.conf:2: bad personality name 'a b' (letters, digits, '_', '.', '-'; at most 63)" },
                 { "[personality]\nfamily = firewire\n",
-                  "p.conf:2: unknown family 'firewire' (test, usb, pci, hid, serial)" },
+                  "p.conf:2: unknown family 'firewire' (test, usb, pci, hid, serial, root)" },
                 { HEAD "match.bcdDevice = 0x0200-0x0100\n",
                   "p.conf:5: bad range '0x0200-0x0100' for match.bcdDevice: 0x0200 is above 0x0100" },
                 { HEAD "match.bcdDevice = 0x0100-0x01zz\n",
@@ -251,6 +333,31 @@ static void test_errors(void)
                 { HEAD "host = a/b\n",
                   "p.conf:5: bad host key 'a/b' (letters, digits, '_', '.', '-'; at most 63)" },
                 { HEAD "fallback = maybe\n", "p.conf:5: fallback 'maybe' is neither yes nor no" },
+                { HEAD "property.a-b = 1\n",
+                  "p.conf:5: bad property name in 'property.a-b' (letters, digits, '_'; at most 31)" },
+                { HEAD "property. = 1\n",
+                  "p.conf:5: bad property name in 'property.' (letters, digits, '_'; at most 31)" },
+                { HEAD "property.abcdefghijklmnopqrstuvwxyz012345 = 1\n",
+                  "p.conf:5: bad property name in 'property.abcdefghijklmnopqrstuvwxyz012345' (letters, digits, "
+                  "'_'; at most 31)" },
+                { HEAD "grant = a, , b\n", "p.conf:5: empty item in grant list" },
+                { HEAD "grant = a, b, c, d\n", "p.conf:5: too many grants (at most 3)" },
+                { HEAD "start_timeout = 5\n",
+                  "p.conf:5: bad start_timeout '5' (a duration from 1ms to 1h in ms, s, min or h, as in 5s)" },
+                { HEAD "start_timeout = 0\n",
+                  "p.conf:5: bad start_timeout '0' (a duration from 1ms to 1h in ms, s, min or h, as in 5s)" },
+                { HEAD "stop_timeout = 2days\n",
+                  "p.conf:5: bad stop_timeout '2days' (a duration from 1ms to 1h in ms, s, min or h, as in 5s)" },
+                { HEAD "stop_timeout = 61min\n",
+                  "p.conf:5: bad stop_timeout '61min' (a duration from 1ms to 1h in ms, s, min or h, as in 5s)" },
+                { HEAD "heartbeat = 5ms\n",
+                  "p.conf:5: bad heartbeat '5ms' (a duration from 10ms to 1h in ms, s, min or h, as in 5s)" },
+                { HEAD "restart_delay = -1s\n",
+                  "p.conf:5: bad restart_delay '-1s' (a duration from 0 to 1h in ms, s, min or h, as in 5s)" },
+                { HEAD "restart_delay_max = 25h\n",
+                  "p.conf:5: bad restart_delay_max '25h' (a duration from 0 to 24h in ms, s, min or h, as in 5s)" },
+                { HEAD "restart_reset = 0s\n",
+                  "p.conf:5: bad restart_reset '0s' (a duration from 1ms to 24h in ms, s, min or h, as in 5s)" },
         };
         struct udkd_personality_set set;
 
@@ -425,5 +532,5 @@ static void test_folder(void)
         remove_folder(dir);
 }
 
-UDK_TEST_MAIN(test_every_key, test_names, test_restart_limits, test_errors, test_limits,
+UDK_TEST_MAIN(test_every_key, test_names, test_restart_limits, test_driver_keys, test_errors, test_limits,
               test_file_all_or_nothing, test_driver_checked, test_folder)
