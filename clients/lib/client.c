@@ -103,7 +103,7 @@ int client_request(struct udk_client *c, struct udk_msg_header *msg, size_t size
                                      CLIENT_REQUEST_TIMEOUT_MS / 1000);
         else if (req->status < 0)
                 r = client_set_error(c, req->status, "%s",
-                                     req->message[0] ? req->message : strerror(-req->status));
+                                     req->message[0] ? req->message : udk_strerror(req->status));
         else if (req->failure < 0)
                 r = client_set_error(c, req->failure, "%s", req->failure_text);
         else if (req->received != req->count)

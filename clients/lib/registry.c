@@ -170,22 +170,47 @@ static int find_path(struct udk_client *c, const struct list_out *out, const cha
         return 0;
 }
 
-static int find_in(struct udk_client *c, const struct list_out *out, const char *what, udk_object_id *ret)
+static bool of_class(const struct udk_msg_object *o, const char *klass)
 {
+        return !klass || strcmp(o->klass, klass) == 0;
+}
+
+/* @found, when it is of @klass (NULL: any). */
+static int found_of_class(struct udk_client *c, const struct list_out *out, udk_object_id id, const char *klass,
+                          const char *what, udk_object_id *ret)
+{
+        const struct udk_msg_object *o = by_id(out, id);
+
+        if (o && !of_class(o, klass))
+                return client_set_error(c, -ENOTTY, "object %s is a %s, not a %s", what, o->klass, klass);
+        *ret = id;
+        return 0;
+}
+
+/* @what among the objects of @klass (NULL: all of them). */
+static int find_in(struct udk_client *c, const struct list_out *out, const char *klass, const char *what,
+                   udk_object_id *ret)
+{
+        const char *noun = klass ? klass : "object";
         const struct udk_msg_object *found = NULL;
         size_t n_named = 0;
         char ids[96] = "";
-        int64_t id;
+        udk_object_id id = 0;
+        int64_t number;
+        int r;
 
-        if (udk_parse_int64(what, 1, UINT32_MAX, &id) == 0 && by_id(out, (udk_object_id)id)) {
-                *ret = (udk_object_id)id;
-                return 0;
+        if (udk_parse_int64(what, 1, UINT32_MAX, &number) == 0 && by_id(out, (udk_object_id)number))
+                return found_of_class(c, out, (udk_object_id)number, klass, what, ret);
+        if (strchr(what, '/')) {
+                r = find_path(c, out, what, &id);
+                if (r < 0)
+                        return r;
+                return found_of_class(c, out, id, klass, what, ret);
         }
-        if (strchr(what, '/'))
-                return find_path(c, out, what, ret);
         for (size_t i = 0; i < out->n; i++) {
                 const struct udk_prop *uid = udk_msg_object_prop(at(out, i), "uid");
-                if (uid && uid->type == UDK_PROP_STRING && strcmp(uid->s, what) == 0) {
+                if (of_class(at(out, i), klass) && uid && uid->type == UDK_PROP_STRING &&
+                    strcmp(uid->s, what) == 0) {
                         *ret = at(out, i)->id;
                         return 0;
                 }
@@ -194,7 +219,7 @@ static int find_in(struct udk_client *c, const struct list_out *out, const char 
                 const struct udk_msg_object *o = at(out, i);
                 size_t len = strlen(ids);
 
-                if (strcmp(o->name, what) != 0)
+                if (!of_class(o, klass) || strcmp(o->name, what) != 0)
                         continue;
                 if (n_named++ == 0)
                         found = o;
@@ -206,13 +231,12 @@ static int find_in(struct udk_client *c, const struct list_out *out, const char 
                 return 0;
         }
         if (n_named > 1)
-                return client_set_error(c, -EEXIST,
-                                        "%zu objects are named %s (ids %s): give an id or a path", n_named,
-                                        what, ids);
-        return client_set_error(c, -ENOENT, "no object %s", what);
+                return client_set_error(c, -EEXIST, "%zu %ss are named %s (ids %s): give an id or a path",
+                                        n_named, noun, what, ids);
+        return client_set_error(c, -ENOENT, "no %s %s", noun, what);
 }
 
-int udk_client_find(struct udk_client *c, const char *what, udk_object_id *ret)
+static int find(struct udk_client *c, const char *klass, const char *what, udk_object_id *ret)
 {
         struct list_out out = {};
         int r;
@@ -224,9 +248,21 @@ int udk_client_find(struct udk_client *c, const char *what, udk_object_id *ret)
         r = list(c, UDK_MSG_LIST, 0, &out);
         if (r < 0)
                 return r;
-        r = find_in(c, &out, what, ret);
+        r = find_in(c, &out, klass, what, ret);
         free(out.objects);
         return r;
+}
+
+int udk_client_find(struct udk_client *c, const char *what, udk_object_id *ret)
+{
+        return find(c, NULL, what, ret);
+}
+
+int udk_client_find_class(struct udk_client *c, const char *klass, const char *what, udk_object_id *ret)
+{
+        if (c && (!klass || !*klass))
+                return client_set_error(c, -EINVAL, "find_class needs a class");
+        return find(c, klass, what, ret);
 }
 
 int registry_first_device(struct udk_client *c, udk_object_id *ret)

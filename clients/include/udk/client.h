@@ -9,6 +9,10 @@
  *   udk_client_subscribe()    registry events, delivered to a callback
  *   udk_client_open()         join a device's graph with a process callback
  *                             that runs on the client's own RT thread
+ *   udk_client_call()         a driver's method: scalars and a structure in and out
+ *   udk_client_driver_control() restart, stop or start a driver
+ *   udk_client_match()        how udkd ranks the personalities for a nub
+ *   udk_client_personality_errors() the personality files that did not load
  *   udk_client_disconnect()   close everything
  *
  * A connected client runs one background thread (never real-time) that
@@ -108,6 +112,70 @@ int udk_client_subscribe(struct udk_client *client, uint32_t mask, udk_client_ev
 
 /* A round trip to udkd and back. */
 int udk_client_ping(struct udk_client *client);
+
+/*
+ * udk_client_find() among the objects of class @klass only ("driver",
+ * "nub", "personality"), so that a driver and a nub may share a name: an
+ * id or a path must name an object of that class (-ENOTTY, "object 42 is a
+ * nub, not a driver"), a name or UID is looked for among that class
+ * (-ENOENT "no driver foo", -EEXIST "2 drivers are named foo (ids 7, 9):
+ * give an id").
+ */
+int udk_client_find_class(struct udk_client *client, const char *klass, const char *what, udk_object_id *ret);
+
+/* --- drivers --- */
+
+/*
+ * Call method @selector of driver @driver (IOUserClient's ExternalMethod):
+ * @n_scalars_in scalars (at most UDK_CALL_SCALARS_MAX) and @struct_in_size
+ * bytes (at most UDK_CALL_STRUCT_MAX) in; up to UDK_CALL_SCALARS_MAX
+ * scalars into @scalars_out (which must hold that many; NULL when none are
+ * wanted) and up to @struct_out_max bytes into @struct_out out.  The
+ * counts that came back go to *@ret_n_scalars_out and *@ret_struct_out_size
+ * (either may be NULL; both 0 when the method gave no answer).
+ *
+ * Returns the method's status: 0, a negative errno the driver returned or
+ * udkd refused the call with (-ENOENT no such driver, -EINVAL sizes the
+ * method does not take, -EOPNOTSUPP no such selector), or
+ * -UDK_E_DRIVER_TERMINATED when the driver crashed, exited or was stopped
+ * before it answered; udk_client_error() has the sentence (udk_strerror()'s
+ * when udkd gave none).
+ */
+int udk_client_call(struct udk_client *client, udk_object_id driver, uint64_t selector,
+                    const uint64_t *scalars_in, uint32_t n_scalars_in, const void *struct_in,
+                    size_t struct_in_size, uint64_t *scalars_out, uint32_t *ret_n_scalars_out,
+                    void *struct_out, size_t struct_out_max, size_t *ret_struct_out_size);
+
+/*
+ * Restart, stop or start driver @driver (enum udk_driver_action).  A
+ * restart or start forgets its crash count and back-off.  -ENOENT when
+ * @driver is not a driver, -EINVAL for an unknown action.
+ */
+int udk_client_driver_control(struct udk_client *client, udk_object_id driver, enum udk_driver_action action);
+
+/* "restart", "stop", "start"; NULL for anything else. */
+const char *udk_client_driver_action_name(enum udk_driver_action action);
+
+/*
+ * Every personality of nub @nub's family as udkd ranks them for it: the
+ * winner first (UDK_MATCH_VERDICT_WON, at most one), the others that
+ * matched by rank (LOST), then those a rule failed (FAILED), each with a
+ * sentence in its @why.  *@ret is a calloc'd array of *@ret_n candidates;
+ * free() it.  -ENOENT when @nub is not a nub.
+ */
+int udk_client_match(struct udk_client *client, udk_object_id nub, struct udk_msg_match_candidate **ret,
+                     size_t *ret_n);
+
+/* "won", "lost", "failed"; "unknown" for anything else. */
+const char *udk_client_match_verdict_name(uint32_t verdict);
+
+/*
+ * The personality files udkd could not load, one sentence each,
+ * "PATH:LINE: reason" (or "PATH: reason"), in the order udkd read them.
+ * *@ret is a NULL-terminated array of *@ret_n strings, all in one
+ * allocation: free(*@ret) frees them all.
+ */
+int udk_client_personality_errors(struct udk_client *client, char ***ret, size_t *ret_n);
 
 /* --- streams: a node in a device's graph --- */
 
