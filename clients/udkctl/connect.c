@@ -95,6 +95,22 @@ int udkctl_lookup(struct udk_client *client, const char *what, struct udk_msg_ob
         return r < 0 ? r : 0;
 }
 
+int udkctl_lookup_class(struct udk_client *client, const char *klass, const char *what,
+                        struct udk_msg_object *ret)
+{
+        udk_object_id id;
+        int r;
+
+        r = udk_client_find_class(client, klass, what, &id);
+        if (r >= 0)
+                r = udk_client_info(client, id, ret);
+        if (r == -ENOENT)
+                udkctl_error("no %s '%s'", klass, what);
+        else if (r < 0)
+                udkctl_fail(client, r, what);
+        return r < 0 ? r : 0;
+}
+
 int udkctl_lookup_device(struct udk_client *client, const char *what, struct udk_msg_object *ret)
 {
         _udk_cleanup_free_ struct udk_msg_object *objects = NULL;

@@ -4,6 +4,7 @@
  * "--opt value" or "--opt=value"; an argument like "-6" or "-0.5" is an
  * operand (a value for set), not an option; "--" ends the options.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,8 +24,18 @@ enum command_bit {
         CMD_TOP = 1u << 3,
         CMD_PLAY = 1u << 4,
         CMD_RECORD = 1u << 5,
-        CMD_ALL = (1u << 6) - 1,
+        CMD_DRIVERS = 1u << 6,
+        CMD_RESTART = 1u << 7,
+        CMD_STOP = 1u << 8,
+        CMD_START = 1u << 9,
+        CMD_PERSONALITIES = 1u << 10,
+        CMD_MATCH = 1u << 11,
+        CMD_CALL = 1u << 12,
+        CMD_ALL = (1u << 13) - 1,
 };
+
+#define COMMAND_NAMES "ls, info, set, top, play, record, drivers, restart, stop, start, personalities, match, call"
+
 
 struct command {
         const char *name;
@@ -42,6 +53,14 @@ static const struct command commands[] = {
         { "play", CMD_PLAY, 1, 1, "play FILE [--device DEVICE] [--gain DB]", udkctl_play },
         { "record", CMD_RECORD, 1, 1, "record FILE --seconds N [--device DEVICE] [--format wav|flac]",
           udkctl_record },
+        { "drivers", CMD_DRIVERS, 0, 0, "drivers [--json]", udkctl_drivers },
+        { "restart", CMD_RESTART, 1, 1, "restart DRIVER", udkctl_driver_control },
+        { "stop", CMD_STOP, 1, 1, "stop DRIVER", udkctl_driver_control },
+        { "start", CMD_START, 1, 1, "start DRIVER", udkctl_driver_control },
+        { "personalities", CMD_PERSONALITIES, 0, 0, "personalities [--json]", udkctl_personalities },
+        { "match", CMD_MATCH, 1, 1, "match NUB [--json]", udkctl_match },
+        { "call", CMD_CALL, 2, 2 + UDK_CALL_SCALARS_MAX,
+          "call DRIVER SELECTOR [SCALAR]... [--struct HEX] [--struct-out N] [--json]", udkctl_call },
 };
 
 enum option_id {
@@ -54,6 +73,8 @@ enum option_id {
         OPT_GAIN,
         OPT_SECONDS,
         OPT_FORMAT,
+        OPT_STRUCT,
+        OPT_STRUCT_OUT,
         OPT_HELP,
         OPT_VERSION,
         OPT_MAX,
@@ -68,7 +89,8 @@ struct option_def {
 
 static const struct option_def option_defs[OPT_MAX] = {
         [OPT_SOCKET] = { "socket", 0, true, CMD_ALL },
-        [OPT_JSON] = { "json", 0, false, CMD_LS | CMD_INFO | CMD_TOP },
+        [OPT_JSON] = { "json", 0, false,
+                       CMD_LS | CMD_INFO | CMD_TOP | CMD_DRIVERS | CMD_PERSONALITIES | CMD_MATCH | CMD_CALL },
         [OPT_VERBOSE] = { "verbose", 'v', false, CMD_LS },
         [OPT_ONCE] = { "once", 0, false, CMD_TOP },
         [OPT_INTERVAL] = { "interval", 0, true, CMD_TOP },
@@ -76,6 +98,8 @@ static const struct option_def option_defs[OPT_MAX] = {
         [OPT_GAIN] = { "gain", 0, true, CMD_PLAY },
         [OPT_SECONDS] = { "seconds", 0, true, CMD_RECORD },
         [OPT_FORMAT] = { "format", 0, true, CMD_RECORD },
+        [OPT_STRUCT] = { "struct", 0, true, CMD_CALL },
+        [OPT_STRUCT_OUT] = { "struct-out", 0, true, CMD_CALL },
         [OPT_HELP] = { "help", 'h', false, CMD_ALL },
         [OPT_VERSION] = { "version", 'V', false, CMD_ALL },
 };
@@ -93,15 +117,26 @@ static const char help_text[] =
         "                            (q or Ctrl-C quits)\n"
         "  play FILE                 play a WAV or FLAC file through a device\n"
         "  record FILE --seconds N   record a device's input into a WAV or FLAC file\n"
+        "  drivers                   every driver: its state, process, restarts and crashes\n"
+        "  restart DRIVER            restart a driver, its crash count forgotten\n"
+        "  stop DRIVER               stop a driver and keep it stopped\n"
+        "  start DRIVER              start a stopped or failed driver\n"
+        "  personalities             every personality loaded, and the files that did not load\n"
+        "  match NUB                 every personality of a nub's family, ranked, and why\n"
+        "  call DRIVER SELECTOR [SCALAR]...\n"
+        "                            call a driver's method; print its scalars and structure out\n"
         "\n"
         "OBJECT is an id (42), a UID (udk:studio), a name (studio) or a path of names\n"
         "from the root (virtual/studio/level).  VALUE is text as udkd takes it: -6dB,\n"
-        "0.5, on, off, a selector item.\n"
+        "0.5, on, off, a selector item.  DRIVER and NUB are an id or a name, looked for\n"
+        "among the drivers and the nubs.  SELECTOR and SCALAR are integers, decimal or\n"
+        "0x hexadecimal (a negative SCALAR is its 64-bit two's complement).\n"
         "\n"
         "Options:\n"
         "      --socket PATH         udkd's socket (default: $UDK_SOCKET, else\n"
         "                            $XDG_RUNTIME_DIR/udk/udkd.sock, else /run/udk/udkd.sock)\n"
-        "      --json                ls, info, top --once: print JSON\n"
+        "      --json                ls, info, top --once, drivers, personalities, match,\n"
+        "                            call: print JSON\n"
         "  -v, --verbose             ls: every property under each object\n"
         "      --once                top: print one snapshot and exit\n"
         "      --interval SECONDS    top: time between refreshes (default 1)\n"
@@ -109,11 +144,15 @@ static const char help_text[] =
         "      --gain DB             play: output gain in dB, -96..24 (default 0)\n"
         "      --seconds N           record: how long to record\n"
         "      --format wav|flac     record: the file's format (default: from its name)\n"
+        "      --struct HEX          call: the structure in, as hex digits (0a1b2c)\n"
+        "      --struct-out N        call: at most N bytes of structure out, 0..2048\n"
+        "                            (default 2048)\n"
         "  -h, --help                print this help\n"
         "  -V, --version             print the version\n"
         "\n"
         "Exit status: 0 done, 1 failure (udkd not running, no such object, a value\n"
-        "udkd refused, lost frames), 2 usage error, 130 interrupted by a signal.\n";
+        "udkd refused, lost frames, a method that failed), 2 usage error, 130\n"
+        "interrupted by a signal.\n";
 
 struct parsed {
         const char *values[OPT_MAX];  /* the last value given; "" for flags */
@@ -240,6 +279,68 @@ static int parse_args(int argc, char **argv, struct parsed *p)
         return 0;
 }
 
+/*
+ * A 64-bit integer, decimal or 0x hex, the whole of @text: 0..2^64-1, and
+ * with @negative -2^63..-1 as its two's complement.
+ */
+static int parse_u64(const char *text, bool negative, uint64_t *ret)
+{
+        unsigned base = 10;
+        uint64_t value = 0;
+        int64_t signed_value;
+        const char *p = text;
+
+        if (text[0] == '-') {
+                if (!negative || udk_parse_int64(text, INT64_MIN, -1, &signed_value) < 0)
+                        return -EINVAL;
+                *ret = (uint64_t)signed_value;
+                return 0;
+        }
+        if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+                base = 16;
+                p += 2;
+        }
+        if (*p == '\0')
+                return -EINVAL;
+        for (; *p; p++) {
+                unsigned d;
+
+                if (*p >= '0' && *p <= '9')
+                        d = (unsigned)(*p - '0');
+                else if (base == 16 && isxdigit((unsigned char)*p))
+                        d = (unsigned)(tolower((unsigned char)*p) - 'a' + 10);
+                else
+                        return -EINVAL;
+                if (__builtin_mul_overflow(value, base, &value) || __builtin_add_overflow(value, d, &value))
+                        return -ERANGE;
+        }
+        *ret = value;
+        return 0;
+}
+
+/* --struct's hex digits, two a byte, into @buf (UDK_CALL_STRUCT_MAX bytes). */
+static int parse_hex(const char *text, uint8_t *buf, uint32_t *ret_size)
+{
+        size_t len = strlen(text);
+
+        if (len % 2 != 0 || len / 2 > UDK_CALL_STRUCT_MAX)
+                return -EINVAL;
+        for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char)text[i];
+                unsigned d;
+
+                if (!isxdigit(c))
+                        return -EINVAL;
+                d = isdigit(c) ? (unsigned)(c - '0') : (unsigned)(tolower(c) - 'a' + 10);
+                if (i % 2 == 0)
+                        buf[i / 2] = (uint8_t)(d << 4);
+                else
+                        buf[i / 2] |= (uint8_t)d;
+        }
+        *ret_size = (uint32_t)(len / 2);
+        return 0;
+}
+
 static int parse_number(const struct command *cmd, const char *option, const char *text, double min,
                         double max, const char *what, double *ret)
 {
@@ -298,6 +399,37 @@ static int options_from(const struct command *cmd, const struct parsed *p, struc
         }
         if (opts->json && cmd->bit == CMD_TOP && !opts->once)
                 return usage_error(cmd, "top --json needs --once");
+        opts->struct_out_max = UDK_CALL_STRUCT_MAX;
+        if (p->values[OPT_STRUCT] && parse_hex(p->values[OPT_STRUCT], opts->struct_in, &opts->struct_in_size) < 0)
+                return usage_error(cmd, "bad --struct '%.40s%s' (hex digits, two a byte, at most %u bytes)",
+                                   p->values[OPT_STRUCT], strlen(p->values[OPT_STRUCT]) > 40 ? "..." : "",
+                                   UDK_CALL_STRUCT_MAX);
+        if (p->values[OPT_STRUCT_OUT]) {
+                int64_t n;
+
+                if (udk_parse_int64(p->values[OPT_STRUCT_OUT], 0, UDK_CALL_STRUCT_MAX, &n) < 0)
+                        return usage_error(cmd, "bad --struct-out '%s' (bytes, 0..%u)", p->values[OPT_STRUCT_OUT],
+                                           UDK_CALL_STRUCT_MAX);
+                opts->struct_out_max = (uint32_t)n;
+        }
+        if (cmd->bit == CMD_RESTART)
+                opts->action = UDK_DRIVER_RESTART;
+        else if (cmd->bit == CMD_STOP)
+                opts->action = UDK_DRIVER_STOP;
+        else if (cmd->bit == CMD_START)
+                opts->action = UDK_DRIVER_START;
+        return 0;
+}
+
+/* call's SELECTOR and SCALARs (operands 1...).  Returns 0 or an exit status. */
+static int call_operands(const struct command *cmd, int n, char **operands, struct udkctl_options *opts)
+{
+        if (parse_u64(operands[1], false, &opts->selector) < 0)
+                return usage_error(cmd, "bad SELECTOR '%s' (an integer, 0..2^64-1, decimal or 0x hex)", operands[1]);
+        for (int i = 2; i < n; i++)
+                if (parse_u64(operands[i], true, &opts->scalars[opts->n_scalars++]) < 0)
+                        return usage_error(cmd, "bad SCALAR '%s' (a 64-bit integer, decimal or 0x hex)",
+                                           operands[i]);
         return 0;
 }
 
@@ -320,13 +452,12 @@ int main(int argc, char **argv)
                 return UDKCTL_EXIT_OK;
         }
         if (p.n_operands == 0)
-                return usage_error(NULL, "no command (ls, info, set, top, play, record)");
+                return usage_error(NULL, "no command (" COMMAND_NAMES ")");
         for (size_t i = 0; i < UDK_ELEMENTSOF(commands); i++)
                 if (strcmp(p.operands[0], commands[i].name) == 0)
                         cmd = &commands[i];
         if (!cmd)
-                return usage_error(NULL, "unknown command '%s' (ls, info, set, top, play, record)",
-                                   p.operands[0]);
+                return usage_error(NULL, "unknown command '%s' (" COMMAND_NAMES ")", p.operands[0]);
 
         n = p.n_operands - 1;
         if (n < cmd->min_operands)
@@ -336,5 +467,10 @@ int main(int argc, char **argv)
         r = options_from(cmd, &p, &opts);
         if (r)
                 return r;
+        if (cmd->bit == CMD_CALL) {
+                r = call_operands(cmd, n, p.operands + 1, &opts);
+                if (r)
+                        return r;
+        }
         return cmd->run(&opts, n, p.operands + 1);
 }

@@ -31,6 +31,15 @@ struct udkctl_options {
         double gain_db;     /* play --gain */
         double seconds;     /* record --seconds */
         const char *format; /* record --format: "wav", "flac"; NULL: from the file's name */
+
+        /* call: SELECTOR, the SCALARs, --struct HEX, --struct-out N (default UDK_CALL_STRUCT_MAX) */
+        uint64_t selector;
+        uint64_t scalars[UDK_CALL_SCALARS_MAX];
+        uint32_t n_scalars;
+        uint8_t struct_in[UDK_CALL_STRUCT_MAX];
+        uint32_t struct_in_size;
+        uint32_t struct_out_max;
+        enum udk_driver_action action; /* restart, stop, start */
 };
 
 /* --- connect.c: the connection and the errors every command shares --- */
@@ -65,6 +74,15 @@ int udkctl_lookup(struct udk_client *client, const char *what, struct udk_msg_ob
  */
 int udkctl_lookup_device(struct udk_client *client, const char *what, struct udk_msg_object *ret);
 
+/*
+ * udkctl_lookup() among the objects of class @klass ("driver", "nub"): a
+ * name a driver and a nub share names the one of @klass.  Prints
+ * "no driver 'foo'", "object 42 is a nub, not a driver" or the sentence for
+ * an ambiguous name, and returns a negative errno.
+ */
+int udkctl_lookup_class(struct udk_client *client, const char *klass, const char *what,
+                        struct udk_msg_object *ret);
+
 /* --- props.c: properties as text --- */
 
 /* The value of @prop as text: "48000", "-12.0 dB", "yes"/"no", "0.5". */
@@ -86,5 +104,10 @@ int udkctl_set(const struct udkctl_options *opts, int argc, char **argv);
 int udkctl_top(const struct udkctl_options *opts, int argc, char **argv);
 int udkctl_play(const struct udkctl_options *opts, int argc, char **argv);
 int udkctl_record(const struct udkctl_options *opts, int argc, char **argv);
+int udkctl_drivers(const struct udkctl_options *opts, int argc, char **argv);
+int udkctl_driver_control(const struct udkctl_options *opts, int argc, char **argv);
+int udkctl_personalities(const struct udkctl_options *opts, int argc, char **argv);
+int udkctl_match(const struct udkctl_options *opts, int argc, char **argv);
+int udkctl_call(const struct udkctl_options *opts, int argc, char **argv);
 
 #endif

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * udkctl drivers: every driver udkd runs, one a line, with its state, its
+ * process and its supervisor's counts; udkctl restart|stop|start DRIVER.
+ *
+ *   NAME     ID  STATE       PID  RESTARTS  CRASHES  NOTE
+ *   bus       9  running    4242         0        0
+ *   crasher  12  restarting    -         3        3  restart in 400 ms, last exit: killed by signal 9
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <udk/util.h>
+
+#include "json.h"
+#include "table.h"
+#include "udkctl.h"
+
+/* "restart in 400 ms, last exit: killed by signal 9": what the state alone does not say. */
+static void driver_note(const struct udk_msg_object *obj, char *buf, size_t size)
+{
+        const char *state = udkctl_prop_string(obj, "state", "");
+        const char *last_exit = udkctl_prop_string(obj, "last_exit", "");
+        size_t len;
+
+        buf[0] = '\0';
+        if (strcmp(state, "restarting") == 0 && udk_msg_object_prop(obj, "restart_in_ms"))
+                snprintf(buf, size, "restart in %" PRId64 " ms", udkctl_prop_int(obj, "restart_in_ms", 0));
+        len = strlen(buf);
+        if (*last_exit)
+                snprintf(buf + len, size - len, "%slast exit: %s", len ? ", " : "", last_exit);
+}
+
+static void int_cell(char *buf, size_t size, const struct udk_msg_object *obj, const char *key, bool zero_is_none)
+{
+        const struct udk_prop *p = udk_msg_object_prop(obj, key);
+
+        if (!p || p->type != UDK_PROP_INT || (zero_is_none && p->i <= 0))
+                snprintf(buf, size, "-");
+        else
+                snprintf(buf, size, "%" PRId64, p->i);
+}
+
+int udkctl_drivers(const struct udkctl_options *opts, int argc, char **argv)
+{
+        static const char *const spec[] = { "NAME", ">ID", "STATE", ">PID", ">RESTARTS", ">CRASHES", "NOTE" };
+        _udk_cleanup_free_ struct udk_msg_object *objects = NULL;
+        struct udk_client *client;
+        struct udkctl_table t;
+        struct udkctl_json j;
+        size_t n, n_drivers = 0;
+        int r;
+
+        if (udkctl_connect(opts, &client) < 0)
+                return UDKCTL_EXIT_FAILURE;
+        r = udk_client_list(client, 0, &objects, &n);
+        if (r < 0) {
+                udkctl_fail(client, r, "list");
+                udk_client_disconnect(client);
+                return UDKCTL_EXIT_FAILURE;
+        }
+        udk_client_disconnect(client);
+
+        if (opts->json) {
+                udkctl_json_init(&j, stdout);
+                udkctl_json_begin_array(&j, NULL);
+                for (size_t i = 0; i < n; i++)
+                        if (strcmp(udk_client_objects_at(objects, i)->klass, "driver") == 0)
+                                udkctl_json_object(&j, NULL, udk_client_objects_at(objects, i));
+                udkctl_json_end_array(&j);
+                udkctl_json_finish(&j);
+                return fflush(stdout) == 0 ? UDKCTL_EXIT_OK : UDKCTL_EXIT_FAILURE;
+        }
+
+        udkctl_table_init(&t, UDK_ELEMENTSOF(spec), spec);
+        for (size_t i = 0; i < n; i++) {
+                const struct udk_msg_object *obj = udk_client_objects_at(objects, i);
+                char id[16], pid[24], restarts[24], crashes[24], note[UDKCTL_TABLE_CELL_MAX];
+
+                if (strcmp(obj->klass, "driver") != 0)
+                        continue;
+                n_drivers++;
+                snprintf(id, sizeof(id), "%" PRIu32, obj->id);
+                int_cell(pid, sizeof(pid), obj, "pid", true);
+                int_cell(restarts, sizeof(restarts), obj, "restarts", false);
+                int_cell(crashes, sizeof(crashes), obj, "crashes", false);
+                driver_note(obj, note, sizeof(note));
+                if (udkctl_table_add(&t, (const char *const[]){ obj->name, id,
+                                                                udkctl_prop_string(obj, "state", "?"), pid,
+                                                                restarts, crashes, note }) < 0) {
+                        udkctl_table_free(&t);
+                        udkctl_error("out of memory");
+                        return UDKCTL_EXIT_FAILURE;
+                }
+        }
+        if (n_drivers == 0)
+                printf("no drivers\n");
+        else
+                udkctl_table_print(&t, stdout);
+        udkctl_table_free(&t);
+        return fflush(stdout) == 0 ? UDKCTL_EXIT_OK : UDKCTL_EXIT_FAILURE;
+}
+
+int udkctl_driver_control(const struct udkctl_options *opts, int argc, char **argv)
+{
+        _udk_cleanup_free_ struct udk_msg_object *obj = malloc(UDK_MSG_SIZE_MAX);
+        const char *verb = udk_client_driver_action_name(opts->action);
+        struct udk_client *client;
+        int r, status = UDKCTL_EXIT_FAILURE;
+
+        if (!obj) {
+                udkctl_error("out of memory");
+                return UDKCTL_EXIT_FAILURE;
+        }
+        if (udkctl_connect(opts, &client) < 0)
+                return UDKCTL_EXIT_FAILURE;
+        if (udkctl_lookup_class(client, "driver", argv[0], obj) < 0)
+                goto out;
+        r = udk_client_driver_control(client, obj->id, opts->action);
+        if (r < 0) {
+                udkctl_error("%s %s: %s", verb, obj->name,
+                             *udk_client_error(client) ? udk_client_error(client) : udk_strerror(r));
+                goto out;
+        }
+        printf("%s: %s\n", obj->name,
+               opts->action == UDK_DRIVER_RESTART ? "restarted"
+               : opts->action == UDK_DRIVER_STOP  ? "stopped"
+                                                  : "started");
+        status = fflush(stdout) == 0 ? UDKCTL_EXIT_OK : UDKCTL_EXIT_FAILURE;
+out:
+        udk_client_disconnect(client);
+        return status;
+}
