@@ -489,6 +489,45 @@ static void make_peer_ready_slot(uint8_t *buf, size_t *len)
         *len = sizeof(*m);
 }
 
+/* A CALL that says 8 bytes of structure and carries none. */
+static void make_call_size(uint8_t *buf, size_t *len)
+{
+        struct udk_msg_call *m = (void *)buf;
+        memset(m, 0, sizeof(*m));
+        udk_msg_init(&m->h, UDK_MSG_CALL, sizeof(*m), 2);
+        m->driver = 1;
+        m->struct_size = 8;
+        *len = sizeof(*m);
+}
+
+static void make_call_scalars(uint8_t *buf, size_t *len)
+{
+        struct udk_msg_call *m = (void *)buf;
+        memset(m, 0, sizeof(*m));
+        udk_msg_init(&m->h, UDK_MSG_CALL, sizeof(*m), 2);
+        m->driver = 1;
+        m->n_scalars = UDK_CALL_SCALARS_MAX + 1;
+        *len = sizeof(*m);
+}
+
+/* An answer's message from a client. */
+static void make_text_from_client(uint8_t *buf, size_t *len)
+{
+        struct udk_msg_text *m = (void *)buf;
+        memset(m, 0, sizeof(*m));
+        udk_msg_init(&m->h, UDK_MSG_TEXT, sizeof(*m), 2);
+        *len = sizeof(*m);
+}
+
+static void make_driver_control_short(uint8_t *buf, size_t *len)
+{
+        struct udk_msg_driver_control *m = (void *)buf;
+        memset(m, 0, sizeof(*m));
+        udk_msg_init(&m->h, UDK_MSG_DRIVER_CONTROL, 20, 2);
+        m->action = UDK_DRIVER_RESTART;
+        *len = 20;
+}
+
 static void test_malformed_closes_only_its_session(void)
 {
         static const struct bad bads[] = {
@@ -506,6 +545,13 @@ static void test_malformed_closes_only_its_session(void)
                 { "descriptor", "ping message: 1 descriptors attached, expected 0", 0, true, true, make_ping },
                 { "peer-ready slot", "peer-ready for a slot beyond the graph's 64", 0, true, false,
                   make_peer_ready_slot },
+                { "call size", "call message: 168 bytes for 8 bytes of structure, expected 176", 0, true, false,
+                  make_call_size },
+                { "call scalars", "call message: 17 scalars, at most 16", 0, true, false, make_call_scalars },
+                { "text from a client", "text message sent the wrong way", 0, true, false,
+                  make_text_from_client },
+                { "driver-control size", "driver-control message: 20 bytes, expected 24", 0, true, false,
+                  make_driver_control_short },
         };
         static uint8_t buf[UDK_MSG_SIZE_MAX + 200];
         struct proc p;
@@ -534,6 +580,156 @@ static void test_malformed_closes_only_its_session(void)
                 ping_ok(&other);
         }
         proc_stop_server(&p);
+}
+
+/* One message for udk_msg_check(): sized, numbered, zeroed elsewhere. */
+static void *msg_init(void *buf, uint32_t type, size_t len)
+{
+        memset(buf, 0, UDK_MSG_SIZE_MAX);
+        udk_msg_init(buf, type, (uint32_t)len, 7);
+        return buf;
+}
+
+static void expect_check(const void *buf, size_t len, bool server_side, const char *expected)
+{
+        const struct udk_msg_header *h = buf;
+        char err[256] = "";
+        int r = udk_msg_check(buf, len, 0, server_side, err, sizeof(err));
+
+        if (!expected) {
+                if (r < 0)
+                        udk_test_fail("a good %s message of %zu bytes failed its check: %s",
+                                      udk_msg_type_name(h->type), len, err);
+                return;
+        }
+        ASSERT_INT_EQ(r, -EBADMSG);
+        ASSERT_STR_EQ(err, expected);
+}
+
+/* The drivers' messages as udk_msg_check() takes them: sizes, counts, strings, directions. */
+static void test_driver_messages_checked(void)
+{
+        static union msg u;
+        struct udk_msg_call *call = (void *)&u;
+        struct udk_msg_call_result *result = (void *)&u;
+        struct udk_msg_text *text = (void *)&u;
+        struct udk_msg_match_candidate *cand = (void *)&u;
+        struct udk_msg_driver_control *control = (void *)&u;
+        size_t len;
+
+        /* The layouts docs/protocol.md gives. */
+        ASSERT_UINT_EQ(sizeof(struct udk_msg_call), 168);
+        ASSERT_UINT_EQ(sizeof(struct udk_msg_call_result), 160);
+        ASSERT_UINT_EQ(sizeof(struct udk_msg_driver_control), 24);
+        ASSERT_UINT_EQ(sizeof(struct udk_msg_text), 528);
+        ASSERT_UINT_EQ(sizeof(struct udk_msg_match_candidate), 304);
+        ASSERT_UINT_EQ(udk_msg_call_size(UDK_CALL_STRUCT_MAX), 2216);
+
+        /* CALL: a good one, with scalars and a structure. */
+        len = udk_msg_call_size(8);
+        msg_init(&u, UDK_MSG_CALL, len);
+        call->n_scalars = 3;
+        call->struct_size = 8;
+        call->struct_out_max = UDK_CALL_STRUCT_MAX;
+        expect_check(&u, len, true, NULL);
+        expect_check(&u, len, false, "call message sent the wrong way");
+        /* Its size is exactly its structure's. */
+        expect_check(msg_init(&u, UDK_MSG_CALL, 100), 100, true, "call message: 100 bytes, at least 168 expected");
+        len = udk_msg_call_size(8);
+        msg_init(&u, UDK_MSG_CALL, len);
+        call->struct_size = 4;
+        expect_check(&u, len, true, "call message: 176 bytes for 4 bytes of structure, expected 172");
+        call->struct_size = 16;
+        expect_check(&u, len, true, "call message: 176 bytes for 16 bytes of structure, expected 184");
+        /* Counts beyond their arrays. */
+        call->struct_size = 8;
+        call->n_scalars = UDK_CALL_SCALARS_MAX + 1;
+        expect_check(&u, len, true, "call message: 17 scalars, at most 16");
+        call->n_scalars = UINT32_MAX;
+        expect_check(&u, len, true, "call message: 4294967295 scalars, at most 16");
+        call->n_scalars = UDK_CALL_SCALARS_MAX;
+        call->struct_out_max = UDK_CALL_STRUCT_MAX + 1;
+        expect_check(&u, len, true, "call message: 2049 bytes of structure out asked, at most 2048");
+        len = udk_msg_call_size(UDK_CALL_STRUCT_MAX + 1);
+        msg_init(&u, UDK_MSG_CALL, len);
+        call->struct_size = UDK_CALL_STRUCT_MAX + 1;
+        expect_check(&u, len, true, "call message: 2049 bytes of structure, at most 2048");
+        len = udk_msg_call_size(UDK_CALL_STRUCT_MAX);
+        msg_init(&u, UDK_MSG_CALL, len);
+        call->struct_size = UDK_CALL_STRUCT_MAX;
+        call->n_scalars = UDK_CALL_SCALARS_MAX;
+        expect_check(&u, len, true, NULL);
+
+        /* CALL_RESULT: udkd's answer. */
+        len = udk_msg_call_result_size(4);
+        msg_init(&u, UDK_MSG_CALL_RESULT, len);
+        result->status = -EINVAL;
+        result->n_scalars = 2;
+        result->struct_size = 4;
+        expect_check(&u, len, false, NULL);
+        expect_check(&u, len, true, "call-result message sent the wrong way");
+        result->reserved = 1;
+        expect_check(&u, len, false, "call-result message: reserved field is 1, not 0");
+        result->reserved = 0;
+        result->n_scalars = 20;
+        expect_check(&u, len, false, "call-result message: 20 scalars, at most 16");
+        result->n_scalars = 0;
+        result->struct_size = 0;
+        expect_check(&u, len, false, "call-result message: 164 bytes for 0 bytes of structure, expected 160");
+        result->struct_size = 5000;
+        expect_check(&u, len, false, "call-result message: 5000 bytes of structure, at most 2048");
+        expect_check(msg_init(&u, UDK_MSG_CALL_RESULT, 40), 40, false,
+                     "call-result message: 40 bytes, at least 160 expected");
+
+        /* DRIVER_CONTROL, MATCH and PERSONALITIES: fixed sizes. */
+        msg_init(&u, UDK_MSG_DRIVER_CONTROL, sizeof(*control));
+        control->driver = 5;
+        control->action = UDK_DRIVER_STOP;
+        expect_check(&u, sizeof(*control), true, NULL);
+        expect_check(&u, sizeof(*control), false, "driver-control message sent the wrong way");
+        expect_check(msg_init(&u, UDK_MSG_DRIVER_CONTROL, 32), 32, true, "driver-control message: 32 bytes, expected 24");
+        expect_check(msg_init(&u, UDK_MSG_MATCH, sizeof(struct udk_msg_object_ref)), sizeof(struct udk_msg_object_ref),
+                     true, NULL);
+        expect_check(msg_init(&u, UDK_MSG_MATCH, 16), 16, true, "match message: 16 bytes, expected 24");
+        expect_check(msg_init(&u, UDK_MSG_PERSONALITIES, 16), 16, true, NULL);
+        expect_check(msg_init(&u, UDK_MSG_PERSONALITIES, 24), 24, true, "personalities message: 24 bytes, expected 16");
+
+        /* TEXT: one line, its NUL within its array. */
+        msg_init(&u, UDK_MSG_TEXT, sizeof(*text));
+        udk_strlcpy(text->text, "/x/broken.conf:4: unknown key 'colour' in [personality]", sizeof(text->text));
+        expect_check(&u, sizeof(*text), false, NULL);
+        expect_check(&u, sizeof(*text), true, "text message sent the wrong way");
+        memset(text->text, 'x', sizeof(text->text));
+        expect_check(&u, sizeof(*text), false, "text message: text without its NUL");
+        expect_check(msg_init(&u, UDK_MSG_TEXT, 100), 100, false, "text message: 100 bytes, expected 528");
+
+        /* MATCH_CANDIDATE: its name and its sentence. */
+        msg_init(&u, UDK_MSG_MATCH_CANDIDATE, sizeof(*cand));
+        udk_strlcpy(cand->name, "vendor-product", sizeof(cand->name));
+        udk_strlcpy(cand->why, "won over 'vendor-class': tier 3 above tier 2", sizeof(cand->why));
+        cand->verdict = UDK_MATCH_VERDICT_WON;
+        cand->tier = 3;
+        cand->probe_score = -5;
+        expect_check(&u, sizeof(*cand), false, NULL);
+        expect_check(&u, sizeof(*cand), true, "match-candidate message sent the wrong way");
+        memset(cand->why, 'w', sizeof(cand->why));
+        expect_check(&u, sizeof(*cand), false, "match-candidate message: why without its NUL");
+        memset(cand->name, 'n', sizeof(cand->name));
+        expect_check(&u, sizeof(*cand), false, "match-candidate message: name without its NUL");
+        cand->why[0] = '\0';
+        expect_check(&u, sizeof(*cand), false, "match-candidate message: name without its NUL");
+
+        /* The names in logs, and udk's own error. */
+        ASSERT_STR_EQ(udk_msg_type_name(UDK_MSG_CALL), "call");
+        ASSERT_STR_EQ(udk_msg_type_name(UDK_MSG_CALL_RESULT), "call-result");
+        ASSERT_STR_EQ(udk_msg_type_name(UDK_MSG_DRIVER_CONTROL), "driver-control");
+        ASSERT_STR_EQ(udk_msg_type_name(UDK_MSG_MATCH), "match");
+        ASSERT_STR_EQ(udk_msg_type_name(UDK_MSG_MATCH_CANDIDATE), "match-candidate");
+        ASSERT_STR_EQ(udk_msg_type_name(UDK_MSG_PERSONALITIES), "personalities");
+        ASSERT_STR_EQ(udk_msg_type_name(UDK_MSG_TEXT), "text");
+        ASSERT_STR_EQ(udk_strerror(-UDK_E_DRIVER_TERMINATED), "the driver terminated before it answered");
+        ASSERT_STR_EQ(udk_strerror(UDK_E_DRIVER_TERMINATED), "the driver terminated before it answered");
+        ASSERT_STR_EQ(udk_strerror(-ENOENT), strerror(ENOENT));
 }
 
 static void test_flood_is_throttled(void)
@@ -712,5 +908,5 @@ static void test_second_server_refused(void)
 }
 
 UDK_TEST_MAIN(test_hello_and_version, test_registry_tree, test_controls_and_events, test_stats,
-              test_malformed_closes_only_its_session, test_flood_is_throttled,
+              test_malformed_closes_only_its_session, test_driver_messages_checked, test_flood_is_throttled,
               test_peer_not_mapped_closes_the_laggard, test_personalities_in_registry, test_second_server_refused)
