@@ -421,6 +421,13 @@ static void test_help(void)
                 "  top ",
                 "  play FILE",
                 "  record FILE --seconds N",
+                "  drivers ",
+                "  restart DRIVER ",
+                "  stop DRIVER ",
+                "  start DRIVER ",
+                "  personalities ",
+                "  match NUB ",
+                "  call DRIVER SELECTOR [SCALAR]...",
                 "--socket PATH",
                 "--json",
                 "--verbose",
@@ -430,6 +437,8 @@ static void test_help(void)
                 "--gain DB",
                 "--seconds N",
                 "--format wav|flac",
+                "--struct HEX",
+                "--struct-out N",
                 "--help",
                 "--version",
                 "Exit status:",
@@ -465,6 +474,7 @@ static void test_version(void)
 }
 
 #define HINT          "Try 'udkctl --help' for more information.\n"
+#define COMMANDS      "ls, info, set, top, play, record, drivers, restart, stop, start, personalities, match, call"
 #define GENERAL_USAGE "Usage: udkctl [OPTION]... COMMAND [ARG]...\n" HINT
 
 static void expect_usage(const char *const *args, const char *expected_err)
@@ -483,10 +493,9 @@ static void test_usage_errors(void)
         static struct proc p;
 
         ASSERT_EXIT(&p, ctl_run(&p, NULL, NULL, NULL), 2);
-        ASSERT_STR_EQ(p.err, "udkctl: no command (ls, info, set, top, play, record)\n" GENERAL_USAGE);
+        ASSERT_STR_EQ(p.err, "udkctl: no command (" COMMANDS ")\n" GENERAL_USAGE);
 
-        EXPECT_USAGE("udkctl: unknown command 'frob' (ls, info, set, top, play, record)\n" GENERAL_USAGE,
-                     "frob");
+        EXPECT_USAGE("udkctl: unknown command 'frob' (" COMMANDS ")\n" GENERAL_USAGE, "frob");
         EXPECT_USAGE("udkctl: unknown option '--bogus'\n" GENERAL_USAGE, "ls", "--bogus");
         EXPECT_USAGE("udkctl: unknown option '-x'\n" GENERAL_USAGE, "-x", "ls");
         EXPECT_USAGE("udkctl: option '--socket' needs a value\n" GENERAL_USAGE, "ls", "--socket");
@@ -535,6 +544,105 @@ static void test_usage_errors(void)
                      "record", "f.raw", "--seconds", "1", "--socket", "/nonexistent/udkd.sock");
 }
 
+#define CALL_USAGE "Usage: udkctl call DRIVER SELECTOR [SCALAR]... [--struct HEX] [--struct-out N] [--json]\n" HINT
+
+/* The drivers' commands: operands, SELECTOR, SCALARs, --struct and --struct-out, before any connection. */
+static void test_driver_usage_errors(void)
+{
+        EXPECT_USAGE("udkctl: too many arguments for 'drivers'\nUsage: udkctl drivers [--json]\n" HINT, "drivers",
+                     "x");
+        EXPECT_USAGE("udkctl: 'restart' needs more arguments\nUsage: udkctl restart DRIVER\n" HINT, "restart");
+        EXPECT_USAGE("udkctl: too many arguments for 'stop'\nUsage: udkctl stop DRIVER\n" HINT, "stop", "a", "b");
+        EXPECT_USAGE("udkctl: 'start' needs more arguments\nUsage: udkctl start DRIVER\n" HINT, "start");
+        EXPECT_USAGE("udkctl: option '--json' does not apply to 'start'\nUsage: udkctl start DRIVER\n" HINT, "start",
+                     "x", "--json");
+        EXPECT_USAGE("udkctl: too many arguments for 'personalities'\nUsage: udkctl personalities [--json]\n" HINT,
+                     "personalities", "x");
+        EXPECT_USAGE("udkctl: option '--struct' does not apply to 'personalities'\n"
+                     "Usage: udkctl personalities [--json]\n" HINT,
+                     "personalities", "--struct", "00");
+        EXPECT_USAGE("udkctl: 'match' needs more arguments\nUsage: udkctl match NUB [--json]\n" HINT, "match");
+        EXPECT_USAGE("udkctl: too many arguments for 'match'\nUsage: udkctl match NUB [--json]\n" HINT, "match", "a",
+                     "b");
+        EXPECT_USAGE("udkctl: 'call' needs more arguments\n" CALL_USAGE, "call", "level");
+        EXPECT_USAGE("udkctl: too many arguments for 'call'\n" CALL_USAGE, "call", "level", "1", "1", "2", "3", "4",
+                     "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17");
+        EXPECT_USAGE("udkctl: bad SELECTOR 'up' (an integer, 0..2^64-1, decimal or 0x hex)\n" CALL_USAGE, "call",
+                     "level", "up");
+        EXPECT_USAGE("udkctl: bad SELECTOR '-1' (an integer, 0..2^64-1, decimal or 0x hex)\n" CALL_USAGE, "call",
+                     "level", "-1");
+        EXPECT_USAGE("udkctl: bad SCALAR '0x10000000000000000' (a 64-bit integer, decimal or 0x hex)\n" CALL_USAGE,
+                     "call", "level", "1", "0x10000000000000000");
+        EXPECT_USAGE("udkctl: bad SCALAR '1.5' (a 64-bit integer, decimal or 0x hex)\n" CALL_USAGE, "call", "level",
+                     "1", "1.5");
+        EXPECT_USAGE("udkctl: bad SCALAR '-9223372036854775809' (a 64-bit integer, decimal or 0x hex)\n" CALL_USAGE,
+                     "call", "level", "1", "-9223372036854775809");
+        EXPECT_USAGE("udkctl: bad --struct 'abc' (hex digits, two a byte, at most 2048 bytes)\n" CALL_USAGE, "call",
+                     "level", "1", "--struct", "abc");
+        EXPECT_USAGE("udkctl: bad --struct '0xab' (hex digits, two a byte, at most 2048 bytes)\n" CALL_USAGE, "call",
+                     "level", "1", "--struct=0xab");
+        EXPECT_USAGE("udkctl: bad --struct-out '2049' (bytes, 0..2048)\n" CALL_USAGE, "call", "level", "1",
+                     "--struct-out", "2049");
+        EXPECT_USAGE("udkctl: bad --struct-out 'all' (bytes, 0..2048)\n" CALL_USAGE, "call", "level", "1",
+                     "--struct-out", "all");
+        EXPECT_USAGE("udkctl: option '--struct-out' does not apply to 'ls'\nUsage: udkctl ls [OBJECT]\n" HINT, "ls",
+                     "--struct-out", "4");
+
+        /* 2048 bytes of structure is the limit, not beyond it; the largest scalars parse. */
+        {
+                static char big[2 * UDK_CALL_STRUCT_MAX + 3];
+                static struct proc p;
+
+                memset(big, 'a', 2 * UDK_CALL_STRUCT_MAX);
+                ASSERT_EXIT(&p,
+                            CTL_RAW(&p, "call", "level", "0xffffffffffffffff", "18446744073709551615",
+                                    "-9223372036854775808", "--struct", big, "--socket", "/nonexistent/udkd.sock"),
+                            1);
+                ASSERT_STR_EQ(p.err, "udkctl: udkd is not running (no socket at /nonexistent/udkd.sock)\n");
+                memcpy(big + 2 * UDK_CALL_STRUCT_MAX, "ab", 3);
+                EXPECT_USAGE("udkctl: bad --struct 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' (hex digits, two a "
+                             "byte, at most 2048 bytes)\n" CALL_USAGE,
+                             "call", "level", "1", "--struct", big);
+        }
+}
+
+/* DRIVER and NUB are looked for among the drivers and the nubs only: a device by the name is not one. */
+static void test_driver_lookups(void)
+{
+        static struct proc p;
+        unsigned loop;
+
+        env_setup(true);
+        loop = object_id("loop");
+
+        ASSERT_EXIT(&p, CTL(&p, "drivers"), 0);
+        ASSERT_STR_EQ(p.out, "no drivers\n");
+        ASSERT_STR_EQ(p.err, "");
+        ASSERT_EXIT(&p, CTL(&p, "drivers", "--json"), 0);
+        json_check(p.out, "print(len(d))\n", "0\n");
+
+        ASSERT_EXIT(&p, CTL(&p, "call", "loop", "1"), 1);
+        ASSERT_STR_EQ(p.err, "udkctl: no driver 'loop'\n");
+        ASSERT_STR_EQ(p.out, "");
+        ASSERT_EXIT(&p, CTL(&p, "restart", "loop"), 1);
+        ASSERT_STR_EQ(p.err, "udkctl: no driver 'loop'\n");
+        ASSERT_EXIT(&p, CTL(&p, "match", "loop"), 1);
+        ASSERT_STR_EQ(p.err, "udkctl: no nub 'loop'\n");
+        {
+                char want[160];
+                char id[16];
+
+                snprintf(id, sizeof(id), "%u", loop);
+                snprintf(want, sizeof(want), "udkctl: object %u is a device, not a driver\n", loop);
+                ASSERT_EXIT(&p, CTL(&p, "stop", id), 1);
+                ASSERT_STR_EQ(p.err, want);
+                snprintf(want, sizeof(want), "udkctl: object virtual/loop is a device, not a nub\n");
+                ASSERT_EXIT(&p, CTL(&p, "match", "virtual/loop"), 1);
+                ASSERT_STR_EQ(p.err, want);
+        }
+        env_teardown(NULL);
+}
+
 /* Every command that talks to udkd says the same when nobody is there. */
 static void test_not_running(void)
 {
@@ -568,6 +676,21 @@ static void test_not_running(void)
         ASSERT_EXIT(&p, CTL(&p, "record", rec, "--seconds", "1"), 1);
         ASSERT_STR_EQ(p.err, expected);
         ASSERT_INT_EQ(access(rec, F_OK), -1);
+        ASSERT_EXIT(&p, CTL(&p, "drivers"), 1);
+        ASSERT_STR_EQ(p.err, expected);
+        ASSERT_EXIT(&p, CTL(&p, "restart", "bus"), 1);
+        ASSERT_STR_EQ(p.err, expected);
+        ASSERT_EXIT(&p, CTL(&p, "stop", "bus"), 1);
+        ASSERT_STR_EQ(p.err, expected);
+        ASSERT_EXIT(&p, CTL(&p, "start", "bus"), 1);
+        ASSERT_STR_EQ(p.err, expected);
+        ASSERT_EXIT(&p, CTL(&p, "personalities"), 1);
+        ASSERT_STR_EQ(p.err, expected);
+        ASSERT_EXIT(&p, CTL(&p, "match", "knob"), 1);
+        ASSERT_STR_EQ(p.err, expected);
+        ASSERT_EXIT(&p, CTL(&p, "call", "level", "1", "2", "--struct", "0a0b"), 1);
+        ASSERT_STR_EQ(p.err, expected);
+        ASSERT_STR_EQ(p.out, "");
 
         /* UDK_SOCKET when there is no --socket. */
         snprintf(env, sizeof(env), "UDK_SOCKET=%s", E.sock);
@@ -1299,7 +1422,8 @@ static void test_record_interrupted(void)
         env_teardown((const char *const[]){ "long.wav", NULL });
 }
 
-UDK_TEST_MAIN(test_help, test_version, test_usage_errors, test_not_running, test_ls, test_info, test_set,
+UDK_TEST_MAIN(test_help, test_version, test_usage_errors, test_driver_usage_errors, test_not_running,
+              test_driver_lookups, test_ls, test_info, test_set,
               test_set_node_gain, test_top_once, test_top_example_client, test_top_live, test_udkd_goes_away,
               test_play_record_loopback, test_play_mono_gain, test_record_seconds, test_play_record_errors,
               test_record_interrupted)
