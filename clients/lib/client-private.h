@@ -25,6 +25,8 @@
 
 #define CLIENT_ERROR_MAX          256
 #define CLIENT_REQUEST_TIMEOUT_MS 5000
+/* udkd gives a driver's method 10 s before it answers -ETIMEDOUT itself: wait for that answer. */
+#define CLIENT_CALL_TIMEOUT_MS 12000
 /* How long close() waits for udkd's CLOSED after the reply to CLOSE. */
 #define CLIENT_CLOSE_WAIT_MS 1000
 /* How often a close wakes the stream's RT thread until it has left. */
@@ -43,6 +45,7 @@ struct udk_client_request {
         uint32_t type; /* the request's, for sentences */
         client_data_fn data_fn;
         void *data;
+        int timeout_ms; /* 0: CLIENT_REQUEST_TIMEOUT_MS */
 
         /* Filled by the background thread. */
         bool done;
@@ -158,7 +161,7 @@ struct udk_client {
 /* client.c */
 int client_set_error(struct udk_client *c, int r, const char *fmt, ...) UDK_PRINTF(3, 4);
 /* Send @msg (its sequence is filled in) and wait for the REPLY, up to
- * CLIENT_REQUEST_TIMEOUT_MS.  Returns the status; the sentence of any
+ * req->timeout_ms (0: CLIENT_REQUEST_TIMEOUT_MS).  Returns the status; the sentence of any
  * failure is in c->error. */
 int client_request(struct udk_client *c, struct udk_msg_header *msg, size_t size,
                    struct udk_client_request *req);

@@ -67,7 +67,7 @@ int client_request(struct udk_client *c, struct udk_msg_header *msg, size_t size
 {
         const char *what = udk_msg_type_name(msg->type);
         uint64_t deadline;
-        int r;
+        int r, timeout_ms;
 
         if (on_background_thread(c))
                 return client_set_error(c, -EDEADLK,
@@ -90,7 +90,8 @@ int client_request(struct udk_client *c, struct udk_msg_header *msg, size_t size
                                      strerror(-r));
                 goto out;
         }
-        deadline = udk_time_now() + (uint64_t)CLIENT_REQUEST_TIMEOUT_MS * 1000000u;
+        timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : CLIENT_REQUEST_TIMEOUT_MS;
+        deadline = udk_time_now() + (uint64_t)timeout_ms * 1000000u;
         while (!req->done && c->connected)
                 if (!client_wait(c, deadline))
                         break;
@@ -100,7 +101,7 @@ int client_request(struct udk_client *c, struct udk_msg_header *msg, size_t size
                 r = client_set_error(c, -ECONNRESET, "%s", c->lost);
         else if (!req->done)
                 r = client_set_error(c, -ETIMEDOUT, "udkd did not answer the %s request within %d s", what,
-                                     CLIENT_REQUEST_TIMEOUT_MS / 1000);
+                                     timeout_ms / 1000);
         else if (req->status < 0)
                 r = client_set_error(c, req->status, "%s",
                                      req->message[0] ? req->message : udk_strerror(req->status));

@@ -70,7 +70,7 @@ int udk_client_call(struct udk_client *c, udk_object_id driver, uint64_t selecto
 {
         _udk_cleanup_free_ struct udk_msg_call *m = NULL;
         struct call_out out = { .struct_out = struct_out };
-        struct udk_client_request req = { .data_fn = call_data, .data = &out };
+        struct udk_client_request req = { .data_fn = call_data, .data = &out, .timeout_ms = CLIENT_CALL_TIMEOUT_MS };
         size_t size;
         int r;
 

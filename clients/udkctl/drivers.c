@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * udkctl drivers: every driver udkd runs, one a line, with its state, its
- * process and its supervisor's counts; udkctl restart|stop|start DRIVER.
+ * process and its supervisor's counts; udkctl restart|stop|start DRIVER,
+ * which wait until the driver runs (restart, start) or has stopped (stop).
  *
  *   NAME     ID  STATE       PID  RESTARTS  CRASHES  NOTE
  *   bus       9  running    4242         0        0
@@ -12,12 +13,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <udk/clock.h>
 #include <udk/util.h>
 
 #include "json.h"
 #include "table.h"
 #include "udkctl.h"
+
+/* How long restart, stop and start wait for the driver: more than a stop's
+ * and a start's time-outs (5 s each by default). */
+#define DRIVER_WAIT_MS 15000
+#define DRIVER_POLL_MS 20
 
 /* "restart in 400 ms, last exit: killed by signal 9": what the state alone does not say. */
 static void driver_note(const struct udk_msg_object *obj, char *buf, size_t size)
@@ -104,6 +112,55 @@ int udkctl_drivers(const struct udkctl_options *opts, int argc, char **argv)
         return fflush(stdout) == 0 ? UDKCTL_EXIT_OK : UDKCTL_EXIT_FAILURE;
 }
 
+/* The state a restart, a stop or a start ends in. */
+static const char *target_state(enum udk_driver_action action)
+{
+        return action == UDK_DRIVER_STOP ? "stopped" : "running";
+}
+
+/*
+ * Wait for @obj to reach the state of @action, or to fail, reading it every
+ * DRIVER_POLL_MS: udkd answers once it began the action.  Returns 0 in
+ * the target state, else prints why and returns a negative errno.
+ */
+static int driver_wait(struct udk_client *client, enum udk_driver_action action, struct udk_msg_object *obj)
+{
+        const char *verb = udk_client_driver_action_name(action);
+        uint64_t deadline = udk_time_now() + DRIVER_WAIT_MS * 1000000ull;
+        char name[UDK_OBJECT_NAME_MAX], note[UDKCTL_TABLE_CELL_MAX];
+        udk_object_id id = obj->id;
+        const char *state;
+        int r;
+
+        udk_strlcpy(name, obj->name, sizeof(name));
+        for (;;) {
+                r = udk_client_info(client, id, obj);
+                if (r == -ENOENT) {
+                        udkctl_error("%s %s: the driver is gone (its nub was removed)", verb, name);
+                        return r;
+                }
+                if (r < 0) {
+                        udkctl_fail(client, r, verb);
+                        return r;
+                }
+                state = udkctl_prop_string(obj, "state", "");
+                if (strcmp(state, target_state(action)) == 0)
+                        return 0;
+                if (strcmp(state, "failed") == 0 || (action == UDK_DRIVER_STOP && strcmp(state, "stopped") == 0))
+                        break;
+                if (udk_time_now() >= deadline) {
+                        driver_note(obj, note, sizeof(note));
+                        udkctl_error("%s %s: still %s after %d s%s%s", verb, name, state, DRIVER_WAIT_MS / 1000,
+                                     *note ? ": " : "", note);
+                        return -ETIMEDOUT;
+                }
+                usleep(DRIVER_POLL_MS * 1000);
+        }
+        driver_note(obj, note, sizeof(note));
+        udkctl_error("%s %s: the driver is %s%s%s", verb, name, state, *note ? ": " : "", note);
+        return -EIO;
+}
+
 int udkctl_driver_control(const struct udkctl_options *opts, int argc, char **argv)
 {
         _udk_cleanup_free_ struct udk_msg_object *obj = malloc(UDK_MSG_SIZE_MAX);
@@ -125,10 +182,9 @@ int udkctl_driver_control(const struct udkctl_options *opts, int argc, char **ar
                              *udk_client_error(client) ? udk_client_error(client) : udk_strerror(r));
                 goto out;
         }
-        printf("%s: %s\n", obj->name,
-               opts->action == UDK_DRIVER_RESTART ? "restarted"
-               : opts->action == UDK_DRIVER_STOP  ? "stopped"
-                                                  : "started");
+        if (driver_wait(client, opts->action, obj) < 0)
+                goto out;
+        printf("%s: %s\n", obj->name, target_state(opts->action));
         status = fflush(stdout) == 0 ? UDKCTL_EXIT_OK : UDKCTL_EXIT_FAILURE;
 out:
         udk_client_disconnect(client);
