@@ -37,19 +37,27 @@ int udkctl_table_add(struct udkctl_table *t, const char *const *cells)
 
 static void print_row(const struct udkctl_table *t, FILE *f, const char *const *cells, const size_t *width)
 {
+        char line[UDKCTL_TABLE_COLUMNS_MAX * (UDKCTL_TABLE_CELL_MAX + 2) + 1];
+        size_t len = 0;
+
         for (size_t i = 0; i < t->n_columns; i++) {
                 bool last = i + 1 == t->n_columns;
+                int n;
 
-                if (i > 0)
-                        fputs("  ", f);
+                if (i > 0) {
+                        memcpy(line + len, "  ", 2);
+                        len += 2;
+                }
                 if (t->right[i])
-                        fprintf(f, "%*s", (int)width[i], cells[i]);
-                else if (last)
-                        fputs(cells[i], f);
+                        n = snprintf(line + len, sizeof(line) - len, "%*s", (int)width[i], cells[i]);
                 else
-                        fprintf(f, "%-*s", (int)width[i], cells[i]);
+                        n = snprintf(line + len, sizeof(line) - len, "%-*s", last ? 0 : (int)width[i], cells[i]);
+                len += (size_t)n; /* each cell is shorter than UDKCTL_TABLE_CELL_MAX: it fits */
         }
-        fputc('\n', f);
+        /* An empty last cell leaves no blanks behind. */
+        while (len > 0 && line[len - 1] == ' ')
+                len--;
+        fprintf(f, "%.*s\n", (int)len, line);
 }
 
 void udkctl_table_print(const struct udkctl_table *t, FILE *f)
