@@ -431,13 +431,17 @@ static int key_value(void *userdata, unsigned line, const char *key, char *value
         p->line = line;
         return p->section == SECTION_SERVER ? server_key(p, key, value) : device_key(p, key, value);
 }
-static int parse(struct parser *p, const char *text, size_t size)
+static int parse(struct parser *p, const char *text, size_t size, bool device_body)
 {
         static const struct udkd_ini_ops ops = {.section = section_begin, .key = key_value};
         struct udkd_config *cfg = p->cfg;
         int r;
 
-        r = udkd_ini_walk(p->path, text, size, UDKD_CONFIG_KEYS_MAX, &ops, p, p->err, p->err_size);
+        if (device_body)
+                r = udkd_ini_walk_body(p->path, text, size, UDKD_CONFIG_KEYS_MAX, "device", &ops, p, p->err,
+                                       p->err_size);
+        else
+                r = udkd_ini_walk(p->path, text, size, UDKD_CONFIG_KEYS_MAX, &ops, p, p->err, p->err_size);
         if (r < 0)
                 return r;
         p->line = 0;
@@ -454,8 +458,8 @@ static int parse(struct parser *p, const char *text, size_t size)
         return 0;
 }
 
-int udkd_config_parse(struct udkd_config *cfg, const char *path, const char *text, size_t size, char *err,
-                      size_t err_size)
+static int config_parse(struct udkd_config *cfg, const char *path, const char *text, size_t size,
+                        bool device_body, char *err, size_t err_size)
 {
         struct parser *p;
         int r;
@@ -473,11 +477,23 @@ int udkd_config_parse(struct udkd_config *cfg, const char *path, const char *tex
         p->err = err;
         p->err_size = err_size;
 
-        r = parse(p, text, size);
+        r = parse(p, text, size, device_body);
         free(p);
         if (r < 0)
                 udkd_config_finish(cfg);
         return r;
+}
+
+int udkd_config_parse(struct udkd_config *cfg, const char *path, const char *text, size_t size, char *err,
+                      size_t err_size)
+{
+        return config_parse(cfg, path, text, size, false, err, err_size);
+}
+
+int udkd_config_parse_device(struct udkd_config *cfg, const char *path, const char *text, size_t size, char *err,
+                             size_t err_size)
+{
+        return config_parse(cfg, path, text, size, true, err, err_size);
 }
 
 int udkd_config_load(struct udkd_config *cfg, const char *path, char *err, size_t err_size)

@@ -97,6 +97,14 @@ void udkd_config_finish(struct udkd_config *cfg);
 int udkd_config_parse(struct udkd_config *cfg, const char *path, const char *text, size_t size, char *err,
                       size_t err_size);
 
+/*
+ * Parse @text as the body of one [device] section (a driver's device, its
+ * lines numbered from 1, no section headers) into @cfg, which must be
+ * empty: one device, or -EINVAL with "PATH:LINE: problem" in @err.
+ */
+int udkd_config_parse_device(struct udkd_config *cfg, const char *path, const char *text, size_t size, char *err,
+                             size_t err_size);
+
 /* Read the file @path and parse it; "PATH: strerror" in @err when it cannot be read. */
 int udkd_config_load(struct udkd_config *cfg, const char *path, char *err, size_t err_size);
 

@@ -80,6 +80,7 @@ struct walker {
         const char *path;
         unsigned line;
         const char *section; /* NULL before the first header */
+        bool body;           /* one section's body: no headers */
         struct seen_key *seen;
         size_t n_seen, keys_max;
         const struct udkd_ini_ops *ops;
@@ -156,13 +157,15 @@ static int walk_line(struct walker *w, char *s, size_t len)
         s = udkd_ini_trim(s);
         if (!*s || *s == '#' || *s == ';')
                 return 0;
+        if (*s == '[' && w->body)
+                return walk_error(w, "a section header in the body of [%s]", w->section);
         if (*s == '[')
                 return section_begin(w, s);
         return key_value(w, s);
 }
 
-int udkd_ini_walk(const char *path, const char *text, size_t size, size_t keys_max,
-                  const struct udkd_ini_ops *ops, void *userdata, char *err, size_t err_size)
+static int walk(const char *path, const char *text, size_t size, size_t keys_max, const char *section,
+                const struct udkd_ini_ops *ops, void *userdata, char *err, size_t err_size)
 {
         _udk_cleanup_free_ char *copy = NULL;
         _udk_cleanup_free_ struct seen_key *seen = NULL;
@@ -189,6 +192,13 @@ int udkd_ini_walk(const char *path, const char *text, size_t size, size_t keys_m
         memcpy(copy, text, size);
         copy[size] = '\0';
         w.seen = seen;
+        if (section) {
+                r = ops->section(userdata, 0, section);
+                if (r < 0)
+                        return r;
+                w.section = section;
+                w.body = true;
+        }
 
         line = copy;
         end = copy + size;
@@ -206,6 +216,18 @@ int udkd_ini_walk(const char *path, const char *text, size_t size, size_t keys_m
         if (r == -ENOMEM)
                 udkd_ini_error(err, err_size, path, w.line, "%s", strerror(ENOMEM));
         return r;
+}
+
+int udkd_ini_walk(const char *path, const char *text, size_t size, size_t keys_max,
+                  const struct udkd_ini_ops *ops, void *userdata, char *err, size_t err_size)
+{
+        return walk(path, text, size, keys_max, NULL, ops, userdata, err, err_size);
+}
+
+int udkd_ini_walk_body(const char *path, const char *text, size_t size, size_t keys_max, const char *section,
+                       const struct udkd_ini_ops *ops, void *userdata, char *err, size_t err_size)
+{
+        return walk(path, text, size, keys_max, section, ops, userdata, err, err_size);
 }
 
 int udkd_ini_read_file(const char *path, char **ret_text, size_t *ret_size, char *err, size_t err_size)

@@ -61,6 +61,15 @@ int udkd_ini_walk(const char *path, const char *text, size_t size, size_t keys_m
                   const struct udkd_ini_ops *ops, void *userdata, char *err, size_t err_size);
 
 /*
+ * Walk @text as the body of one section named @section, as if its header
+ * were at line 0: the lines are numbered from 1 and a section header among
+ * them is refused.  For texts that are one section by nature (a driver's
+ * device).  Otherwise as udkd_ini_walk().
+ */
+int udkd_ini_walk_body(const char *path, const char *text, size_t size, size_t keys_max, const char *section,
+                       const struct udkd_ini_ops *ops, void *userdata, char *err, size_t err_size);
+
+/*
  * Read the whole file @path (at most UDKD_INI_SIZE_MAX bytes) into a new
  * buffer.  Returns 0, or a negative errno with "PATH: cannot read: reason"
  * or "PATH: file too large (...)" in @err.

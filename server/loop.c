@@ -27,6 +27,9 @@ enum {
         EVENT_LISTEN = 3,
         EVENT_SESSION = 4,
         EVENT_IGNORE = 5,
+        EVENT_DRIVER_FD = 6,  /* a driver host's socket */
+        EVENT_DRIVER_PID = 7, /* its pidfd: it exited */
+        EVENT_INOTIFY = 8,    /* the drivers folders changed */
 };
 
 #define RING_ENTRIES 256u
@@ -42,6 +45,7 @@ struct loop {
         uint64_t next_stats;
         uint64_t deadline; /* 0: none */
         bool quit;
+        bool stopping; /* quit asked: waiting for the drivers to stop */
 };
 
 uint64_t udkd_loop_session_data(const struct server_session *s)
@@ -91,6 +95,88 @@ void udkd_loop_cancel_session(struct udkd_server *server, struct server_session 
         io_uring_submit(server->ring);
 }
 
+static uint64_t driver_data(const struct server_driver *d, uint64_t event)
+{
+        return (uint64_t)d->generation << 32 | (uint64_t)d->index << 8 | event;
+}
+
+int udkd_loop_arm_driver(struct udkd_server *server, struct server_driver *d)
+{
+        struct io_uring_sqe *sqe;
+
+        if (!server->ring)
+                return 0;
+        if (d->fd >= 0 && !d->fd_armed) {
+                sqe = get_sqe(server->ring);
+                if (!sqe)
+                        return -EBUSY;
+                io_uring_prep_poll_add(sqe, d->fd, POLLIN);
+                io_uring_sqe_set_data64(sqe, driver_data(d, EVENT_DRIVER_FD));
+                d->fd_armed = true;
+        }
+        if (d->pidfd >= 0 && !d->pidfd_armed) {
+                sqe = get_sqe(server->ring);
+                if (!sqe)
+                        return -EBUSY;
+                io_uring_prep_poll_add(sqe, d->pidfd, POLLIN);
+                io_uring_sqe_set_data64(sqe, driver_data(d, EVENT_DRIVER_PID));
+                d->pidfd_armed = true;
+        }
+        return 0;
+}
+
+void udkd_loop_cancel_driver(struct udkd_server *server, struct server_driver *d)
+{
+        static const uint64_t events[] = { EVENT_DRIVER_FD, EVENT_DRIVER_PID };
+        bool armed[] = { d->fd_armed, d->pidfd_armed };
+
+        d->fd_armed = d->pidfd_armed = false;
+        if (!server->ring)
+                return;
+        for (size_t i = 0; i < 2; i++) {
+                struct io_uring_sqe *sqe;
+
+                if (!armed[i])
+                        continue;
+                sqe = get_sqe(server->ring);
+                if (!sqe)
+                        continue;
+                io_uring_prep_poll_remove(sqe, driver_data(d, events[i]));
+                io_uring_sqe_set_data64(sqe, EVENT_IGNORE);
+        }
+        /* Before the caller closes the fds the polls hold. */
+        io_uring_submit(server->ring);
+}
+
+int udkd_loop_arm_inotify(struct udkd_server *server)
+{
+        struct io_uring_sqe *sqe;
+
+        if (!server->ring || server->inotify_fd < 0 || server->inotify_armed)
+                return 0;
+        sqe = get_sqe(server->ring);
+        if (!sqe)
+                return -EBUSY;
+        io_uring_prep_poll_add(sqe, server->inotify_fd, POLLIN);
+        io_uring_sqe_set_data64(sqe, EVENT_INOTIFY);
+        server->inotify_armed = true;
+        return 0;
+}
+
+static void loop_driver(struct loop *l, uint64_t data, int res)
+{
+        uint32_t index = (uint32_t)(data >> 8) & 0xffffff;
+        uint32_t generation = (uint32_t)(data >> 32);
+        struct server_driver *d = index < UDKD_DRIVERS_MAX ? l->server->drivers[index] : NULL;
+
+        if (!d || d->generation != generation)
+                return; /* gone, or a run before this one */
+        if ((data & 0xff) == EVENT_DRIVER_PID)
+                udkd_driver_exited(l->server, d);
+        else
+                udkd_driver_readable(l->server, d, res);
+}
+
 static int loop_arm(struct loop *l, uint64_t event)
 {
         struct io_uring_sqe *sqe = get_sqe(&l->ring);
@@ -112,10 +198,20 @@ static void loop_print_stats(struct loop *l)
         char line[2048];
 
         for (size_t i = 0; i < l->server->n_devices; i++) {
+                if (!l->server->devices[i].dev)
+                        continue;
                 udkd_server_format_stats(l->server, i, line, sizeof(line));
                 printf("%s\n", line);
         }
         fflush(stdout);
+}
+
+/* Quit once the drivers have stopped (STOP, stop_timeout, then SIGKILL). */
+static void loop_stop(struct loop *l)
+{
+        l->stopping = true;
+        if (udkd_drivers_shutdown(l->server))
+                l->quit = true;
 }
 
 static void loop_tick(struct loop *l)
@@ -124,18 +220,23 @@ static void loop_tick(struct loop *l)
         uint64_t now = udk_time_now();
 
         for (size_t i = 0; i < server->n_devices; i++)
-                udk_device_collect(server->devices[i].dev);
+                if (server->devices[i].dev)
+                        udk_device_collect(server->devices[i].dev);
         udkd_nodes_tick(server, now);
         udkd_sessions_tick(server, now);
+        udkd_drivers_tick(server, now);
+        udkd_personalities_tick(server, now);
+        if (l->stopping && udkd_drivers_shutdown(server))
+                l->quit = true;
         if (l->stats_interval && now >= l->next_stats) {
                 loop_print_stats(l);
                 /* Stay on the grid; skip what a stalled loop missed. */
                 while (l->next_stats <= now)
                         l->next_stats += l->stats_interval;
         }
-        if (l->deadline && now >= l->deadline) {
+        if (l->deadline && now >= l->deadline && !l->stopping) {
                 udk_info("duration over, stopping");
-                l->quit = true;
+                loop_stop(l);
         }
 }
 
@@ -179,6 +280,14 @@ static int loop_handle(struct loop *l, uint64_t data, int res)
                 return 0;
         case EVENT_IGNORE:
                 return 0;
+        case EVENT_DRIVER_FD:
+        case EVENT_DRIVER_PID:
+                loop_driver(l, data, res);
+                return 0;
+        case EVENT_INOTIFY:
+                l->server->inotify_armed = false;
+                udkd_personalities_changed(l->server);
+                return udkd_loop_arm_inotify(l->server);
         case EVENT_LISTEN:
                 if (res >= 0)
                         loop_accept(l);
@@ -196,9 +305,12 @@ static int loop_handle(struct loop *l, uint64_t data, int res)
 
                 if (signo == SIGHUP) {
                         udk_info("SIGHUP ignored (no reload yet)");
+                } else if (l->stopping) {
+                        udk_info("%s again, stopping without waiting for the drivers", strsignal(signo));
+                        l->quit = true;
                 } else {
                         udk_info("%s, stopping", strsignal(signo));
-                        l->quit = true;
+                        loop_stop(l);
                 }
         } else if (event == EVENT_TICK && res == (int)sizeof(l->expirations)) {
                 loop_tick(l);
@@ -280,6 +392,11 @@ int udkd_server_run(struct udkd_server *server, const sigset_t *signals, uint64_
         if (r == 0 && server->listen_fd >= 0)
                 r = loop_arm(&l, EVENT_LISTEN);
         if (r == 0)
+                r = udkd_loop_arm_inotify(server);
+        for (uint32_t i = 0; r == 0 && i < UDKD_DRIVERS_MAX; i++)
+                if (server->drivers[i])
+                        r = udkd_loop_arm_driver(server, server->drivers[i]);
+        if (r == 0)
                 r = loop_run(&l);
 
 out_ring:
@@ -287,6 +404,10 @@ out_ring:
         for (uint32_t i = 0; i < UDKD_SESSIONS_MAX; i++)
                 if (server->sessions[i])
                         server->sessions[i]->poll_armed = false;
+        for (uint32_t i = 0; i < UDKD_DRIVERS_MAX; i++)
+                if (server->drivers[i])
+                        server->drivers[i]->fd_armed = server->drivers[i]->pidfd_armed = false;
+        server->inotify_armed = false;
         server->ring = NULL;
         io_uring_queue_exit(&l.ring);
 out_timer:

@@ -7,6 +7,11 @@
  *   +-o backend ("virtual", ...)
  *   | +-o device
  *   |   +-o stream (input, output)   +-o control   +-o handler   +-o node
+ *   +-o personality
+ *   +-o nub (root-test, ...)
+ *   | +-o driver
+ *   |   +-o device (the driver's, with its streams, controls, ...)
+ *   |   +-o nub (published by the driver) > driver > ...
  *   +-o client (one per session)
  */
 #include <errno.h>
@@ -16,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <udk/clock.h>
 #include <udk/format.h>
 #include <udk/log.h>
 #include <udk/util.h>
@@ -33,6 +39,8 @@ enum item_kind {
         ITEM_NODE,
         ITEM_SESSION,
         ITEM_PERSONALITY,
+        ITEM_NUB,
+        ITEM_DRIVER,
 };
 
 struct item {
@@ -47,80 +55,179 @@ struct item {
         struct server_node *node;
         struct server_session *session;
         const struct udkd_personality *personality;
+        const struct server_nub *nub;
+        const struct server_driver *driver;
 };
 
 typedef int (*item_fn)(void *data, const struct item *it);
 
-/* Visit the tree under the item that has @root (0: all), parents first;
- * stops at the first non-zero return of @fn. */
-static int walk(struct udkd_server *server, udk_object_id root, item_fn fn, void *data)
-{
-        bool inside = root == 0 || root == server->root_id;
-        struct item it = { .kind = ITEM_ROOT, .id = server->root_id };
-        int r;
+struct walker {
+        struct udkd_server *server;
+        udk_object_id root;
+        item_fn fn;
+        void *data;
+};
 
-#define VISIT(item_expr)                                                                                     \
+/* Visit @it when it is @root or under it (@inside); returns @fn's non-zero return. */
+static int visit(struct walker *w, bool inside, const struct item *it)
+{
+        if (inside || it->id == w->root)
+                return w->fn(w->data, it);
+        return 0;
+}
+
+#define VISIT(inside, ...)                                                                                   \
         do {                                                                                                 \
-                it = (item_expr);                                                                            \
-                if (inside || it.id == root) {                                                               \
-                        r = fn(data, &it);                                                                   \
-                        if (r != 0)                                                                          \
-                                return r;                                                                    \
-                }                                                                                            \
+                struct item _it = (struct item){ __VA_ARGS__ };                                              \
+                int _r = visit(w, (inside), &_it);                                                           \
+                if (_r != 0)                                                                                 \
+                        return _r;                                                                           \
         } while (0)
 
-        VISIT(it);
-        for (size_t b = 0; b < server->n_backends; b++) {
-                bool backend_inside = inside;
+static int walk_device(struct walker *w, bool inside, struct server_device *d, udk_object_id parent)
+{
+        udk_object_id dev_id = udk_device_id(d->dev);
 
-                VISIT(((struct item){ .kind = ITEM_BACKEND, .id = server->backend_ids[b],
-                                      .parent = server->root_id, .backend = b }));
-                inside = inside || it.id == root;
+        VISIT(inside, .kind = ITEM_DEVICE, .id = dev_id, .parent = parent, .device = d);
+        inside = inside || dev_id == w->root;
+        for (int dir = UDK_DIRECTION_INPUT; dir <= UDK_DIRECTION_OUTPUT; dir++) {
+                const struct udk_stream *st = udk_device_stream(d->dev, (enum udk_direction)dir);
+                if (st)
+                        VISIT(inside, .kind = ITEM_STREAM, .id = st->obj.id, .parent = dev_id, .device = d,
+                              .stream = st);
+        }
+        for (uint32_t c = 0; c < udk_device_n_controls(d->dev); c++) {
+                struct udk_control *ctl = udk_device_control(d->dev, c);
+                VISIT(inside, .kind = ITEM_CONTROL, .id = ctl->obj.id, .parent = dev_id, .device = d,
+                      .control = ctl);
+        }
+        for (size_t h = 0; h < d->n_handlers; h++)
+                VISIT(inside, .kind = ITEM_HANDLER, .id = udk_handler_id(d->handlers[h].handler), .parent = dev_id,
+                      .device = d, .handler = &d->handlers[h]);
+        for (uint32_t n = 0; n < d->n_nodes; n++)
+                VISIT(inside, .kind = ITEM_NODE, .id = d->nodes[n]->id, .parent = dev_id, .device = d,
+                      .node = d->nodes[n]);
+        return 0;
+}
+
+static int walk_nub(struct walker *w, bool inside, const struct server_nub *n, udk_object_id parent);
+
+/* A driver, its devices and the nubs it published (with what drives them). */
+static int walk_driver(struct walker *w, bool inside, const struct server_driver *drv, udk_object_id parent)
+{
+        struct udkd_server *server = w->server;
+        int r;
+
+        VISIT(inside, .kind = ITEM_DRIVER, .id = drv->id, .parent = parent, .driver = drv);
+        inside = inside || drv->id == w->root;
+        for (size_t i = 0; i < server->n_devices; i++) {
+                struct server_device *d = &server->devices[i];
+                if (d->dev && d->driver_conf && d->driver_id == drv->id) {
+                        r = walk_device(w, inside, d, drv->id);
+                        if (r != 0)
+                                return r;
+                }
+        }
+        for (uint32_t i = 0; i < UDKD_NUBS_MAX; i++) {
+                const struct server_nub *n = server->nubs[i];
+                if (n && n->publisher == drv) {
+                        r = walk_nub(w, inside, n, drv->id);
+                        if (r != 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+static int walk_nub(struct walker *w, bool inside, const struct server_nub *n, udk_object_id parent)
+{
+        struct udkd_server *server = w->server;
+
+        VISIT(inside, .kind = ITEM_NUB, .id = n->id, .parent = parent, .nub = n);
+        inside = inside || n->id == w->root;
+        for (uint32_t i = 0; i < UDKD_DRIVERS_MAX; i++) {
+                const struct server_driver *d = server->drivers[i];
+                if (d && d->nub == n) {
+                        int r = walk_driver(w, inside, d, n->id);
+                        if (r != 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+/* A driver device whose driver object is gone hangs under the root. */
+static bool device_is_orphan(struct udkd_server *server, const struct server_device *d)
+{
+        return d->driver_conf && !udkd_driver_find(server, d->driver_id);
+}
+
+/* Visit the tree under the item that has @root (0: all), parents first;
+ * stops at the first non-zero return of @fn.
+ *
+ *   root: backends > devices of the configuration; personalities; root nubs >
+ *   driver > (its devices, its nubs > driver > ...); drivers whose nub went; clients */
+static int walk(struct udkd_server *server, udk_object_id root, item_fn fn, void *data)
+{
+        struct walker walker = { server, root, fn, data }, *w = &walker;
+        bool inside = root == 0 || root == server->root_id;
+        int r;
+
+        VISIT(inside, .kind = ITEM_ROOT, .id = server->root_id);
+        for (size_t b = 0; b < server->n_backends; b++) {
+                bool backend_inside = inside || server->backend_ids[b] == root;
+
+                VISIT(inside, .kind = ITEM_BACKEND, .id = server->backend_ids[b], .parent = server->root_id,
+                      .backend = b);
                 for (size_t i = 0; i < server->n_devices; i++) {
                         struct server_device *d = &server->devices[i];
-                        bool device_inside = inside;
-                        udk_object_id dev_id = udk_device_id(d->dev);
 
-                        if (udk_device_backend(d->dev) != server->backends[b])
+                        if (!d->dev || d->driver_conf || udk_device_backend(d->dev) != server->backends[b])
                                 continue;
-                        VISIT(((struct item){ .kind = ITEM_DEVICE, .id = dev_id,
-                                              .parent = server->backend_ids[b], .device = d }));
-                        inside = inside || dev_id == root;
-                        for (int dir = UDK_DIRECTION_INPUT; dir <= UDK_DIRECTION_OUTPUT; dir++) {
-                                const struct udk_stream *st = udk_device_stream(d->dev, (enum udk_direction)dir);
-                                if (st)
-                                        VISIT(((struct item){ .kind = ITEM_STREAM, .id = st->obj.id,
-                                                              .parent = dev_id, .device = d, .stream = st }));
-                        }
-                        for (uint32_t c = 0; c < udk_device_n_controls(d->dev); c++) {
-                                struct udk_control *ctl = udk_device_control(d->dev, c);
-                                VISIT(((struct item){ .kind = ITEM_CONTROL, .id = ctl->obj.id, .parent = dev_id,
-                                                      .device = d, .control = ctl }));
-                        }
-                        for (size_t h = 0; h < d->n_handlers; h++)
-                                VISIT(((struct item){ .kind = ITEM_HANDLER,
-                                                      .id = udk_handler_id(d->handlers[h].handler),
-                                                      .parent = dev_id, .device = d,
-                                                      .handler = &d->handlers[h] }));
-                        for (uint32_t n = 0; n < d->n_nodes; n++)
-                                VISIT(((struct item){ .kind = ITEM_NODE, .id = d->nodes[n]->id, .parent = dev_id,
-                                                      .device = d, .node = d->nodes[n] }));
-                        inside = device_inside;
+                        r = walk_device(w, backend_inside, d, server->backend_ids[b]);
+                        if (r != 0)
+                                return r;
                 }
-                inside = backend_inside;
         }
         for (size_t i = 0; i < server->personalities.n_items; i++)
-                VISIT(((struct item){ .kind = ITEM_PERSONALITY, .id = server->personality_ids[i],
-                                      .parent = server->root_id,
-                                      .personality = &server->personalities.items[i] }));
+                VISIT(inside, .kind = ITEM_PERSONALITY, .id = server->personality_ids[i], .parent = server->root_id,
+                      .personality = &server->personalities.items[i]);
+        for (uint32_t i = 0; i < UDKD_NUBS_MAX; i++) {
+                const struct server_nub *n = server->nubs[i];
+                if (n && !n->publisher) {
+                        r = walk_nub(w, inside, n, server->root_id);
+                        if (r != 0)
+                                return r;
+                }
+        }
+        for (uint32_t i = 0; i < UDKD_DRIVERS_MAX; i++) {
+                const struct server_driver *d = server->drivers[i];
+                if (d && !d->nub) {
+                        r = walk_driver(w, inside, d, server->root_id);
+                        if (r != 0)
+                                return r;
+                }
+        }
+        for (size_t i = 0; i < server->n_devices; i++) {
+                struct server_device *d = &server->devices[i];
+                if (d->dev && device_is_orphan(server, d)) {
+                        r = walk_device(w, inside, d, server->root_id);
+                        if (r != 0)
+                                return r;
+                }
+        }
         for (uint32_t i = 0; i < UDKD_SESSIONS_MAX; i++) {
                 struct server_session *s = server->sessions[i];
                 if (s && s->hello)
-                        VISIT(((struct item){ .kind = ITEM_SESSION, .id = s->id, .parent = server->root_id,
-                                              .session = s }));
+                        VISIT(inside, .kind = ITEM_SESSION, .id = s->id, .parent = server->root_id, .session = s);
         }
-#undef VISIT
         return 0;
+}
+#undef VISIT
+
+udk_object_id udkd_registry_personality_id(const struct udkd_server *server, size_t index)
+{
+        return index < server->personalities.n_items ? server->personality_ids[index] : 0;
 }
 
 /* --- properties --- */
@@ -245,6 +352,34 @@ static void personality_props(struct props *p, const struct udkd_personality *pe
         PROP(p, udk_prop_bool, "fallback", pers->fallback, 0);
 }
 
+static void nub_props(struct props *p, const struct server_nub *n)
+{
+        PROP(p, udk_prop_string, "family", udkd_family_name(n->family), 0);
+        PROP(p, udk_prop_int, "bound", n->bound ? n->bound->id : 0, 0);
+        PROP(p, udk_prop_int, "handle", n->handle, 0);
+        for (uint32_t i = 0; i < n->n_props; i++)
+                PROP(p, udk_prop_string, n->props[i].key, n->props[i].value, 0);
+}
+
+static void driver_props(struct props *p, struct udkd_server *server, const struct server_driver *d)
+{
+        const struct udkd_personality *pers = udkd_driver_personality(server, d);
+        uint64_t now = udk_time_now();
+        int64_t restart_in = 0;
+
+        if (d->state == DRIVER_RESTARTING && d->restart_at > now)
+                restart_in = (int64_t)((d->restart_at - now) / 1000000);
+        PROP(p, udk_prop_string, "state", udkd_driver_state_name(d->state), 0);
+        PROP(p, udk_prop_int, "pid", d->pid, 0);
+        PROP(p, udk_prop_int, "restarts", d->restarts, 0);
+        PROP(p, udk_prop_int, "crashes", d->crashes, 0);
+        PROP(p, udk_prop_int, "restart_in_ms", restart_in, 0);
+        PROP(p, udk_prop_string, "last_exit", d->last_exit, 0);
+        PROP(p, udk_prop_int, "personality", pers ? udkd_registry_personality_id(server, d->personality) : 0, 0);
+        PROP(p, udk_prop_int, "nub", d->nub ? d->nub->id : 0, 0);
+        PROP(p, udk_prop_string, "driver", pers ? pers->driver : "", 0);
+}
+
 static int fill(struct udkd_server *server, const struct item *it, struct udk_msg_object *msg)
 {
         struct props p = { msg };
@@ -302,6 +437,16 @@ static int fill(struct udkd_server *server, const struct item *it, struct udk_ms
                 klass = "personality";
                 name = it->personality->name;
                 personality_props(&p, it->personality);
+                break;
+        case ITEM_NUB:
+                klass = "nub";
+                name = it->nub->name;
+                nub_props(&p, it->nub);
+                break;
+        case ITEM_DRIVER:
+                klass = "driver";
+                name = it->driver->name;
+                driver_props(&p, server, it->driver);
                 break;
         case ITEM_SESSION:
                 klass = "client";
@@ -384,7 +529,7 @@ int udkd_registry_walk(struct udkd_server *server, udk_object_id root, int (*fn)
 struct server_device *udkd_registry_device(struct udkd_server *server, udk_object_id id)
 {
         for (size_t i = 0; i < server->n_devices; i++)
-                if (udk_device_id(server->devices[i].dev) == id)
+                if (server->devices[i].dev && udk_device_id(server->devices[i].dev) == id)
                         return &server->devices[i];
         return NULL;
 }
@@ -450,8 +595,9 @@ static int set_node_gain(struct udkd_server *server, struct server_node *n, cons
         return 0;
 }
 
-static int set_control(struct udkd_server *server, struct server_device *d, struct udk_control *c,
-                       const char *value, char *err, size_t err_size)
+static int set_control(struct udkd_server *server, const struct server_session *requester,
+                       struct server_device *d, struct udk_control *c, const char *value, char *err,
+                       size_t err_size)
 {
         char expects[256];
         int r = udk_control_set_from_string(c, value);
@@ -467,6 +613,9 @@ static int set_control(struct udkd_server *server, struct server_device *d, stru
         }
         udk_info("%s: %s set to %s", udk_device_config(d->dev)->name, c->obj.name, value);
         udkd_registry_event(server, UDK_MSG_EVENT_CHANGED, c->obj.id);
+        /* A client moved a driver's control: the driver follows (its own moves are not echoed). */
+        if (requester && d->driver)
+                udkd_driver_control_changed(server, d, c);
         return 0;
 }
 
@@ -499,14 +648,14 @@ int udkd_registry_set_control(struct udkd_server *server, const struct server_se
                                  udk_device_config(it.device->dev)->name, control);
                         return -ENOENT;
                 }
-                return set_control(server, it.device, c, value, err, err_size);
+                return set_control(server, requester, it.device, c, value, err, err_size);
         case ITEM_CONTROL:
                 if (control[0] && strcmp(control, it.control->obj.name) != 0) {
                         snprintf(err, err_size, "object %" PRIu32 " is the control %s, not '%s'", id,
                                  it.control->obj.name, control);
                         return -ENOENT;
                 }
-                return set_control(server, it.device, it.control, value, err, err_size);
+                return set_control(server, requester, it.device, it.control, value, err, err_size);
         case ITEM_NODE:
                 if (!may_touch_node(requester, it.node)) {
                         snprintf(err, err_size, "node %s belongs to another user's client", it.node->name);

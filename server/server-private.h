@@ -13,10 +13,12 @@
 #include <sys/types.h>
 
 #include <udk/device.h>
+#include <udk/driver-protocol.h>
 #include <udk/dsp.h>
 #include <udk/protocol.h>
 #include <udk/shm.h>
 
+#include "match.h"
 #include "personality.h"
 #include "server.h"
 
@@ -28,6 +30,15 @@
 #define UDKD_SESSION_RATE       2000u
 #define UDKD_SNDBUF_BYTES       (1u << 20)
 
+/* Drivers: nubs, driver instances, the devices they create. */
+#define UDKD_NUBS_MAX           256u
+#define UDKD_NUB_PROPS_MAX      16u  /* a nub's properties; START adds the personality's 8 */
+#define UDKD_DRIVERS_MAX        128u /* driver instances, running or not */
+#define UDKD_DRIVER_DEVICES_MAX 32u  /* devices drivers created, all drivers together */
+#define UDKD_DRIVER_CALLS_MAX   16u  /* clients' calls in flight to one driver */
+#define UDKD_CALL_TIMEOUT_NS    10000000000ull
+#define UDKD_PONG_INTERVALS     3u   /* heartbeats a PONG may take */
+
 struct server_handler {
         const struct udkd_config_handler *conf;
         const struct udk_dsp_plugin *plugin;
@@ -35,9 +46,19 @@ struct server_handler {
 };
 
 struct server_node;
+struct server_driver;
+
+/* The input gate of a driver's device: closed while its driver is gone. */
+struct server_gate {
+        _Atomic bool closed; /* RT reads, control thread writes */
+        struct udk_device *dev;
+};
 
 struct server_device {
         const struct udkd_config_device *conf;
+        const char *path;          /* for errors: the configuration's, or "device text" */
+        char *err;                 /* set: errors go here instead of the log */
+        size_t err_size;
         struct udk_device *dev;
         struct server_handler handlers[UDK_DEVICE_HANDLERS_MAX];
         size_t n_handlers;
@@ -46,6 +67,12 @@ struct server_device {
         struct server_node *nodes[UDK_PEER_SLOTS_MAX];
         uint32_t n_nodes;
         uint64_t slots_used; /* bit per peer slot, also held while a node retires */
+        /* A driver's device: its own parsed section, its owner, the gate. */
+        struct udkd_config *driver_conf;   /* NULL: a configuration device */
+        struct server_driver *driver;      /* its owner, NULL while none runs it */
+        udk_object_id driver_id;           /* the owner's object, kept while the driver is gone */
+        struct server_gate gate;
+        struct udk_handler *gate_handler;
 };
 
 /* One per plugin name, shared by every instance of it. */
@@ -105,13 +132,101 @@ struct server_session {
         struct server_session *next_dead;
 };
 
+/* A provider: udkd's root nub of a family, or one a bus driver published. */
+struct server_nub {
+        udk_object_id id;
+        enum udkd_family family;
+        char name[UDK_OBJECT_NAME_MAX];
+        struct udk_dprop props[UDKD_NUB_PROPS_MAX];
+        uint32_t n_props;
+        struct server_driver *publisher; /* NULL: udkd's own */
+        uint32_t handle;                 /* the publisher's name for it */
+        struct server_driver *bound;     /* the driver on it, NULL: unbound */
+};
+
+enum server_driver_state {
+        DRIVER_STARTING,   /* spawned, READY and STARTED not both in yet */
+        DRIVER_RUNNING,
+        DRIVER_STOPPING,   /* STOP sent (or killed), waiting for the exit */
+        DRIVER_RESTARTING, /* gone, starting again at restart_at */
+        DRIVER_STOPPED,
+        DRIVER_FAILED,     /* gave up after the restart limit, or a crash with restart = no */
+};
+
+/* What follows the host's exit. */
+enum server_driver_after {
+        AFTER_POLICY,  /* the personality's restart policy */
+        AFTER_RESTART, /* start again at once (udkctl restart) */
+        AFTER_STOP,    /* stay stopped, devices removed (udkctl stop) */
+        AFTER_REMOVE,  /* the object goes too (its nub or personality went, udkd stops) */
+};
+
+/* A client's CALL waiting for the driver's CALL_REPLY. */
+struct server_call {
+        uint32_t sequence; /* on the driver's socket; 0: a free entry */
+        udk_object_id session;
+        uint32_t session_sequence;
+        uint32_t struct_out_max;
+        uint64_t deadline;
+};
+
+/* A driver instance: one personality on one nub, run by a udk-driverhost. */
+struct server_driver {
+        udk_object_id id;
+        uint32_t index; /* in server->drivers */
+        uint32_t generation;
+        char name[UDK_OBJECT_NAME_MAX]; /* the personality's */
+        size_t personality;             /* its index in server->personalities */
+        struct server_nub *nub;         /* NULL once its nub is gone (then it stops for good) */
+        udk_object_id nub_id;
+        enum server_driver_state state;
+        enum server_driver_after after;
+        pid_t pid;  /* 0: no host */
+        int pidfd;  /* -1: none */
+        int fd;     /* udkd's end of the socketpair, -1: none */
+        bool fd_armed, pidfd_armed;
+        bool ready;          /* READY came in */
+        bool stop_sent;      /* STOP went out: an exit 0 is clean */
+        bool killed;         /* udkd sent SIGKILL: the exit is a crash with kill_reason */
+        char kill_reason[256];
+        uint32_t next_sequence;
+        uint32_t start_sequence, stop_sequence, ping_sequence;
+        uint64_t deadline;      /* start or stop time-out, 0: none */
+        uint64_t next_ping;     /* RUNNING */
+        uint64_t pong_deadline; /* 0: no PING outstanding */
+        uint64_t restart_at;    /* RESTARTING */
+        uint64_t spawned_at, running_since;
+        uint32_t restarts;      /* spawns after the first */
+        uint32_t crashes;       /* all of them */
+        uint32_t crash_run;     /* crashes since the count was last forgotten: the back-off's n */
+        uint64_t window_start;  /* restart_limit's window, from its first crash */
+        uint32_t window_crashes;
+        char last_exit[256];    /* "exit 0", "killed by SIGKILL", "start time-out", "" before any */
+        struct server_call calls[UDKD_DRIVER_CALLS_MAX];
+};
+
 struct udkd_server {
         const struct udkd_config *cfg;
         char *plugin_path;
-        struct server_device *devices;
-        size_t n_devices;
+        struct server_device *devices; /* room for n_config_devices + UDKD_DRIVER_DEVICES_MAX */
+        size_t n_devices;              /* slots used so far; a removed driver device leaves dev NULL */
+        size_t devices_cap;
+        size_t n_config_devices;
         struct server_module *modules;
-        size_t n_modules;
+        size_t n_modules, modules_cap;
+
+        /* Drivers. */
+        struct server_nub *nubs[UDKD_NUBS_MAX];
+        struct server_driver *drivers[UDKD_DRIVERS_MAX];
+        uint32_t driver_generation;
+        char *driverhost;           /* the udk-driverhost binary */
+        char *drivers_dirs[8];      /* the folders personalities came from, watched */
+        size_t n_drivers_dirs;
+        int inotify_fd;             /* -1: not watching */
+        bool inotify_armed;
+        uint8_t *inotify_buf;
+        uint64_t reload_at;         /* a change seen: reload then (changes come in bursts) */
+        bool shutting_down;
 
         /* The drivers folders' personalities, with their registry ids. */
         struct udkd_personality_set personalities;
@@ -136,6 +251,95 @@ struct udkd_server {
 uint64_t udkd_loop_session_data(const struct server_session *s);
 int udkd_loop_arm_session(struct udkd_server *server, struct server_session *s);
 void udkd_loop_cancel_session(struct udkd_server *server, struct server_session *s);
+/* A driver's socket and pidfd polls; the inotify read. */
+int udkd_loop_arm_driver(struct udkd_server *server, struct server_driver *d);
+void udkd_loop_cancel_driver(struct udkd_server *server, struct server_driver *d);
+int udkd_loop_arm_inotify(struct udkd_server *server);
+
+/* server.c */
+/* Create, open and set up device @d (its conf set); errors as "PATH:LINE: reason", in d->err when set. */
+int udkd_device_setup(struct udkd_server *server, struct server_device *d);
+/* Close its nodes, stop and destroy it, free its slot (a driver's device). */
+void udkd_device_remove(struct udkd_server *server, struct server_device *d);
+/* A free device slot for a driver's device, NULL when all are taken. */
+struct server_device *udkd_device_slot(struct udkd_server *server);
+
+/* nubs.c */
+int udkd_nubs_create_roots(struct udkd_server *server);
+/* A nub published by @publisher; -EEXIST (handle taken), -ENOSPC, -E2BIG, -EINVAL with a sentence. */
+int udkd_nub_publish(struct udkd_server *server, struct server_driver *publisher, const struct udk_dmsg_nub *m,
+                     struct server_nub **ret, char *err, size_t err_size);
+/* Stop the driver bound to @n for good and remove @n (and the REMOVED event). */
+void udkd_nub_remove(struct udkd_server *server, struct server_nub *n);
+/* Every nub @publisher published. */
+void udkd_nubs_remove_published(struct udkd_server *server, struct server_driver *publisher);
+struct server_nub *udkd_nub_find(struct udkd_server *server, udk_object_id id);
+struct server_nub *udkd_nub_find_handle(struct udkd_server *server, struct server_driver *publisher,
+                                        uint32_t handle);
+/* The nub as matching sees it; @props holds UDKD_NUB_PROPS_MAX. */
+void udkd_nub_view(const struct server_nub *n, struct udkd_nub_property *props, struct udkd_nub *ret);
+/* Match @n and start the winner's driver on it; unbound nubs stay so, quietly. */
+void udkd_nub_match(struct udkd_server *server, struct server_nub *n);
+/* Match every unbound nub (after a reload). */
+void udkd_nubs_match_unbound(struct udkd_server *server);
+void udkd_nubs_destroy(struct udkd_server *server);
+
+/* supervisor.c */
+/* A driver of personality @index on @nub, started at once. */
+int udkd_driver_create(struct udkd_server *server, struct server_nub *nub, size_t index);
+struct server_driver *udkd_driver_find(struct udkd_server *server, udk_object_id id);
+const struct udkd_personality *udkd_driver_personality(const struct udkd_server *server,
+                                                       const struct server_driver *d);
+const char *udkd_driver_state_name(enum server_driver_state state);
+/* Ask the host to stop; @after says what then.  A driver without a host is settled at once. */
+void udkd_driver_stop(struct udkd_server *server, struct server_driver *d, enum server_driver_after after);
+/* UDK_DRIVER_RESTART, STOP, START for a client; 0 or -errno with a sentence. */
+int udkd_driver_control(struct udkd_server *server, struct server_driver *d, uint32_t action, char *err,
+                        size_t err_size);
+/* Its socket is readable / its pidfd says it exited. */
+void udkd_driver_readable(struct udkd_server *server, struct server_driver *d, int res);
+void udkd_driver_exited(struct udkd_server *server, struct server_driver *d);
+void udkd_drivers_tick(struct udkd_server *server, uint64_t now);
+/* Kill the host for @reason (a crash); the exit handler does the rest. */
+void udkd_driver_kill(struct udkd_server *server, struct server_driver *d, const char *reason);
+/* Send to the host; a host that cannot take it is killed.  Returns 0 or -EPIPE. */
+int udkd_driver_send(struct udkd_server *server, struct server_driver *d, const void *msg, size_t len,
+                     const int *fds, unsigned n_fds);
+/* Forward a client's call; the answer comes with the driver's CALL_REPLY. */
+int udkd_driver_call(struct udkd_server *server, struct server_driver *d, struct server_session *s,
+                     const struct udk_msg_call *m, char *err, size_t err_size);
+/* The host's CALL_REPLY: CALL_RESULT and REPLY to the client; -EPROTO (the reason in @why) for a bad one. */
+int udkd_driver_call_reply(struct udkd_server *server, struct server_driver *d,
+                           const struct udk_dmsg_call_reply *m, char *why, size_t why_size);
+/* Stop every driver (udkd stops): true once none has a host any more. */
+bool udkd_drivers_shutdown(struct udkd_server *server);
+void udkd_drivers_destroy(struct udkd_server *server);
+/* Tell the owning driver that a client moved @c of @d. */
+void udkd_driver_control_changed(struct udkd_server *server, struct server_device *d, const struct udk_control *c);
+
+/* driver-messages.c: what a host sends. */
+/* Serve one checked message; < 0: a protocol breach, the reason in @why (the host is then killed). */
+int udkd_driver_dispatch(struct udkd_server *server, struct server_driver *d, const void *buf, size_t len,
+                         char *why, size_t why_size);
+
+/* driver-devices.c */
+/* The input gate of driver device @d (its dev created): silence while closed.  Before its handlers. */
+int udkd_gate_add(struct server_device *d);
+int udkd_driver_device_create(struct udkd_server *server, struct server_driver *drv, const struct udk_dmsg_device *m,
+                              udk_object_id *ret_id, char *err, size_t err_size);
+int udkd_driver_control_add(struct udkd_server *server, struct server_driver *drv,
+                            const struct udk_dmsg_control_add *m, char *err, size_t err_size);
+int udkd_driver_control_set(struct udkd_server *server, struct server_driver *drv, const struct udk_dmsg_control *m,
+                            char *err, size_t err_size);
+/* The driver's host is gone: its devices' input silenced until a new run takes them back. */
+void udkd_driver_devices_orphan(struct udkd_server *server, struct server_driver *drv);
+/* The driver is stopped for good: its devices removed. */
+void udkd_driver_devices_remove(struct udkd_server *server, struct server_driver *drv);
+
+/* drivers.c: the personalities, reloaded when their folders change. */
+void udkd_personalities_changed(struct udkd_server *server);
+void udkd_personalities_tick(struct udkd_server *server, uint64_t now);
+void udkd_personalities_finish(struct udkd_server *server);
 
 /* session.c */
 int udkd_session_accept(struct udkd_server *server, int fd);
@@ -151,6 +355,8 @@ int udkd_session_reply(struct udkd_server *server, struct server_session *s, uin
 struct server_session *udkd_session_find(struct udkd_server *server, udk_object_id id);
 
 /* registry.c */
+/* A personality's registry id by index. */
+udk_object_id udkd_registry_personality_id(const struct udkd_server *server, size_t index);
 /* Fill @msg (UDK_MSG_SIZE_MAX bytes) with object @id; -ENOENT. */
 int udkd_registry_object(struct udkd_server *server, udk_object_id id, struct udk_msg_object *msg);
 /* Call @fn for @root and everything under it, parents first (root 0: the whole tree). */

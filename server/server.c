@@ -24,8 +24,10 @@
 #include <udk/util.h>
 
 #include "server-private.h"
+#include "udk-build-config.h"
 
-UDK_PRINTF(3, 4) static void server_error(const struct udkd_server *s, unsigned line, const char *fmt, ...)
+/* "PATH:LINE: problem" about device @d: into its error buffer (a driver's device), else the log. */
+UDK_PRINTF(3, 4) static void device_error(const struct server_device *d, unsigned line, const char *fmt, ...)
 {
         char msg[UDKD_CONFIG_ERR_MAX], full[UDKD_CONFIG_ERR_MAX + 256];
         va_list ap;
@@ -33,8 +35,11 @@ UDK_PRINTF(3, 4) static void server_error(const struct udkd_server *s, unsigned 
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        udkd_ini_error(full, sizeof(full), s->cfg->path, line, "%s", msg);
-        udk_error("%s", full);
+        udkd_ini_error(full, sizeof(full), d->path, line, "%s", msg);
+        if (d->err)
+                udk_strlcpy(d->err, full, d->err_size);
+        else
+                udk_error("%s", full);
 }
 
 static int module_get(struct udkd_server *s, const struct server_device *d,
@@ -50,16 +55,25 @@ static int module_get(struct udkd_server *s, const struct server_device *d,
                         return 0;
                 }
 
-        /* s->modules has room for every handler of every device. */
+        if (s->n_modules == s->modules_cap) {
+                struct server_module *bigger = reallocarray(s->modules, s->modules_cap * 2, sizeof(*bigger));
+
+                if (!bigger) {
+                        device_error(d, d->conf->handlers_line, "handler '%s': %s", h->spec, strerror(ENOMEM));
+                        return -ENOMEM;
+                }
+                s->modules = bigger;
+                s->modules_cap *= 2;
+        }
         m = &s->modules[s->n_modules];
         r = udk_dsp_module_load(h->plugin, s->plugin_path, &m->module, err, sizeof(err));
         if (r == -ENOENT) {
-                server_error(s, d->conf->handlers_line, "handler '%s': no plugin udk-dsp-%s.so in %s",
+                device_error(d, d->conf->handlers_line, "handler '%s': no plugin udk-dsp-%s.so in %s",
                              h->spec, h->plugin, s->plugin_path);
                 return r;
         }
         if (r < 0) {
-                server_error(s, d->conf->handlers_line, "handler '%s': %s", h->spec, err);
+                device_error(d, d->conf->handlers_line, "handler '%s': %s", h->spec, err);
                 return r;
         }
         m->name = h->plugin;
@@ -108,17 +122,17 @@ static int device_set_controls(struct udkd_server *s, struct server_device *d, c
                         continue;
                 c = udk_device_find_control(d->dev, k->key);
                 if (!c) {
-                        server_error(s, k->line, "unknown key '%s' in [device]", k->key);
+                        device_error(d, k->line, "unknown key '%s' in [device]", k->key);
                         return -EINVAL;
                 }
                 r = udk_control_set_from_string(c, k->value);
                 if (r < 0) {
                         udkd_control_expects(c, expects, sizeof(expects));
                         if (r == -ERANGE)
-                                server_error(s, k->line, "%s %s out of range (%s)", k->key, k->value,
+                                device_error(d, k->line, "%s %s out of range (%s)", k->key, k->value,
                                              expects);
                         else
-                                server_error(s, k->line, "bad value '%s' for %s (%s)", k->value, k->key,
+                                device_error(d, k->line, "bad value '%s' for %s (%s)", k->value, k->key,
                                              expects);
                         return r;
                 }
@@ -147,7 +161,7 @@ static void place(struct server_device *d, struct udk_device_config *dc)
         d->client_cpu = dc->cpu;
 }
 
-static int device_setup(struct udkd_server *s, struct server_device *d)
+int udkd_device_setup(struct udkd_server *s, struct server_device *d)
 {
         const struct udkd_config_device *conf = d->conf;
         char err[UDKD_CONFIG_ERR_MAX] = "";
@@ -157,9 +171,11 @@ static int device_setup(struct udkd_server *s, struct server_device *d)
         struct udk_device_config dc = conf->cfg;
 
         place(d, &dc);
+        if (!d->path)
+                d->path = s->cfg->path;
         r = udk_device_create(&dc, conf->backend, &d->dev, err, sizeof(err));
         if (r < 0) {
-                server_error(s, udkd_config_device_line_for(conf, err), "device '%s': %s", conf->cfg.name,
+                device_error(d, udkd_config_device_line_for(conf, err), "device '%s': %s", conf->cfg.name,
                              err[0] ? err : strerror(-r));
                 return r;
         }
@@ -167,7 +183,7 @@ static int device_setup(struct udkd_server *s, struct server_device *d)
         /* Keys the parser did not know go to the backend first; -ENOENT leaves them for the controls. */
         backend_took = calloc(conf->n_keys ? conf->n_keys : 1, sizeof(*backend_took));
         if (!backend_took) {
-                server_error(s, conf->line, "device '%s': %s", conf->cfg.name, strerror(ENOMEM));
+                device_error(d, conf->line, "device '%s': %s", conf->cfg.name, strerror(ENOMEM));
                 return -ENOMEM;
         }
         for (size_t i = 0; i < conf->n_keys; i++) {
@@ -181,9 +197,9 @@ static int device_setup(struct udkd_server *s, struct server_device *d)
                         continue;
                 if (r < 0) {
                         if (err[0])
-                                server_error(s, k->line, "%s", err);
+                                device_error(d, k->line, "%s", err);
                         else
-                                server_error(s, k->line, "bad value '%s' for %s: %s", k->value, k->key,
+                                device_error(d, k->line, "bad value '%s' for %s: %s", k->value, k->key,
                                              strerror(-r));
                         return r;
                 }
@@ -193,9 +209,19 @@ static int device_setup(struct udkd_server *s, struct server_device *d)
         err[0] = '\0';
         r = udk_device_open(d->dev, err, sizeof(err));
         if (r < 0) {
-                server_error(s, udkd_config_device_line_for(conf, err), "device '%s': %s", conf->cfg.name,
+                device_error(d, udkd_config_device_line_for(conf, err), "device '%s': %s", conf->cfg.name,
                              err[0] ? err : strerror(-r));
                 return r;
+        }
+
+        /* A driver's device: the gate runs before the handlers, so that they too see the silence. */
+        if (d->driver_conf) {
+                r = udkd_gate_add(d);
+                if (r < 0) {
+                        device_error(d, conf->line, "device '%s': cannot add its input gate: %s",
+                                     conf->cfg.name, strerror(-r));
+                        return r;
+                }
         }
 
         for (size_t i = 0; i < conf->n_handlers; i++) {
@@ -208,7 +234,7 @@ static int device_setup(struct udkd_server *s, struct server_device *d)
                 err[0] = '\0';
                 r = udk_dsp_instantiate(sh->plugin, d->dev, h->instance, 0, &sh->handler, err, sizeof(err));
                 if (r < 0) {
-                        server_error(s, conf->handlers_line, "handler '%s': %s", h->spec,
+                        device_error(d, conf->handlers_line, "handler '%s': %s", h->spec,
                                      err[0] ? err : strerror(-r));
                         return r;
                 }
@@ -244,9 +270,14 @@ int udkd_server_create(const struct udkd_config *cfg, const char *plugin_path, s
         for (size_t i = 0; i < cfg->n_devices; i++)
                 n_handlers += cfg->devices[i].n_handlers;
         s->plugin_path = strdup(plugin_path);
-        s->devices = calloc(cfg->n_devices ? cfg->n_devices : 1, sizeof(*s->devices));
-        s->modules = calloc(n_handlers ? n_handlers : 1, sizeof(*s->modules));
-        if (!s->plugin_path || !s->devices || !s->modules) {
+        s->devices_cap = cfg->n_devices + UDKD_DRIVER_DEVICES_MAX;
+        s->devices = calloc(s->devices_cap, sizeof(*s->devices));
+        s->modules_cap = n_handlers ? n_handlers : 4;
+        s->modules = calloc(s->modules_cap, sizeof(*s->modules));
+        s->inotify_fd = -1;
+        s->driverhost = strdup(getenv("UDK_DRIVERHOST") && *getenv("UDK_DRIVERHOST") ? getenv("UDK_DRIVERHOST")
+                                                                                      : UDK_DRIVERHOST);
+        if (!s->plugin_path || !s->devices || !s->modules || !s->driverhost) {
                 udk_error("%s: %s", cfg->path, strerror(ENOMEM));
                 udkd_server_destroy(s);
                 return -ENOMEM;
@@ -259,15 +290,55 @@ int udkd_server_create(const struct udkd_config *cfg, const char *plugin_path, s
                 struct server_device *d = &s->devices[s->n_devices++];
 
                 d->conf = &cfg->devices[i];
-                r = device_setup(s, d); /* logs its errors */
+                r = udkd_device_setup(s, d); /* logs its errors */
                 if (r < 0) {
                         udkd_server_destroy(s);
                         return r;
                 }
                 note_backend(s, cfg->devices[i].backend);
         }
+        s->n_config_devices = s->n_devices;
+        r = udkd_nubs_create_roots(s);
+        if (r < 0) {
+                udk_error("the root nubs: %s", strerror(-r));
+                udkd_server_destroy(s);
+                return r;
+        }
         *ret = s;
         return 0;
+}
+
+struct server_device *udkd_device_slot(struct udkd_server *server)
+{
+        for (size_t i = server->n_config_devices; i < server->n_devices; i++)
+                if (!server->devices[i].dev && !server->devices[i].driver_conf)
+                        return &server->devices[i];
+        if (server->n_devices == server->devices_cap)
+                return NULL;
+        return &server->devices[server->n_devices++];
+}
+
+void udkd_device_remove(struct udkd_server *server, struct server_device *d)
+{
+        udk_object_id id = d->dev ? udk_device_id(d->dev) : 0;
+
+        /* Their clients are told (CLOSED); the nodes' memory goes with the device's plans. */
+        while (d->n_nodes > 0)
+                udkd_node_close(server, d->nodes[d->n_nodes - 1], 0);
+        if (d->dev) {
+                udk_device_stop(d->dev);
+                d->dev = udk_device_destroy(d->dev);
+        }
+        if (id)
+                udkd_registry_event(server, UDK_MSG_EVENT_REMOVED, id);
+        if (d->driver_conf) {
+                udkd_config_finish(d->driver_conf);
+                free(d->driver_conf);
+        }
+        *d = (struct server_device){ 0 };
+        while (server->n_devices > server->n_config_devices && !server->devices[server->n_devices - 1].dev &&
+               !server->devices[server->n_devices - 1].driver_conf)
+                server->n_devices--;
 }
 
 size_t udkd_server_n_devices(const struct udkd_server *server)
@@ -406,7 +477,7 @@ static void keep_control_thread_away(struct udkd_server *server)
         for (long c = 0; c < cpus; c++)
                 CPU_SET((int)c, &set);
         for (size_t i = 0; i < server->n_devices; i++)
-                if (server->devices[i].client_cpu >= 0 && CPU_ISSET(server->devices[i].client_cpu, &set)) {
+                if (server->devices[i].dev && server->devices[i].client_cpu >= 0 && CPU_ISSET(server->devices[i].client_cpu, &set)) {
                         CPU_CLR(server->devices[i].client_cpu, &set);
                         n++;
                 }
@@ -424,9 +495,11 @@ int udkd_server_start(struct udkd_server *server)
         for (size_t i = 0; i < server->n_devices; i++) {
                 struct server_device *d = &server->devices[i];
 
+                if (!d->dev)
+                        continue;
                 r = udk_device_start(d->dev);
                 if (r < 0) {
-                        server_error(server, d->conf->line, "device '%s': cannot start: %s",
+                        device_error(d, d->conf->line, "device '%s': cannot start: %s",
                                      d->conf->cfg.name, strerror(-r));
                         return r;
                 }
@@ -434,6 +507,8 @@ int udkd_server_start(struct udkd_server *server)
                 udk_info("%s", line);
         }
         keep_control_thread_away(server);
+        /* The root nubs meet the personalities: the bus drivers start, and find what they find. */
+        udkd_nubs_match_unbound(server);
         return 0;
 }
 
@@ -446,16 +521,23 @@ struct udkd_server *udkd_server_destroy(struct udkd_server *server)
                         udkd_session_close(server, server->sessions[i], NULL);
         udkd_sessions_tick(server, 0);
         udkd_server_unlisten(server);
+        udkd_drivers_destroy(server);
+        udkd_nubs_destroy(server);
         for (size_t i = 0; i < server->n_devices; i++)
                 if (server->devices[i].dev)
                         udk_device_stop(server->devices[i].dev);
         /* Destroying a device finishes its handler instances: only then may their code go. */
-        for (size_t i = 0; i < server->n_devices; i++)
+        for (size_t i = 0; i < server->n_devices; i++) {
                 server->devices[i].dev = udk_device_destroy(server->devices[i].dev);
+                if (server->devices[i].driver_conf) {
+                        udkd_config_finish(server->devices[i].driver_conf);
+                        free(server->devices[i].driver_conf);
+                }
+        }
         for (size_t i = 0; i < server->n_modules; i++)
                 server->modules[i].module = udk_dsp_module_unload(server->modules[i].module);
-        udkd_personality_set_finish(&server->personalities);
-        free(server->personality_ids);
+        udkd_personalities_finish(server);
+        free(server->driverhost);
         free(server->modules);
         free(server->devices);
         free(server->plugin_path);

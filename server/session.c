@@ -20,6 +20,7 @@
 #include <udk/log.h>
 #include <udk/util.h>
 
+#include "match.h"
 #include "server-private.h"
 #include "udk-build-config.h"
 
@@ -58,8 +59,9 @@ int udkd_session_accept(struct udkd_server *server, int fd)
         }
         s = calloc(1, sizeof(*s));
         if (s) {
-                s->peers_sent = calloc(server->n_devices ? server->n_devices : 1, sizeof(uint64_t));
-                s->peers_mapped = calloc(server->n_devices ? server->n_devices : 1, sizeof(uint64_t));
+                /* Room for the drivers' devices to come: the arrays never move. */
+                s->peers_sent = calloc(server->devices_cap ? server->devices_cap : 1, sizeof(uint64_t));
+                s->peers_mapped = calloc(server->devices_cap ? server->devices_cap : 1, sizeof(uint64_t));
         }
         if (!s || !s->peers_sent || !s->peers_mapped) {
                 udk_error("refusing a client: out of memory");
@@ -218,6 +220,97 @@ static int handle_list(struct udkd_server *server, struct server_session *s, con
         return udkd_session_reply(server, s, m->h.sequence, 0, l.count, "%s", "");
 }
 
+static int handle_call(struct udkd_server *server, struct server_session *s, const struct udk_msg_call *m)
+{
+        struct server_driver *d = udkd_driver_find(server, m->driver);
+        char err[UDK_MSG_TEXT_MAX] = "";
+        int r;
+
+        if (!d)
+                return udkd_session_reply(server, s, m->h.sequence, -ENOENT, 0, "no driver %" PRIu32, m->driver);
+        r = udkd_driver_call(server, d, s, m, err, sizeof(err));
+        if (r < 0)
+                return udkd_session_reply(server, s, m->h.sequence, r, 0, "%s", err);
+        return 0; /* answered with the driver's CALL_REPLY, its time-out or its end */
+}
+
+static int handle_driver_control(struct udkd_server *server, struct server_session *s,
+                                 const struct udk_msg_driver_control *m)
+{
+        struct server_driver *d = udkd_driver_find(server, m->driver);
+        char err[UDK_MSG_TEXT_MAX] = "";
+        int r;
+
+        if (!d)
+                return udkd_session_reply(server, s, m->h.sequence, -ENOENT, 0, "no driver %" PRIu32, m->driver);
+        if (s->uid != 0 && s->uid != getuid())
+                return udkd_session_reply(server, s, m->h.sequence, -EPERM, 0,
+                                          "only root or udkd's own user may control drivers");
+        r = udkd_driver_control(server, d, m->action, err, sizeof(err));
+        return udkd_session_reply(server, s, m->h.sequence, r, 0, "%s", r < 0 ? err : "");
+}
+
+/* MATCH: every candidate personality of the nub's family, the winner first. */
+static int handle_match(struct udkd_server *server, struct server_session *s, const struct udk_msg_object_ref *m)
+{
+        struct server_nub *n = udkd_nub_find(server, m->id);
+        struct udkd_nub_property props[UDKD_NUB_PROPS_MAX];
+        struct udkd_match_explanation e;
+        struct udkd_nub view;
+        uint32_t count = 0;
+        int r;
+
+        if (!n)
+                return udkd_session_reply(server, s, m->h.sequence, -ENOENT, 0, "no nub %" PRIu32, m->id);
+        udkd_nub_view(n, props, &view);
+        r = udkd_match_explain(&server->personalities, &view, &e);
+        if (r < 0)
+                return udkd_session_reply(server, s, m->h.sequence, r, 0, "cannot match nub %s: %s", n->name,
+                                          strerror(-r));
+        for (size_t i = 0; i < e.n_candidates && r == 0; i++) {
+                const struct udkd_match_candidate *c = &e.candidates[i];
+                struct udk_msg_match_candidate mc = {
+                        .personality = udkd_registry_personality_id(server, c->index),
+                        .verdict = c->verdict == UDKD_MATCH_WON    ? UDK_MATCH_VERDICT_WON
+                                   : c->verdict == UDKD_MATCH_LOST ? UDK_MATCH_VERDICT_LOST
+                                                                   : UDK_MATCH_VERDICT_FAILED,
+                        .tier = c->tier,
+                        .probe_score = c->probe_score,
+                        .n_rules = (uint32_t)c->n_rules,
+                };
+
+                udk_msg_init(&mc.h, UDK_MSG_MATCH_CANDIDATE, sizeof(mc), m->h.sequence);
+                udk_strlcpy(mc.name, server->personalities.items[c->index].name, sizeof(mc.name));
+                udk_strlcpy(mc.why, c->why, sizeof(mc.why));
+                r = udkd_session_send(server, s, &mc, sizeof(mc), NULL, 0);
+                count++;
+        }
+        udkd_match_explanation_finish(&e);
+        if (r < 0)
+                return r;
+        return udkd_session_reply(server, s, m->h.sequence, 0, count, "%s", "");
+}
+
+/* PERSONALITIES: a TEXT per file that did not load. */
+static int handle_personalities(struct udkd_server *server, struct server_session *s, const struct udk_msg_header *h)
+{
+        uint32_t count = 0;
+
+        for (size_t i = 0; i < server->personalities.n_errors; i++) {
+                struct udk_msg_text t;
+                int r;
+
+                memset(&t, 0, sizeof(t));
+                udk_msg_init(&t.h, UDK_MSG_TEXT, sizeof(t), h->sequence);
+                udk_strlcpy(t.text, server->personalities.errors[i], sizeof(t.text));
+                r = udkd_session_send(server, s, &t, sizeof(t), NULL, 0);
+                if (r < 0)
+                        return r;
+                count++;
+        }
+        return udkd_session_reply(server, s, h->sequence, 0, count, "%s", "");
+}
+
 static struct server_node *own_node(struct server_session *s, udk_object_id id)
 {
         for (uint32_t i = 0; i < s->n_nodes; i++)
@@ -299,6 +392,14 @@ static int dispatch(struct udkd_server *server, struct server_session *s, const 
         }
         case UDK_MSG_PING:
                 return udkd_session_reply(server, s, h->sequence, 0, 0, "%s", "");
+        case UDK_MSG_CALL:
+                return handle_call(server, s, buf);
+        case UDK_MSG_DRIVER_CONTROL:
+                return handle_driver_control(server, s, buf);
+        case UDK_MSG_MATCH:
+                return handle_match(server, s, buf);
+        case UDK_MSG_PERSONALITIES:
+                return handle_personalities(server, s, buf);
         default:
                 *why = "a message it may not send";
                 return -EPROTO;
