@@ -150,14 +150,15 @@ static int driver_wait(struct udk_client *client, enum udk_driver_action action,
                         break;
                 if (udk_time_now() >= deadline) {
                         driver_note(obj, note, sizeof(note));
-                        udkctl_error("%s %s: still %s after %d s%s%s", verb, name, state, DRIVER_WAIT_MS / 1000,
-                                     *note ? ": " : "", note);
+                        udkctl_error("%s %s: still %s after %d s%s%s%s", verb, name, state, DRIVER_WAIT_MS / 1000,
+                                     *note ? " (" : "", note, *note ? ")" : "");
                         return -ETIMEDOUT;
                 }
                 usleep(DRIVER_POLL_MS * 1000);
         }
         driver_note(obj, note, sizeof(note));
-        udkctl_error("%s %s: the driver is %s%s%s", verb, name, state, *note ? ": " : "", note);
+        udkctl_error("%s %s: the driver is now %s%s%s%s", verb, name, state, *note ? " (" : "", note,
+                     *note ? ")" : "");
         return -EIO;
 }
 

@@ -188,20 +188,26 @@ static bool socket_accepts(const char *path)
         return ok;
 }
 
-/* A private folder; udkd on its socket there when @start. */
-static void env_setup(bool start)
+/* The folder's drivers/ subfolder, for env_start_drivers(). */
+static const char *drivers_dir(char *buf, size_t size)
 {
-        snprintf(E.dir, sizeof(E.dir), "%s/udkctl-test-XXXXXX", tmp_dir());
-        ASSERT_NOT_NULL(mkdtemp(E.dir));
-        in_dir(E.sock, sizeof(E.sock), "udkd.sock");
-        in_dir(E.conf, sizeof(E.conf), "udkd.conf");
-        if (!start)
-                return;
+        return in_dir(buf, size, "drivers");
+}
 
+/* udkd on the private folder's socket, with --drivers @drivers when not NULL. */
+static void env_start(const char *drivers)
+{
         write_text(E.conf, config_text);
-        spawn(&E.udkd,
-              (const char *const[]){ udkd_path(), "--config", E.conf, "--socket", E.sock, "-q", NULL }, NULL,
-              NULL);
+        if (drivers)
+                /* No host to run: every driver fails at once, and nothing but udkd runs. */
+                spawn(&E.udkd,
+                      (const char *const[]){ udkd_path(), "--config", E.conf, "--socket", E.sock, "--drivers",
+                                             drivers, "-q", NULL },
+                      "UDK_DRIVERHOST=/nonexistent/udk-driverhost", NULL);
+        else
+                spawn(&E.udkd,
+                      (const char *const[]){ udkd_path(), "--config", E.conf, "--socket", E.sock, "-q", NULL },
+                      NULL, NULL);
         for (uint64_t deadline = now_ms() + 5000; !socket_accepts(E.sock);) {
                 int status;
 
@@ -220,6 +226,17 @@ static void env_setup(bool start)
         }
 }
 
+/* A private folder; udkd on its socket there when @start. */
+static void env_setup(bool start)
+{
+        snprintf(E.dir, sizeof(E.dir), "%s/udkctl-test-XXXXXX", tmp_dir());
+        ASSERT_NOT_NULL(mkdtemp(E.dir));
+        in_dir(E.sock, sizeof(E.sock), "udkd.sock");
+        in_dir(E.conf, sizeof(E.conf), "udkd.conf");
+        if (start)
+                env_start(NULL);
+}
+
 /* Stop udkd (SIGTERM, exit 0 within 5 s) and remove the folder with what the test put in it. */
 static void env_teardown(const char *const *files)
 {
@@ -232,6 +249,7 @@ static void env_teardown(const char *const *files)
         }
         for (size_t i = 0; files && files[i]; i++)
                 unlink(in_dir(path, sizeof(path), files[i]));
+        rmdir(drivers_dir(path, sizeof(path))); /* when a test made it */
         unlink(E.sock);
         unlink(E.conf);
         ASSERT_OK(rmdir(E.dir));
@@ -641,6 +659,125 @@ static void test_driver_lookups(void)
                 ASSERT_STR_EQ(p.err, want);
         }
         env_teardown(NULL);
+}
+
+/*
+ * Personalities of the root family bind to udkd's root nubs; no host can
+ * run, so each driver fails, and the commands see them all: personalities
+ * with a broken file, match with a winner, a loser and a failure, names a
+ * personality, a driver and nubs share.
+ */
+static const char bus_personalities[] = "[personality]\n"
+                                        "name = test-bus\n"
+                                        "family = root\n"
+                                        "match.bus = test\n"
+                                        "driver = bus.so\n"
+                                        "class = TestBus\n"
+                                        "probe_score = 5\n"
+                                        "\n"
+                                        "[personality]\n"
+                                        "name = any-bus\n"
+                                        "family = root\n"
+                                        "driver = bus.so\n"
+                                        "fallback = yes\n"
+                                        "\n"
+                                        "[personality]\n"
+                                        "name = usb-bus\n"
+                                        "family = root\n"
+                                        "match.bus = usb\n"
+                                        "driver = bus.so\n";
+
+static void test_personalities_and_match(void)
+{
+        static struct proc p;
+        static char dir[PATH_MAX], path[PATH_MAX], expected[4 * PATH_MAX + 1024];
+        unsigned test_bus;
+
+        env_setup(false);
+        ASSERT_OK(mkdir(drivers_dir(dir, sizeof(dir)), 0700));
+        write_text(in_dir(path, sizeof(path), "drivers/bus.so"), "");
+        write_text(in_dir(path, sizeof(path), "drivers/10-bus.conf"), bus_personalities);
+        write_text(in_dir(path, sizeof(path), "drivers/20-broken.conf"),
+                   "[personality]\nname = b\nfamily = usb\ncolour = blue\n");
+        env_start(dir);
+
+        ASSERT_EXIT(&p, CTL(&p, "personalities"), 0);
+        ASSERT_STR_EQ(p.err, "");
+        {
+                size_t w = strlen(dir) + strlen("/bus.so");
+                char driver[PATH_MAX];
+
+                in_dir(driver, sizeof(driver), "drivers/bus.so");
+                snprintf(expected, sizeof(expected),
+                         "NAME      FAMILY  %-*s  CLASS    RULES  SCORE  FALLBACK  FILE\n"
+                         "test-bus  root    %-*s  TestBus      1      5  no        %s/10-bus.conf:1\n"
+                         "any-bus   root    %-*s  -            0      0  yes       %s/10-bus.conf:9\n"
+                         "usb-bus   root    %-*s  -            1      0  no        %s/10-bus.conf:15\n"
+                         "\n"
+                         "3 personalities loaded, 1 file with errors:\n"
+                         "%s/20-broken.conf:4: unknown key 'colour' in [personality]\n",
+                         (int)w, "DRIVER", (int)w, driver, dir, (int)w, driver, dir, (int)w, driver, dir, dir);
+        }
+        ASSERT_STR_EQ(p.out, expected);
+        ASSERT_EXIT(&p, CTL(&p, "personalities", "--json"), 0);
+        snprintf(expected, sizeof(expected), "3 test-bus TestBus 5 1 %s/20-broken.conf:4: unknown key 'colour' in [personality]\n",
+                 dir);
+        json_check(p.out,
+                   "ps = d['personalities']\n"
+                   "print(len(ps), ps[0]['name'], ps[0]['properties']['class'], ps[0]['properties']['probe_score'],"
+                   " len(d['errors']), d['errors'][0])\n",
+                   expected);
+
+        /* The root nub of the test bus: test-bus wins, the fallback loses, usb-bus fails. */
+        ASSERT_EXIT(&p, CTL(&p, "match", "root-test"), 0);
+        ASSERT_STR_EQ(p.err, "");
+        ASSERT_STR_EQ(p.out, "VERDICT  PERSONALITY  TIER  SCORE  RULES  WHY\n"
+                             "won      test-bus        0      5      1  won over 'any-bus': 'any-bus' is a fallback\n"
+                             "lost     any-bus         0      0      0  lost to 'test-bus': a fallback, and 'test-bus' is not\n"
+                             "failed   usb-bus         0      0      1  match.bus = usb (line 18) failed: the nub's bus is test\n");
+        ASSERT_EXIT(&p, CTL(&p, "match", "root-test", "--json"), 0);
+        json_check(p.out,
+                   "print(d['nub']['name'], d['nub']['class'], [(c['personality'], c['verdict'], c['probe_score'],"
+                   " c['rules']) for c in d['candidates']])\n",
+                   "root-test nub [('test-bus', 'won', 5, 1), ('any-bus', 'lost', 0, 0), ('usb-bus', 'failed', 0, 1)]\n");
+
+        /* test-bus is a personality and a driver: the driver's commands take the driver. */
+        test_bus = 0;
+        ASSERT_EXIT(&p, CTL(&p, "drivers", "--json"), 0);
+        json_check(p.out, "print(sorted(set(o['name'] for o in d)))\n", "['any-bus', 'test-bus', 'usb-bus']\n");
+        {
+                const char *at = strstr(p.out, "\"name\": \"test-bus\"");
+                const char *id;
+
+                ASSERT_NOT_NULL(at);
+                /* "id" comes first in each object: the last one before the name. */
+                for (id = at; id > p.out && strncmp(id, "\"id\": ", 6) != 0; id--)
+                        ;
+                ASSERT_INT_EQ(sscanf(id, "\"id\": %u", &test_bus), 1);
+        }
+        ASSERT_EXIT(&p, CTL(&p, "drivers"), 0);
+        ASSERT_TRUE(strncmp(p.out, "NAME      ", 10) == 0);
+        ASSERT_STR_CONTAINS(p.out, "  STATE ");
+        snprintf(expected, sizeof(expected), "\ntest-bus  %2u  failed ", test_bus);
+        ASSERT_STR_CONTAINS(p.out, expected);
+        ASSERT_EXIT(&p, CTL(&p, "call", "test-bus", "1"), 1);
+        ASSERT_STR_CONTAINS(p.err, "udkctl: call: driver 'test-bus' is failed");
+        ASSERT_STR_EQ(p.out, "");
+        ASSERT_EXIT(&p, CTL(&p, "stop", "test-bus"), 0);
+        ASSERT_STR_EQ(p.out, "test-bus: stopped\n");
+        ASSERT_EXIT(&p, CTL(&p, "stop", "test-bus"), 1);
+        ASSERT_STR_EQ(p.err, "udkctl: stop test-bus: driver 'test-bus' is stopped already\n");
+        ASSERT_EXIT(&p, CTL(&p, "start", "test-bus"), 1);
+        ASSERT_STR_CONTAINS(p.err, "udkctl: start test-bus: the driver is now failed (last exit: cannot run ");
+        /* any-bus is bound to the three root nubs nothing else matched: three drivers by that name. */
+        ASSERT_EXIT(&p, CTL(&p, "restart", "any-bus"), 1);
+        ASSERT_STR_CONTAINS(p.err, "udkctl: 3 drivers are named any-bus (ids ");
+        ASSERT_STR_CONTAINS(p.err, "): give an id or a path\n");
+        ASSERT_EXIT(&p, CTL(&p, "match", "test-bus"), 1);
+        ASSERT_STR_EQ(p.err, "udkctl: no nub 'test-bus'\n");
+
+        env_teardown((const char *const[]){ "drivers/bus.so", "drivers/10-bus.conf", "drivers/20-broken.conf",
+                                            NULL });
 }
 
 /* Every command that talks to udkd says the same when nobody is there. */
@@ -1423,7 +1560,7 @@ static void test_record_interrupted(void)
 }
 
 UDK_TEST_MAIN(test_help, test_version, test_usage_errors, test_driver_usage_errors, test_not_running,
-              test_driver_lookups, test_ls, test_info, test_set,
+              test_driver_lookups, test_personalities_and_match, test_ls, test_info, test_set,
               test_set_node_gain, test_top_once, test_top_example_client, test_top_live, test_udkd_goes_away,
               test_play_record_loopback, test_play_mono_gain, test_record_seconds, test_play_record_errors,
               test_record_interrupted)
