@@ -264,9 +264,14 @@ static void test_registry_tree(void)
         {
                 union msg one;
                 uint32_t n_data;
+                size_t n_nubs = 0;
                 struct udk_msg_reply r = request_ref(&c, UDK_MSG_LIST, device->id, NULL, &n_data);
+
+                for (size_t i = 0; i < n; i++)
+                        n_nubs += strcmp(objects[i].object.klass, "nub") == 0;
+                ASSERT_UINT_EQ(n_nubs, 5); /* udkd's root nubs, one a bus: test, usb, pci, hid, serial */
                 ASSERT_INT_EQ(r.status, 0);
-                ASSERT_UINT_EQ(n_data, n - 3); /* all but root, backend and the session */
+                ASSERT_UINT_EQ(n_data, n - 3 - n_nubs); /* all but root, backend, the session and the root nubs */
                 r = request_ref(&c, UDK_MSG_INFO, level->id, &one, &n_data);
                 ASSERT_INT_EQ(r.status, 0);
                 ASSERT_UINT_EQ(n_data, 1);

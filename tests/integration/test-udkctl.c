@@ -937,7 +937,7 @@ static void test_ls(void)
                 "48000 64 2 2 f32 udk:loop\n"
                 "True True\n"
                 "['input', 'output']\n"
-                "['backend', 'client', 'control', 'device', 'root', 'stream']\n");
+                "['backend', 'client', 'control', 'device', 'nub', 'root', 'stream']\n");
 
         ASSERT_EXIT(&q, CTL(&q, "ls", "nosuch"), 1);
         ASSERT_STR_EQ(q.err, "udkctl: no object 'nosuch'\n");
