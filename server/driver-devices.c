@@ -120,7 +120,8 @@ int udkd_driver_device_create(struct udkd_server *server, struct server_driver *
                         return -EEXIST;
                 }
                 if (other->driver && other->driver != drv) {
-                        snprintf(err, err_size, "uid %s belongs to driver '%s'", uid, other->driver->name);
+                        snprintf(err, err_size, "uid %s belongs to driver '%s' (%" PRIu32 ")", uid,
+                                 other->driver->name, other->driver->id);
                         return -EEXIST;
                 }
                 if (other->driver == drv && other->driver_id == drv->id &&

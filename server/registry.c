@@ -375,7 +375,8 @@ static void driver_props(struct props *p, struct udkd_server *server, const stru
         PROP(p, udk_prop_int, "crashes", d->crashes, 0);
         PROP(p, udk_prop_int, "restart_in_ms", restart_in, 0);
         PROP(p, udk_prop_string, "last_exit", d->last_exit, 0);
-        PROP(p, udk_prop_int, "personality", pers ? udkd_registry_personality_id(server, d->personality) : 0, 0);
+        PROP(p, udk_prop_string, "personality", d->name, 0);
+        PROP(p, udk_prop_int, "personality_id", pers ? udkd_registry_personality_id(server, d->personality) : 0, 0);
         PROP(p, udk_prop_int, "nub", d->nub ? d->nub->id : 0, 0);
         PROP(p, udk_prop_string, "driver", pers ? pers->driver : "", 0);
 }

@@ -483,13 +483,21 @@ void udkd_driver_stop(struct udkd_server *server, struct server_driver *d, enum 
         changed(server, d);
 }
 
+/* A client's restart or start: the crashes and the back-off are forgotten. */
+static void forget(struct server_driver *d)
+{
+        d->crashes = 0;
+        d->crash_run = 0;
+        d->window_start = 0;
+        d->window_crashes = 0;
+}
+
 int udkd_driver_control(struct udkd_server *server, struct server_driver *d, uint32_t action, char *err,
                         size_t err_size)
 {
         switch (action) {
         case UDK_DRIVER_RESTART:
-                d->crash_run = 0;
-                d->window_start = 0;
+                forget(d);
                 if (d->pid > 0) {
                         udkd_driver_stop(server, d, AFTER_RESTART);
                 } else {
@@ -515,8 +523,7 @@ int udkd_driver_control(struct udkd_server *server, struct server_driver *d, uin
                                  d->nub ? "personality" : "nub");
                         return -ENOENT;
                 }
-                d->crash_run = 0;
-                d->window_start = 0;
+                forget(d);
                 driver_spawn(server, d);
                 return 0;
         default:
