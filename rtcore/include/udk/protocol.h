@@ -356,6 +356,7 @@ struct udk_msg_match_candidate {
         udk_object_id personality;
         uint32_t verdict; /* enum udk_match_verdict */
         uint32_t tier;
+        uint32_t reserved0; /* 0: probe_score's alignment, spelt out */
         int64_t probe_score;
         uint32_t n_rules;
         uint32_t reserved;
@@ -381,6 +382,9 @@ _Static_assert(sizeof(struct udk_msg_reply) == 184, "protocol layout: reply");
 _Static_assert(sizeof(struct udk_prop) == 104, "protocol layout: property");
 _Static_assert(sizeof(struct udk_msg_object) == 112, "protocol layout: object");
 _Static_assert(sizeof(struct udk_msg_opened) == 80, "protocol layout: opened");
+_Static_assert(sizeof(struct udk_msg_match_candidate) == 304, "protocol layout: match candidate");
+_Static_assert(sizeof(struct udk_msg_call) == 168, "protocol layout: call");
+_Static_assert(sizeof(struct udk_msg_call_result) == 160, "protocol layout: call result");
 _Static_assert(sizeof(struct udk_node_shm) == 192, "protocol layout: node segment header");
 
 /* Peer slots per device (the graph's size). */
