@@ -62,13 +62,20 @@ static void usage(FILE *out)
                 "                           $XDG_RUNTIME_DIR/udk/udkd.sock, else /run/udk/udkd.sock)\n"
                 "      --drivers DIR        load driver personalities from DIR (may be given up to\n"
                 "                           8 times; default: %s and\n"
-                "                           $XDG_CONFIG_HOME/udk/drivers)\n"
+                "                           $XDG_CONFIG_HOME/udk/drivers); the folders are watched\n"
+                "                           and reloaded when they change\n"
                 "      --check              check the configuration, load the plugins, open the\n"
                 "                           devices, print a summary and exit without running\n"
                 "  -v, --verbose            print debug messages\n"
                 "  -q, --quiet              print only warnings and errors\n"
                 "  -h, --help               print this help and exit\n"
                 "  -V, --version            print the version and exit\n"
+                "\n"
+                "Drivers: udkd publishes a root nub per bus (root-test, root-usb, ...), matches\n"
+                "every nub against the personalities and runs each matching driver in a\n"
+                "udk-driverhost process of its own ($UDK_DRIVERHOST, default %s),\n"
+                "restarting it when it crashes (docs/personalities.md).  SIGTERM stops the\n"
+                "drivers first (a second one does not wait).\n"
                 "\n"
                 "Exit status: 0 done, 1 configuration or runtime error, 2 usage error.\n"
                 "\n"
@@ -85,7 +92,7 @@ static void usage(FILE *out)
                 "  channels = 2\n"
                 "  handlers = gain, meter\n"
                 "  gain.level = -6\n",
-                UDK_PLUGIN_DIR, UDK_DRIVERS_DIR);
+                UDK_PLUGIN_DIR, UDK_DRIVERS_DIR, UDK_DRIVERHOST);
 }
 
 UDK_PRINTF(1, 2) static int usage_error(const char *fmt, ...)

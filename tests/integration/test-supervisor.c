@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
@@ -445,9 +446,18 @@ static void test_tree_calls_controls(void)
         ASSERT_STR_CONTAINS(f.p.err, "driver 'fake-bus' (pid ");
 }
 
+static int count_cycles(void *data, const struct udk_node_cycle *cycle)
+{
+        atomic_fetch_add((_Atomic uint64_t *)data, 1);
+        return 0;
+}
+
 static void test_crash_restart_reclaim(void)
 {
         static struct fixture f;
+        static _Atomic uint64_t cycles;
+        struct udk_client_stream_params params;
+        struct udk_client_stream *stream = NULL;
         udk_object_id audio, device, bus;
         union object o;
         pid_t pid;
@@ -494,11 +504,24 @@ static void test_crash_restart_reclaim(void)
         ASSERT_INT_NE(wait_driver(&f, "knob", "running", &o), audio);
         ASSERT_INT_EQ(prop_int(&o.obj, "restarts"), 0);
 
-        /* Stop keeps the object and removes the device; start brings both back. */
+        /* Stop keeps the object and removes the device, closing its client's stream; start brings
+         * both back. */
         audio = wait_driver(&f, "knob", "running", &o);
-        wait_object(&f, "device", "knob", true);
+        device = wait_object(&f, "device", "knob", true);
+        udk_client_stream_params_defaults(&params);
+        params.device = device;
+        params.output_channels = 0;
+        ASSERT_OK(udk_client_open(f.client, &params, count_cycles, &cycles, &stream));
+        ASSERT_OK(udk_client_stream_wait_running(stream, WAIT_MS));
         ASSERT_OK(udk_client_driver_control(f.client, audio, UDK_DRIVER_STOP));
         wait_state(&f, audio, "stopped", &o);
+        for (uint64_t deadline = now_ms() + WAIT_MS; udk_client_stream_state(stream) != UDK_NODE_CLOSED;) {
+                ASSERT_TRUE(now_ms() < deadline);
+                ASSERT_OK(udk_client_ping(f.client));
+                usleep(2000);
+        }
+        ASSERT_UINT_GE(atomic_load(&cycles), 1);
+        udk_client_close(stream);
         ASSERT_INT_EQ(prop_int(&o.obj, "pid"), 0);
         ASSERT_STR_EQ(prop_string(&o.obj, "last_exit"), "exit 0");
         wait_object(&f, "device", "knob", false);
