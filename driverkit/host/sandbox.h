@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* udk-driverhost's sandbox: Landlock before the driver loads, seccomp after. */
+#ifndef UDK_DRIVERHOST_SANDBOX_H
+#define UDK_DRIVERHOST_SANDBOX_H
+
+/*
+ * Confine the file system to reading and executing where loading @driver
+ * needs (its folder, the loaded libraries' folders, the system's library
+ * folders, /etc/ld.so.cache), deny TCP bind and connect (ABI 4) and scope
+ * abstract unix sockets and signals to the sandbox (ABI 6).  Sets
+ * no_new_privs first.  A kernel without Landlock gets a warning and 0.
+ * Returns 0 or a negative errno with a message logged.
+ */
+int sandbox_landlock(const char *driver);
+
+/* The Landlock ABI the kernel offers, 0 without it. */
+int sandbox_landlock_abi(void);
+
+/*
+ * Install the seccomp allow-list: everything else fails with EPERM
+ * (clone3 with ENOSYS, so glibc falls back to clone, allowed with
+ * CLONE_THREAD only).  Returns 0 or a negative errno with a message logged.
+ */
+int sandbox_seccomp(void);
+
+#endif

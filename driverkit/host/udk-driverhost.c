@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * udk-driverhost: runs one driver for udkd, sandboxed.  udkd starts it
+ * with the socket to itself on fd 3 and nothing else but 0, 1 and 2.
+ *
+ * The order matters: close every other fd; no_new_privs and Landlock
+ * (the driver loads under it); dlopen and the descriptor's checks; the
+ * dispatch queue's io_uring, restricted to its opcodes; the seccomp
+ * filter, which denies making another ring; then init() and the loop.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <udk/driver-host.h>
+#include <udk/log.h>
+#include <udk/util.h>
+
+#include "sandbox.h"
+
+#define HOST_SOCKET_FD 3
+
+static void usage(FILE *out)
+{
+        fprintf(out,
+                "Usage: udk-driverhost [--no-sandbox] [--verbose] [--help] DRIVER.so\n"
+                "Run one udk driver for udkd, which passes the socket to itself on fd 3.\n"
+                "\n"
+                "  --no-sandbox  skip Landlock and seccomp (for debugging; warns)\n"
+                "  --verbose     log debug lines\n"
+                "  --help        print this help\n"
+                "\n"
+                "Exit status:\n"
+                "  0  stopped by udkd (STOP), or udkd hung up and the driver was stopped\n"
+                "  1  the host failed (out of memory, io_uring)\n"
+                "  2  usage: bad arguments, or fd 3 is not a SOCK_SEQPACKET unix socket\n"
+                "  3  the driver did not load: dlopen, no descriptor, wrong ABI version, reserved not 0\n"
+                "  4  udkd sent a malformed or unexpected message, or sending to it failed\n"
+                "  5  the sandbox could not be set up (no_new_privs, Landlock, seccomp)\n"
+                "  6  the driver's init() failed\n"
+                "  7  the driver's start() failed (STARTED carried its status)\n"
+                "\n"
+                "Environment: UDK_LOG_LEVEL (error, warn, info, debug) sets the log level.\n");
+}
+
+static int check_socket(int fd)
+{
+        int type = 0, domain = 0;
+        socklen_t len = sizeof(type);
+        struct stat st;
+
+        if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+                return -ENOTSOCK;
+        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_SEQPACKET)
+                return -EPROTOTYPE;
+        len = sizeof(domain);
+        if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 || domain != AF_UNIX)
+                return -EAFNOSUPPORT;
+        return 0;
+}
+
+/* The driver's descriptor, or NULL with the reason logged. */
+static const struct udk_driver_descriptor *load_driver(const char *path)
+{
+        const struct udk_driver_descriptor *const *symbol;
+        const struct udk_driver_descriptor *desc;
+        char err[256];
+        void *handle;
+
+        handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        if (!handle) {
+                udk_error("%s: cannot load: %s", path, dlerror());
+                return NULL;
+        }
+        symbol = dlsym(handle, UDK_DRIVER_DESCRIPTOR_NAME);
+        if (!symbol) {
+                udk_error("%s: no %s symbol (a driver exports one with UDK_DRIVER_EXPORT)", path,
+                          UDK_DRIVER_DESCRIPTOR_NAME);
+                return NULL;
+        }
+        desc = *symbol;
+        if (udk_driver_descriptor_check(desc, err, sizeof(err)) < 0) {
+                udk_error("%s: %s", path, err);
+                return NULL;
+        }
+        /* The handle stays open for the process's life: the driver's code runs until exit. */
+        return desc;
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option options[] = {
+                { "no-sandbox", no_argument, NULL, 'n' },
+                { "verbose", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        const struct udk_driver_descriptor *desc;
+        struct udk_dispatch_queue *q = NULL;
+        bool sandbox = true;
+        char ident[UDK_OBJECT_NAME_MAX + 32];
+        const char *driver;
+        int c, r, code;
+
+        udk_log_set_ident("udk-driverhost");
+        while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+                switch (c) {
+                case 'n':
+                        sandbox = false;
+                        break;
+                case 'v':
+                        udk_log_set_level(UDK_LOG_DEBUG);
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return UDK_DRIVERHOST_EXIT_OK;
+                default:
+                        usage(stderr);
+                        return UDK_DRIVERHOST_EXIT_USAGE;
+                }
+        }
+        if (optind != argc - 1) {
+                udk_error(optind >= argc ? "no driver given" : "one driver only");
+                usage(stderr);
+                return UDK_DRIVERHOST_EXIT_USAGE;
+        }
+        driver = argv[optind];
+        r = check_socket(HOST_SOCKET_FD);
+        if (r < 0) {
+                udk_error("fd %d is not a SOCK_SEQPACKET unix socket (%s): udkd starts this program with "
+                          "the socket to itself there",
+                          HOST_SOCKET_FD, strerror(-r));
+                return UDK_DRIVERHOST_EXIT_USAGE;
+        }
+        /* Whatever the parent leaked stays out of the driver's reach. */
+        if (close_range(HOST_SOCKET_FD + 1, ~0U, 0) < 0) {
+                udk_error("cannot close inherited descriptors: %m");
+                return UDK_DRIVERHOST_EXIT_SANDBOX;
+        }
+
+        if (sandbox) {
+                if (sandbox_landlock(driver) < 0)
+                        return UDK_DRIVERHOST_EXIT_SANDBOX;
+        } else {
+                udk_warn("--no-sandbox: the driver runs with this process's full rights");
+        }
+
+        desc = load_driver(driver);
+        if (!desc)
+                return UDK_DRIVERHOST_EXIT_LOAD;
+        snprintf(ident, sizeof(ident), "udk-driverhost[%s]", desc->name);
+        udk_log_set_ident(ident);
+
+        r = udk_dispatch_queue_create(&q);
+        if (r < 0) {
+                udk_error("cannot create the dispatch queue: %s", strerror(-r));
+                return UDK_DRIVERHOST_EXIT_FAILURE;
+        }
+        if (sandbox && sandbox_seccomp() < 0) {
+                udk_dispatch_queue_destroy(q);
+                return UDK_DRIVERHOST_EXIT_SANDBOX;
+        }
+
+        code = udk_driver_host_run(desc, q, HOST_SOCKET_FD);
+        udk_dispatch_queue_destroy(q);
+        fflush(NULL);
+        /* Sandboxed, skip exit()'s handlers: a leak checker's (ptrace, /proc) could only fail here. */
+        if (sandbox)
+                _exit(code);
+        return code;
+}
