@@ -543,6 +543,10 @@ int udkd_driver_call(struct udkd_server *server, struct server_driver *d, struct
         } buf;
         struct server_call *c = NULL;
 
+        if (d->state == DRIVER_STARTING && d->fd >= 0) {
+                snprintf(err, err_size, "driver '%s' is starting: try again once it runs", d->name);
+                return -EAGAIN;
+        }
         if (d->state != DRIVER_RUNNING || d->fd < 0) {
                 snprintf(err, err_size, "driver '%s' is %s%s%s", d->name, udkd_driver_state_name(d->state),
                          d->last_exit[0] ? ": " : "", d->last_exit);
