@@ -147,7 +147,8 @@ void udk_cycle_process(struct udk_device *dev, uint64_t wake_time, uint64_t boun
         const struct udk_plan *plan;
         uint64_t host_time, busy;
 
-        if (dev->rt.dll.updates == 0 && !dev->rt.zts_due) {
+        /* The first cycle (possibly one an xrun found: a late first wake-up) starts the loop. */
+        if (dev->rt.dll.period_frames == 0) {
                 udk_dll_init(&dev->rt.dll, dev->cfg.rate, frames, UDK_DLL_BANDWIDTH_HZ);
                 dev->rt.zts_due = true;
         }

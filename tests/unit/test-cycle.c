@@ -323,6 +323,49 @@ static void test_xrun_counted_and_clock_resyncs(void)
         udk_device_destroy(dev);
 }
 
+/* The virtual backend, with sample time 0 a whole 100 ms ago: the first wake-up is an xrun. */
+static int late_start(void *instance, uint64_t *ret_start_time)
+{
+        int r = udk_backend_virtual.start(instance, ret_start_time);
+
+        *ret_start_time -= 100 * 1000 * 1000;
+        return r;
+}
+
+static void test_first_cycle_late(void)
+{
+        static struct udk_backend_ops late;
+        struct udk_device_config cfg;
+        struct udk_device *dev = NULL;
+        const struct udk_zero_timestamp *zts;
+        struct timespec ts = { 0, 100 * 1000 * 1000 };
+        uint64_t s1, h1, r1, s2, h2, r2;
+        char err[256] = "";
+
+        late = udk_backend_virtual;
+        late.start = late_start;
+        udk_device_config_defaults(&cfg);
+        cfg.period = 64;
+        ASSERT_OK(udk_device_create(&cfg, &late, &dev, err, sizeof(err)));
+        ASSERT_OK(udk_device_open(dev, err, sizeof(err)));
+        zts = udk_device_zero_timestamp(dev);
+        ASSERT_OK(udk_device_start(dev));
+        nanosleep(&ts, NULL);
+        ASSERT_OK(udk_zts_read(zts, &s1, &h1, &r1));
+        nanosleep(&ts, NULL);
+        ASSERT_OK(udk_zts_read(zts, &s2, &h2, &r2));
+        udk_device_stop(dev);
+
+        ASSERT_UINT_GE(atomic_load(&udk_device_stats(dev)->xrun_late_wakes), 1);
+        /* The sample time jumped over the 100 ms, and the clock runs from there at the nominal rate. */
+        ASSERT_UINT_GE(s1, 4800);
+        ASSERT_TRUE(s2 > s1);
+        ASSERT_NEAR((double)r1, 48000000.0, 1.0);
+        ASSERT_NEAR((double)r2, 48000000.0, 1.0);
+        ASSERT_NEAR((double)(h2 - h1), (double)(s2 - s1) * 1e9 / 48000.0, 10.0);
+        udk_device_destroy(dev);
+}
+
 static void test_zero_timestamps_on_ring_boundaries(void)
 {
         struct udk_device *dev = make_device(64, "silence");
@@ -345,5 +388,5 @@ static void test_zero_timestamps_on_ring_boundaries(void)
 }
 
 UDK_TEST_MAIN(test_cycle_order_synchronous, test_cycle_order_rt_thread, test_mix_sums_nodes_and_drops_failures,
-              test_handlers_change_while_running, test_xrun_counted_and_clock_resyncs,
+              test_handlers_change_while_running, test_xrun_counted_and_clock_resyncs, test_first_cycle_late,
               test_zero_timestamps_on_ring_boundaries)
