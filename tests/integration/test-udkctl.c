@@ -28,10 +28,12 @@
 
 #define TIMEOUT_MS   20000
 #define RATE         48000
-#define LOOP_LATENCY 200
+#define LOOP_LATENCY 600
 
 /*
- * loop:   48 kHz, 64 frames, stereo, hears its own output 200 frames later
+ * loop:   48 kHz, 512 frames, stereo, hears its own output 600 frames later
+ *         (a long period: play and record must not lose frames on a loaded
+ *         machine, under ASan)
  * studio: a -12 dB 1 kHz sine on 2 inputs, no outputs
  * sink:   1 output, no inputs
  */
@@ -41,10 +43,10 @@ static const char config_text[] = "[server]\n"
                                   "[device]\n"
                                   "name = loop\n"
                                   "rate = 48000\n"
-                                  "period = 64\n"
+                                  "period = 512\n"
                                   "channels = 2\n"
                                   "source = loopback\n"
-                                  "loopback_latency = 200\n"
+                                  "loopback_latency = 600\n"
                                   "level = -12\n"
                                   "\n"
                                   "[device]\n"
@@ -876,7 +878,7 @@ static void test_ls(void)
         ASSERT_STR_CONTAINS(p.out, "\n  +-o virtual  <backend, id ");
         /* The backend is not the root's last child (our own session follows it). */
         snprintf(line, sizeof(line),
-                 "\n  | +-o loop  <device, id %u, 48000 Hz, 64 frames, 2 in, 2 out, f32>\n", loop);
+                 "\n  | +-o loop  <device, id %u, 48000 Hz, 512 frames, 2 in, 2 out, f32>\n", loop);
         ASSERT_STR_CONTAINS(p.out, line);
         ASSERT_STR_CONTAINS(p.out, "+-o studio  <device, id ");
         ASSERT_STR_CONTAINS(p.out, ", 48000 Hz, 256 frames, 2 in, 0 out, f32>\n");
@@ -903,7 +905,7 @@ static void test_ls(void)
         /* A subtree, by name and through $UDK_SOCKET. */
         snprintf(env, sizeof(env), "UDK_SOCKET=%s", E.sock);
         ASSERT_EXIT(&q, ctl_run(&q, env, (const char *const[]){ "ls", "loop", NULL }, NULL), 0);
-        snprintf(line, sizeof(line), "+-o loop  <device, id %u, 48000 Hz, 64 frames, 2 in, 2 out, f32>\n",
+        snprintf(line, sizeof(line), "+-o loop  <device, id %u, 48000 Hz, 512 frames, 2 in, 2 out, f32>\n",
                  loop);
         ASSERT_TRUE(strncmp(q.out, line, strlen(line)) == 0);
         ASSERT_FALSE(strstr(q.out, "udkd"));
@@ -934,7 +936,7 @@ static void test_ls(void)
                 "print(sorted({o['class'] for o in d}))\n",
                 "root udkd 0\n"
                 "loop studio sink\n"
-                "48000 64 2 2 f32 udk:loop\n"
+                "48000 512 2 2 f32 udk:loop\n"
                 "True True\n"
                 "['input', 'output']\n"
                 "['backend', 'client', 'control', 'device', 'nub', 'root', 'stream']\n");
@@ -977,7 +979,7 @@ static void test_info(void)
         ASSERT_STR_EQ(info_value(p.out, "class", value, sizeof(value)), "device");
         ASSERT_STR_EQ(info_value(p.out, "path", value, sizeof(value)), "virtual/loop");
         ASSERT_STR_EQ(info_value(p.out, "rate", value, sizeof(value)), "48000");
-        ASSERT_STR_EQ(info_value(p.out, "output_latency", value, sizeof(value)), "200");
+        ASSERT_STR_EQ(info_value(p.out, "output_latency", value, sizeof(value)), "600");
 
         ASSERT_EXIT(&p, CTL(&p, "info", "virtual/loop/level", "--json"), 0);
         ASSERT_STR_EQ(p.err, "");
@@ -1099,7 +1101,7 @@ static void test_top_once(void)
                         "XRUNS   LATE  STATE\n",
                         strlen("NAME            ID   RATE PERIOD   LOAD    MAX  WAIT50  WAIT99  BUSY50  "
                                "BUSY99  XRUNS   LATE  STATE\n")) == 0);
-        snprintf(line, sizeof(line), "\nloop         %5u  48000     64 ", loop);
+        snprintf(line, sizeof(line), "\nloop         %5u  48000    512 ", loop);
         ASSERT_STR_CONTAINS(p.out, line);
         ASSERT_STR_CONTAINS(p.out, "\nstudio       ");
         ASSERT_STR_CONTAINS(p.out, "  48000    256 ");
@@ -1144,7 +1146,7 @@ static void test_top_once(void)
                  loop, (unsigned)udk_client_stream_id(stream), (int)getpid());
         json_check(p.out, script,
                    "['loop', 'studio', 'sink']\n"
-                   "True 48000 64 1333.333 True\n"
+                   "True 48000 512 10666.667 True\n"
                    "1 True top-test running True 0\n");
 
         ASSERT_OK(udk_client_close(stream));
