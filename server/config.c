@@ -448,9 +448,6 @@ static int parse(struct parser *p, const char *text, size_t size, bool device_bo
         r = section_end(p);
         if (r < 0)
                 return r;
-        if (cfg->n_devices == 0)
-                return parse_error(p, "no [device] section: nothing to run");
-
         /* [server] may come after the devices it gives a default to. */
         for (size_t i = 0; i < cfg->n_devices; i++)
                 if (!cfg->devices[i].priority_set && cfg->priority >= 0)

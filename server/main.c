@@ -261,6 +261,12 @@ static int run(const struct options *o, const sigset_t *signals)
         r = udkd_server_load_personalities(server, o->drivers, o->n_drivers);
         if (r < 0)
                 goto out;
+        /* Devices may all come from drivers: then a folder of personalities is needed to make them. */
+        if (cfg.n_devices == 0 && r == 0 && o->n_drivers == 0) {
+                udk_error("%s: no [device] section and no driver personality: nothing to run", cfg.path);
+                r = -EINVAL;
+                goto out;
+        }
         if (o->check) {
                 r = check(server, &cfg);
                 goto out;

@@ -258,9 +258,9 @@ static void test_server_section(void)
 
 static void test_no_devices(void)
 {
-        EXPECT_ERROR("", ": no [device] section: nothing to run");
-        EXPECT_ERROR("# only comments\n; and blank lines\n\n", ": no [device] section: nothing to run");
-        EXPECT_RUN_ERROR("[server]\nmlock = no\n", ": no [device] section: nothing to run");
+        EXPECT_ERROR("", ": no [device] section and no driver personality: nothing to run");
+        EXPECT_ERROR("# only comments\n; and blank lines\n\n", ": no [device] section and no driver personality: nothing to run");
+        EXPECT_RUN_ERROR("[server]\nmlock = no\n", ": no [device] section and no driver personality: nothing to run");
 }
 
 static void test_unreadable_file(void)
