@@ -94,6 +94,18 @@ static const struct udk_driver_descriptor *load_driver(const char *path)
         return desc;
 }
 
+/*
+ * Once Landlock holds, leave without exit()'s handlers: a leak checker's
+ * (it reads /proc and ptraces) could only fail in the sandbox.
+ */
+static int host_exit(bool sandboxed, int code)
+{
+        fflush(NULL);
+        if (sandboxed)
+                _exit(code);
+        return code;
+}
+
 int main(int argc, char **argv)
 {
         static const struct option options[] = {
@@ -154,25 +166,21 @@ int main(int argc, char **argv)
 
         desc = load_driver(driver);
         if (!desc)
-                return UDK_DRIVERHOST_EXIT_LOAD;
+                return host_exit(sandbox, UDK_DRIVERHOST_EXIT_LOAD);
         snprintf(ident, sizeof(ident), "udk-driverhost[%s]", desc->name);
         udk_log_set_ident(ident);
 
         r = udk_dispatch_queue_create(&q);
         if (r < 0) {
                 udk_error("cannot create the dispatch queue: %s", strerror(-r));
-                return UDK_DRIVERHOST_EXIT_FAILURE;
+                return host_exit(sandbox, UDK_DRIVERHOST_EXIT_FAILURE);
         }
         if (sandbox && sandbox_seccomp() < 0) {
                 udk_dispatch_queue_destroy(q);
-                return UDK_DRIVERHOST_EXIT_SANDBOX;
+                return host_exit(sandbox, UDK_DRIVERHOST_EXIT_SANDBOX);
         }
 
         code = udk_driver_host_run(desc, q, HOST_SOCKET_FD);
         udk_dispatch_queue_destroy(q);
-        fflush(NULL);
-        /* Sandboxed, skip exit()'s handlers: a leak checker's (ptrace, /proc) could only fail here. */
-        if (sandbox)
-                _exit(code);
-        return code;
+        return host_exit(sandbox, code);
 }

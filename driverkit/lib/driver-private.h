@@ -4,6 +4,7 @@
 #define UDK_DRIVER_PRIVATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <udk/driver-protocol.h>
@@ -25,7 +26,8 @@ struct driver_pending {
         size_t len;
         int fds[UDK_MSG_FDS_MAX];
         unsigned n_fds;
-        union {
+        /* Read back as driver.c's union of messages: aligned as any of them. */
+        _Alignas(max_align_t) union {
                 struct udk_msg_header h;
                 uint8_t bytes[UDK_MSG_SIZE_MAX];
         } msg;
