@@ -66,35 +66,6 @@ struct chain_snapshot {
 
 /* --- processes --- */
 
-/* $UDKD, else ../server/udkd next to udk-bench (a build tree), else udkd in PATH. */
-static int find_udkd(char *path, size_t size)
-{
-        const char *env = getenv("UDKD");
-        char self[4096];
-        int r;
-
-        if (env && *env) {
-                r = bench_find_program(env, path, size);
-                if (r < 0)
-                        udk_error("UDKD=%s is not an executable", env);
-                return r;
-        }
-        /* <build>/bench/udk-bench -> <build>: drop the file, then its folder. */
-        if (bench_self_path(self, sizeof(self)) == 0) {
-                for (int i = 0; i < 2; i++) {
-                        char *slash = strrchr(self, '/');
-                        if (slash)
-                                *slash = '\0';
-                }
-                if ((size_t)snprintf(path, size, "%s/server/udkd", self) < size && access(path, X_OK) == 0)
-                        return 0;
-        }
-        r = bench_find_program("udkd", path, size);
-        if (r < 0)
-                udk_error("no udkd: not in the build tree next to udk-bench nor in PATH; set UDKD");
-        return r;
-}
-
 static int write_config(struct chain_run *run)
 {
         const struct bench_chain_options *o = run->opt;
@@ -529,7 +500,7 @@ static int run_chain(struct chain_run *run, struct bench_chain_report *rep)
         char udkd[4096];
         int r;
 
-        r = find_udkd(udkd, sizeof(udkd));
+        r = bench_find_built("UDKD", "server/udkd", udkd, sizeof(udkd));
         if (r < 0)
                 return r;
         r = make_dir(run);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <udk/clock.h>
+#include <udk/log.h>
 #include <udk/stats.h>
 #include <udk/util.h>
 
@@ -428,4 +429,33 @@ int bench_reap(pid_t pid, unsigned timeout_ms)
                 }
                 usleep(10000);
         }
+}
+
+int bench_find_built(const char *env_name, const char *build_path, char *path, size_t size)
+{
+        const char *env = getenv(env_name), *name = strrchr(build_path, '/');
+        char self[4096];
+        int r;
+
+        name = name ? name + 1 : build_path;
+        if (env && *env) {
+                r = bench_find_program(env, path, size);
+                if (r < 0)
+                        udk_error("%s=%s is not an executable", env_name, env);
+                return r;
+        }
+        /* <build>/bench/udk-bench -> <build>: drop the file, then its folder. */
+        if (bench_self_path(self, sizeof(self)) == 0) {
+                for (int i = 0; i < 2; i++) {
+                        char *slash = strrchr(self, '/');
+                        if (slash)
+                                *slash = '\0';
+                }
+                if ((size_t)snprintf(path, size, "%s/%s", self, build_path) < size && access(path, X_OK) == 0)
+                        return 0;
+        }
+        r = bench_find_program(name, path, size);
+        if (r < 0)
+                udk_error("no %s: not in the build tree next to udk-bench nor in PATH; set %s", name, env_name);
+        return r;
 }

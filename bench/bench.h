@@ -27,6 +27,7 @@ int bench_cycle_inner_main(int argc, char **argv);
 int bench_chain_main(int argc, char **argv);
 int bench_compare_main(int argc, char **argv);
 int bench_match_main(int argc, char **argv);
+int bench_restart_main(int argc, char **argv);
 
 /* Print "udk-bench <cmd>: <message>" and the pointer to --help on stderr; returns -EINVAL. */
 int bench_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -138,6 +139,13 @@ int bench_find_program(const char *name, char *path, size_t size);
 
 /* The path of the running udk-bench (readlink of /proc/self/exe). */
 int bench_self_path(char *path, size_t size);
+
+/*
+ * One of udk's programs: $@env_name, else @build_path ("server/udkd")
+ * under the build tree udk-bench runs from, else its file name in PATH.
+ * Logs what it could not find.
+ */
+int bench_find_built(const char *env_name, const char *build_path, char *path, size_t size);
 
 /*
  * The DSP plugin search path: $UDK_PLUGIN_PATH when set and not empty, else

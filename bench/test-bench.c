@@ -2365,6 +2365,34 @@ static void test_match_run(void)
         bench_child_output_free(&o);
 }
 
+/* A short udk-bench restart on the test family: its JSON, its table, and a usage error. */
+static void test_restart_run(void)
+{
+        struct bench_child_output o;
+
+        run_bench((const char *[]){ "restart", "--kills", "3", "--json", NULL }, &o);
+        if (o.status != 0)
+                udk_test_fail("udk-bench restart: exit %d; stderr: %s", o.status, o.err);
+        ASSERT_STR_CONTAINS(o.out, "{\n  \"restart_ms\": {\n    \"p50\": ");
+        ASSERT_STR_CONTAINS(o.out, "\"p99\": ");
+        ASSERT_STR_CONTAINS(o.out, "\"max\": ");
+        ASSERT_STR_CONTAINS(o.out, "\"kills\": 3\n}\n");
+        bench_child_output_free(&o);
+
+        run_bench((const char *[]){ "restart", "--kills", "2", NULL }, &o);
+        ASSERT_INT_EQ(o.status, 0);
+        ASSERT_STR_CONTAINS(o.out, "restart: 2 SIGKILLs of the test audio driver, until its device's signal is back\n");
+        ASSERT_STR_CONTAINS(o.out, "  restart (ms) ");
+        ASSERT_STR_CONTAINS(o.out, "  target: p50 <= 20 ms ");
+        bench_child_output_free(&o);
+
+        run_bench((const char *[]){ "restart", "--kills", "0", NULL }, &o);
+        ASSERT_INT_EQ(o.status, 2);
+        ASSERT_STR_EQ(o.err, "udk-bench restart: --kills '0': not a whole number in 1..100000\n"
+                             "Try 'udk-bench restart --help' for more information.\n");
+        bench_child_output_free(&o);
+}
+
 UDK_TEST_MAIN(test_percentile_sorted, test_median, test_json_writer, test_json_depth_limit,
               test_run_captures_both_streams, test_run_large_output_and_stdin,
               test_run_signal_and_missing_program, test_find_program, test_self_and_plugin_path,
@@ -2380,4 +2408,4 @@ UDK_TEST_MAIN(test_percentile_sorted, test_median, test_json_writer, test_json_d
               test_compare_stats, test_compare_table, test_compare_options, test_compare_ratio,
               test_compare_targets, test_compare_json, test_compare_table_output, test_svg,
               test_servers_spawn, test_servers_remove_stale, test_compare_usage_errors, test_compare_missing,
-              test_compare_run_udk, test_compare_run_jack2, test_match_run)
+              test_compare_run_udk, test_compare_run_jack2, test_match_run, test_restart_run)

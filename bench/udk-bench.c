@@ -32,6 +32,7 @@ static const struct subcommand subcommands[] = {
         { "latency", bench_latency_main,
           "a device's round trip through a loopback, by the phases of several tones" },
         { "match", bench_match_main, "time to match nubs against drivers' personalities" },
+        { "restart", bench_restart_main, "from a driver's SIGKILL to its device's signal coming back" },
 };
 
 static void usage(FILE *out)
