@@ -18,9 +18,11 @@
 #include <udk/util.h>
 
 #include "udk-test.h"
-#include "udk-test-udkd.h"
+#define WAIT_MS          15000
+#define REGISTRY_WAIT_MS WAIT_MS
 
-#define WAIT_MS 15000
+#include "udk-test-udkd.h"
+#include "udk-test-registry.h"
 
 /* --- the drivers folder --- */
 
@@ -118,108 +120,10 @@ static void fixture_stop(struct fixture *f)
 
 /* --- the registry --- */
 
-union object {
-        struct udk_msg_object obj;
-        uint8_t bytes[UDK_MSG_SIZE_MAX];
-};
-
-static const char *prop_string(const struct udk_msg_object *o, const char *key)
-{
-        const struct udk_prop *p = udk_msg_object_prop(o, key);
-        return p && p->type == UDK_PROP_STRING ? p->s : NULL;
-}
-
-static int64_t prop_int(const struct udk_msg_object *o, const char *key)
-{
-        const struct udk_prop *p = udk_msg_object_prop(o, key);
-
-        if (!p || (p->type != UDK_PROP_INT && p->type != UDK_PROP_BOOL))
-                udk_test_fail("object %" PRIu32 " (%s) has no integer property %s", o->id, o->name, key);
-        return p->i;
-}
-
-/* The driver bound to the nub named @nub, 0 when there is none (yet). */
-static udk_object_id driver_of(struct fixture *f, const char *nub)
-{
-        udk_object_id id;
-        union object o;
-        const struct udk_prop *bound;
-
-        if (udk_client_find_class(f->client, "nub", nub, &id) < 0)
-                return 0;
-        if (udk_client_info(f->client, id, &o.obj) < 0)
-                return 0;
-        bound = udk_msg_object_prop(&o.obj, "bound");
-        return bound && bound->type == UDK_PROP_INT ? (udk_object_id)bound->i : 0;
-}
-
 static void driver_info(struct fixture *f, udk_object_id driver, union object *o)
 {
         ASSERT_OK(udk_client_info(f->client, driver, &o->obj));
         ASSERT_STR_EQ(o->obj.klass, "driver");
-}
-
-/* Wait until nub @nub's driver is in @state; its object in @o. */
-static udk_object_id wait_driver(struct fixture *f, const char *nub, const char *state, union object *o)
-{
-        uint64_t deadline = now_ms() + WAIT_MS;
-        const char *now = "none";
-
-        while (now_ms() < deadline) {
-                udk_object_id id = driver_of(f, nub);
-
-                if (id && udk_client_info(f->client, id, &o->obj) == 0) {
-                        now = prop_string(&o->obj, "state");
-                        if (now && strcmp(now, state) == 0)
-                                return id;
-                }
-                usleep(2000);
-        }
-        udk_test_fail("the driver of nub %s is %s, not %s, after %d ms", nub, now ? now : "(no state)", state,
-                      WAIT_MS);
-}
-
-/* Wait until the driver @driver is in @state (e.g. after a crash). */
-static void wait_state(struct fixture *f, udk_object_id driver, const char *state, union object *o)
-{
-        uint64_t deadline = now_ms() + WAIT_MS;
-        const char *now = "none";
-
-        while (now_ms() < deadline) {
-                if (udk_client_info(f->client, driver, &o->obj) == 0) {
-                        now = prop_string(&o->obj, "state");
-                        if (now && strcmp(now, state) == 0)
-                                return;
-                }
-                usleep(1000);
-        }
-        udk_test_fail("driver %" PRIu32 " is %s, not %s, after %d ms", driver, now ? now : "(no state)", state,
-                      WAIT_MS);
-}
-
-/* Wait until the device of @uid exists (or, with @present false, is gone); its id. */
-static udk_object_id wait_device(struct fixture *f, const char *uid, bool present)
-{
-        uint64_t deadline = now_ms() + WAIT_MS;
-        udk_object_id id = 0;
-
-        while (now_ms() < deadline) {
-                bool found = udk_client_find_class(f->client, "device", uid, &id) == 0;
-                if (found == present)
-                        return id;
-                usleep(2000);
-        }
-        udk_test_fail("device %s %s after %d ms", uid, present ? "not there" : "still there", WAIT_MS);
-}
-
-static int64_t call_level(struct fixture *f, udk_object_id driver)
-{
-        uint64_t out[UDK_CALL_SCALARS_MAX];
-        uint32_t n_out = 0;
-
-        ASSERT_OK(udk_client_call(f->client, driver, 1, NULL, 0, NULL, 0, out, &n_out, NULL, 0, NULL));
-        ASSERT_UINT_EQ(n_out, 1);
-        return (int64_t)out[0];
 }
 
 #define AUDIO_PERSONALITY                                                                                    \
@@ -255,21 +159,21 @@ static void test_bind_and_call(void)
         fixture_start(&f, NO_DEVICES);
 
         /* The bus driver binds the root nub and publishes the knob; the audio driver binds it. */
-        bus = wait_driver(&f, "root-test", "running", &o);
+        bus = wait_driver(f.client, &f.p, "root-test", "running", &o);
         ASSERT_STR_EQ(prop_string(&o.obj, "personality"), "test-bus");
-        driver = wait_driver(&f, "knob", "running", &o);
+        driver = wait_driver(f.client, &f.p, "knob", "running", &o);
         ASSERT_STR_EQ(prop_string(&o.obj, "personality"), "test-audio");
         ASSERT_INT_GT(prop_int(&o.obj, "pid"), 0);
         ASSERT_INT_EQ(prop_int(&o.obj, "restarts"), 0);
         ASSERT_TRUE(bus != driver);
 
         /* Its device, with its level control at the default. */
-        device = wait_device(&f, "test:knob", true);
-        ASSERT_INT_EQ(call_level(&f, driver), -6000);
+        device = wait_object(f.client, &f.p, "device", "test:knob", true);
+        ASSERT_INT_EQ(call_level(f.client, driver), -6000);
 
         /* A client moves the control: the driver hears of it. */
         ASSERT_OK(udk_client_set_control(f.client, device, "level", "-12dB"));
-        for (uint64_t deadline = now_ms() + WAIT_MS; call_level(&f, driver) != -12000;) {
+        for (uint64_t deadline = now_ms() + WAIT_MS; call_level(f.client, driver) != -12000;) {
                 ASSERT_TRUE(now_ms() < deadline);
                 usleep(1000);
         }
@@ -303,25 +207,25 @@ static void test_hotplug(void)
 
         fixture_write(&f, KNOB_NUB, AUDIO_PERSONALITY);
         fixture_start(&f, NO_DEVICES);
-        first = wait_driver(&f, "knob", "running", &o);
-        wait_device(&f, "test:knob", true);
+        first = wait_driver(f.client, &f.p, "knob", "running", &o);
+        wait_object(f.client, &f.p, "device", "test:knob", true);
 
         /* Plug a second one in: a second instance of the same driver, its own device. */
         write_file(f.nubs, KNOB_NUB "[nub]\nhandle = 2\nname = knob2\nvendor = 0x1234\nproduct = 0x0001\n");
-        wait_driver(&f, "knob2", "running", &o);
-        wait_device(&f, "test:knob2", true);
-        ASSERT_INT_EQ(driver_of(&f, "knob"), first);
+        wait_driver(f.client, &f.p, "knob2", "running", &o);
+        wait_object(f.client, &f.p, "device", "test:knob2", true);
+        ASSERT_INT_EQ(driver_of(f.client, "knob"), first);
 
         /* Unplug the first: its driver stops, its device leaves; the second is untouched. */
         write_file(f.nubs, "[nub]\nhandle = 2\nname = knob2\nvendor = 0x1234\nproduct = 0x0001\n");
-        wait_device(&f, "test:knob", false);
-        ASSERT_INT_EQ(driver_of(&f, "knob"), 0);
+        wait_object(f.client, &f.p, "device", "test:knob", false);
+        ASSERT_INT_EQ(driver_of(f.client, "knob"), 0);
         /* Its driver was stopped and, once its host exited, left the registry. */
         for (uint64_t deadline = now_ms() + WAIT_MS; udk_client_info(f.client, first, &o.obj) != -ENOENT;) {
                 ASSERT_TRUE(now_ms() < deadline);
                 usleep(1000);
         }
-        wait_driver(&f, "knob2", "running", &o);
+        wait_driver(f.client, &f.p, "knob2", "running", &o);
         ASSERT_INT_EQ(prop_int(&o.obj, "restarts"), 0);
 
         fixture_stop(&f);
@@ -342,7 +246,7 @@ static void test_restart_backoff_giveup(void)
                       AUDIO_PERSONALITY "restart_delay = 20ms\nrestart_delay_max = 80ms\n"
                                         "restart_limit = 20/10min\nrestart_reset = 10min\n");
         fixture_start(&f, NO_DEVICES);
-        driver = wait_driver(&f, "knob", "running", &o);
+        driver = wait_driver(f.client, &f.p, "knob", "running", &o);
         pid = (pid_t)prop_int(&o.obj, "pid");
 
         for (unsigned k = 1; k <= 20; k++) {
@@ -353,7 +257,7 @@ static void test_restart_backoff_giveup(void)
                 t0 = now_ms();
                 ASSERT_OK(kill(pid, SIGKILL));
                 for (;;) {
-                        wait_state(&f, driver, "running", &o);
+                        wait_state(f.client, &f.p, driver, "running", &o);
                         next = (pid_t)prop_int(&o.obj, "pid");
                         if (next != pid)
                                 break;
@@ -369,7 +273,7 @@ static void test_restart_backoff_giveup(void)
 
         /* The 21st crash is over the limit: failed, and it stays so. */
         ASSERT_OK(kill(pid, SIGKILL));
-        wait_state(&f, driver, "failed", &o);
+        wait_state(f.client, &f.p, driver, "failed", &o);
         ASSERT_INT_EQ(prop_int(&o.obj, "crashes"), 21);
         ASSERT_INT_EQ(prop_int(&o.obj, "pid"), 0);
         usleep(200 * 1000);
@@ -378,10 +282,10 @@ static void test_restart_backoff_giveup(void)
 
         /* udkctl start's call brings it back, its count forgotten. */
         ASSERT_OK(udk_client_driver_control(f.client, driver, UDK_DRIVER_START));
-        wait_state(&f, driver, "running", &o);
+        wait_state(f.client, &f.p, driver, "running", &o);
         ASSERT_INT_EQ(prop_int(&o.obj, "crashes"), 0);
         ASSERT_OK(udk_client_driver_control(f.client, driver, UDK_DRIVER_STOP));
-        wait_state(&f, driver, "stopped", &o);
+        wait_state(f.client, &f.p, driver, "stopped", &o);
         ASSERT_INT_EQ(prop_int(&o.obj, "pid"), 0);
 
         fixture_stop(&f);
@@ -405,7 +309,7 @@ static void test_hang_in_start(void)
                       "restart_limit = 1/10min\n");
         t0 = now_ms();
         fixture_start(&f, NO_DEVICES);
-        driver = wait_driver(&f, "knob", "failed", &o);
+        driver = wait_driver(f.client, &f.p, "knob", "failed", &o);
         /* Two starts, each killed at 300 ms. */
         ASSERT_UINT_GE(now_ms() - t0, 600);
         ASSERT_INT_EQ(prop_int(&o.obj, "crashes"), 2);
@@ -464,8 +368,8 @@ static void test_stream_survives_crash(void)
         fixture_write(&f, KNOB_NUB, AUDIO_PERSONALITY "restart_delay = 0\n");
         /* A long period: what an xrun there would show is udkd stalling, not a loaded test machine. */
         fixture_start(&f, "[server]\nmlock = no\n[device]\nname = other\nperiod = 1024\nsource = sine\n");
-        driver = wait_driver(&f, "knob", "running", &o);
-        device = wait_device(&f, "test:knob", true);
+        driver = wait_driver(f.client, &f.p, "knob", "running", &o);
+        device = wait_object(f.client, &f.p, "device", "test:knob", true);
         ASSERT_OK(udk_client_find_class(f.client, "device", "other", &other_device));
 
         udk_client_stream_params_defaults(&params);
@@ -492,10 +396,10 @@ static void test_stream_survives_crash(void)
         }
         ASSERT_UINT_GE(atomic_load(&crashing.silence_after_sound), 1);
         ASSERT_INT_EQ(udk_client_stream_state(s_crash), UDK_NODE_RUNNING);
-        wait_state(&f, driver, "running", &o);
+        wait_state(f.client, &f.p, driver, "running", &o);
         ASSERT_INT_EQ(prop_int(&o.obj, "restarts"), 1);
         /* The same device, taken back under its UID. */
-        ASSERT_INT_EQ(wait_device(&f, "test:knob", true), device);
+        ASSERT_INT_EQ(wait_object(f.client, &f.p, "device", "test:knob", true), device);
 
         /* The other device never missed a beat, nor did its client. */
         ASSERT_OK(udk_client_stats(f.client, other_device, &stats, NULL, 0, NULL));
@@ -521,7 +425,7 @@ static void test_bad_personality(void)
         write_file(path, "[personality]\nname = broken\nfamily = test\nmatch.bcdDevice = 0x0200-0x0100\n"
                          "driver = /nonexistent.so\n");
         fixture_start(&f, NO_DEVICES);
-        wait_driver(&f, "knob", "running", &o);
+        wait_driver(f.client, &f.p, "knob", "running", &o);
         ASSERT_OK(udk_client_personality_errors(f.client, &errors, &n));
         ASSERT_UINT_EQ(n, 1);
         ASSERT_STR_CONTAINS(errors[0], "20-broken.conf:4: ");

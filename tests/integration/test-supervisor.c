@@ -25,9 +25,11 @@
 #include <udk/util.h>
 
 #include "udk-test.h"
-#include "udk-test-udkd.h"
+#define WAIT_MS          10000
+#define REGISTRY_WAIT_MS WAIT_MS
 
-#define WAIT_MS 10000
+#include "udk-test-udkd.h"
+#include "udk-test-registry.h"
 
 /* --- the fake host --- */
 
@@ -238,11 +240,6 @@ struct fixture {
         struct udk_client *client;
 };
 
-union object {
-        struct udk_msg_object obj;
-        uint8_t bytes[UDK_MSG_SIZE_MAX];
-};
-
 static void write_file(const char *dir, const char *name, const char *text)
 {
         char path[256];
@@ -296,85 +293,6 @@ static void fixture_stop(struct fixture *f)
         ASSERT_OK(system(cmd));
 }
 
-static const char *prop_string(const struct udk_msg_object *o, const char *key)
-{
-        const struct udk_prop *p = udk_msg_object_prop(o, key);
-        return p && p->type == UDK_PROP_STRING ? p->s : NULL;
-}
-
-static int64_t prop_int(const struct udk_msg_object *o, const char *key)
-{
-        const struct udk_prop *p = udk_msg_object_prop(o, key);
-
-        if (!p || (p->type != UDK_PROP_INT && p->type != UDK_PROP_BOOL))
-                udk_test_fail("object %" PRIu32 " (%s) has no integer property %s", o->id, o->name, key);
-        return p->i;
-}
-
-/* The driver on nub @nub once it is in @state. */
-static udk_object_id wait_driver(struct fixture *f, const char *nub, const char *state, union object *o)
-{
-        uint64_t deadline = now_ms() + WAIT_MS;
-        const char *now = NULL;
-
-        while (now_ms() < deadline) {
-                udk_object_id id;
-
-                if (udk_client_find_class(f->client, "nub", nub, &id) == 0 &&
-                    udk_client_info(f->client, id, &o->obj) == 0 && prop_int(&o->obj, "bound") != 0) {
-                        udk_object_id driver = (udk_object_id)prop_int(&o->obj, "bound");
-
-                        if (udk_client_info(f->client, driver, &o->obj) == 0) {
-                                now = prop_string(&o->obj, "state");
-                                if (now && strcmp(now, state) == 0)
-                                        return driver;
-                        }
-                }
-                proc_pump(&f->p, 2);
-        }
-        udk_test_fail("nub %s's driver is %s, not %s; stderr: %s", nub, now ? now : "(none)", state, f->p.err);
-}
-
-static void wait_state(struct fixture *f, udk_object_id driver, const char *state, union object *o)
-{
-        uint64_t deadline = now_ms() + WAIT_MS;
-        const char *now = NULL;
-
-        while (now_ms() < deadline) {
-                if (udk_client_info(f->client, driver, &o->obj) == 0) {
-                        now = prop_string(&o->obj, "state");
-                        if (now && strcmp(now, state) == 0)
-                                return;
-                }
-                proc_pump(&f->p, 2);
-        }
-        udk_test_fail("driver %" PRIu32 " is %s, not %s; stderr: %s", driver, now ? now : "(gone)", state, f->p.err);
-}
-
-static udk_object_id wait_object(struct fixture *f, const char *klass, const char *name, bool present)
-{
-        uint64_t deadline = now_ms() + WAIT_MS;
-        udk_object_id id = 0;
-
-        while (now_ms() < deadline) {
-                bool found = udk_client_find_class(f->client, klass, name, &id) == 0;
-                if (found == present)
-                        return id;
-                proc_pump(&f->p, 2);
-        }
-        udk_test_fail("%s %s %s; stderr: %s", klass, name, present ? "never came" : "never went", f->p.err);
-}
-
-static int64_t call_level(struct fixture *f, udk_object_id driver)
-{
-        uint64_t out[UDK_CALL_SCALARS_MAX];
-        uint32_t n_out = 0;
-
-        ASSERT_OK(udk_client_call(f->client, driver, 1, NULL, 0, NULL, 0, out, &n_out, NULL, 0, NULL));
-        ASSERT_UINT_EQ(n_out, 1);
-        return (int64_t)out[0];
-}
-
 static void test_tree_calls_controls(void)
 {
         static struct fixture f;
@@ -385,7 +303,7 @@ static void test_tree_calls_controls(void)
         char **errors;
 
         fixture_start(&f, BUS_PERSONALITY AUDIO_PERSONALITY);
-        bus = wait_driver(&f, "root-test", "running", &o);
+        bus = wait_driver(f.client, &f.p, "root-test", "running", &o);
         ASSERT_STR_EQ(o.obj.name, "fake-bus");
         ASSERT_STR_EQ(prop_string(&o.obj, "personality"), "fake-bus");
         ASSERT_INT_GT(prop_int(&o.obj, "pid"), 0);
@@ -396,29 +314,29 @@ static void test_tree_calls_controls(void)
         ASSERT_INT_EQ(prop_int(&o.obj, "nub"), root_nub);
 
         /* The bus driver's nub, under it; the audio driver on it; its device under that. */
-        audio = wait_driver(&f, "knob", "running", &o);
+        audio = wait_driver(f.client, &f.p, "knob", "running", &o);
         ASSERT_STR_EQ(o.obj.name, "fake-audio");
-        knob = wait_object(&f, "nub", "knob", true);
+        knob = wait_object(f.client, &f.p, "nub", "knob", true);
         ASSERT_INT_EQ(o.obj.parent, knob);
         ASSERT_OK(udk_client_info(f.client, knob, &o.obj));
         ASSERT_INT_EQ(o.obj.parent, bus);
         ASSERT_STR_EQ(prop_string(&o.obj, "family"), "test");
         ASSERT_STR_EQ(prop_string(&o.obj, "vendor"), "0x1234");
         ASSERT_INT_EQ(prop_int(&o.obj, "bound"), audio);
-        device = wait_object(&f, "device", "knob", true);
+        device = wait_object(f.client, &f.p, "device", "knob", true);
         ASSERT_OK(udk_client_info(f.client, device, &o.obj));
         ASSERT_INT_EQ(o.obj.parent, audio);
         ASSERT_STR_EQ(prop_string(&o.obj, "uid"), "test:knob");
 
         /* Calls; a client's control move reaches the driver, the driver's own move does not echo. */
-        ASSERT_INT_EQ(call_level(&f, audio), -6000);
+        ASSERT_INT_EQ(call_level(f.client, audio), -6000);
         ASSERT_OK(udk_client_set_control(f.client, device, "level", "-12dB"));
-        for (uint64_t deadline = now_ms() + WAIT_MS; call_level(&f, audio) != -12000;) {
+        for (uint64_t deadline = now_ms() + WAIT_MS; call_level(f.client, audio) != -12000;) {
                 ASSERT_TRUE(now_ms() < deadline);
                 usleep(1000);
         }
         ASSERT_OK(udk_client_call(f.client, audio, 5, NULL, 0, NULL, 0, NULL, NULL, NULL, 0, NULL));
-        ASSERT_INT_EQ(call_level(&f, audio), -12000);
+        ASSERT_INT_EQ(call_level(f.client, audio), -12000);
         ASSERT_ERROR(udk_client_call(f.client, audio, 99, NULL, 0, NULL, 0, NULL, NULL, NULL, 0, NULL), EOPNOTSUPP);
         ASSERT_ERROR(udk_client_call(f.client, knob, 1, NULL, 0, NULL, 0, NULL, NULL, NULL, 0, NULL), ENOENT);
 
@@ -435,10 +353,10 @@ static void test_tree_calls_controls(void)
         /* Hotplug through the bus driver: a second nub binds a second instance; unplugging the first
          * stops its driver and removes its device. */
         ASSERT_OK(udk_client_call(f.client, bus, 2, NULL, 0, NULL, 0, NULL, NULL, NULL, 0, NULL));
-        wait_driver(&f, "knob2", "running", &o);
+        wait_driver(f.client, &f.p, "knob2", "running", &o);
         ASSERT_OK(udk_client_call(f.client, bus, 3, NULL, 0, NULL, 0, NULL, NULL, NULL, 0, NULL));
-        wait_object(&f, "nub", "knob", false);
-        wait_object(&f, "device", "knob", false);
+        wait_object(f.client, &f.p, "nub", "knob", false);
+        wait_object(f.client, &f.p, "device", "knob", false);
         ASSERT_ERROR(udk_client_info(f.client, audio, &o.obj), ENOENT);
 
         fixture_stop(&f);
@@ -464,57 +382,57 @@ static void test_crash_restart_reclaim(void)
         int r;
 
         fixture_start(&f, BUS_PERSONALITY AUDIO_PERSONALITY "restart_delay = 30ms\n");
-        audio = wait_driver(&f, "knob", "running", &o);
+        audio = wait_driver(f.client, &f.p, "knob", "running", &o);
         pid = (pid_t)prop_int(&o.obj, "pid");
-        device = wait_object(&f, "device", "knob", true);
+        device = wait_object(f.client, &f.p, "device", "knob", true);
         ASSERT_OK(udk_client_set_control(f.client, device, "level", "-20dB"));
 
         /* A call in flight when the driver dies: the distinct error; then a restart at once. */
         r = udk_client_call(f.client, audio, 4, NULL, 0, NULL, 0, NULL, NULL, NULL, 0, NULL);
         ASSERT_INT_EQ(r, -UDK_E_DRIVER_TERMINATED);
         ASSERT_STR_CONTAINS(udk_client_error(f.client), "driver 'fake-audio' terminated (killed by SIGKILL)");
-        wait_state(&f, audio, "running", &o);
+        wait_state(f.client, &f.p, audio, "running", &o);
         ASSERT_INT_NE(prop_int(&o.obj, "pid"), pid);
         ASSERT_INT_EQ(prop_int(&o.obj, "restarts"), 1);
         ASSERT_INT_EQ(prop_int(&o.obj, "crashes"), 1);
         ASSERT_STR_EQ(prop_string(&o.obj, "last_exit"), "killed by SIGKILL");
         /* The same device, its control as the client left it. */
-        ASSERT_INT_EQ(wait_object(&f, "device", "knob", true), device);
+        ASSERT_INT_EQ(wait_object(f.client, &f.p, "device", "knob", true), device);
         ASSERT_OK(udk_client_info(f.client, device, &o.obj));
         ASSERT_INT_EQ(o.obj.parent, audio);
 
         /* The second crash waits restart_delay. */
         ASSERT_OK(udk_client_info(f.client, audio, &o.obj));
         ASSERT_OK(kill((pid_t)prop_int(&o.obj, "pid"), SIGKILL));
-        wait_state(&f, audio, "restarting", &o);
+        wait_state(f.client, &f.p, audio, "restarting", &o);
         ASSERT_STR_EQ(prop_string(&o.obj, "last_exit"), "killed by SIGKILL");
         ASSERT_INT_LE(prop_int(&o.obj, "restart_in_ms"), 30);
-        wait_state(&f, audio, "running", &o);
+        wait_state(f.client, &f.p, audio, "running", &o);
         ASSERT_INT_EQ(prop_int(&o.obj, "crashes"), 2);
 
         /* A bus driver's crash takes its nubs and their drivers (and devices) along; its restart
          * finds them again. */
-        bus = wait_driver(&f, "root-test", "running", &o);
+        bus = wait_driver(f.client, &f.p, "root-test", "running", &o);
         pid = (pid_t)prop_int(&o.obj, "pid");
         ASSERT_OK(kill(pid, SIGKILL));
         do
-                wait_state(&f, bus, "running", &o);
+                wait_state(f.client, &f.p, bus, "running", &o);
         while (prop_int(&o.obj, "pid") == pid);
         ASSERT_INT_EQ(prop_int(&o.obj, "restarts"), 1);
-        ASSERT_INT_NE(wait_driver(&f, "knob", "running", &o), audio);
+        ASSERT_INT_NE(wait_driver(f.client, &f.p, "knob", "running", &o), audio);
         ASSERT_INT_EQ(prop_int(&o.obj, "restarts"), 0);
 
         /* Stop keeps the object and removes the device, closing its client's stream; start brings
          * both back. */
-        audio = wait_driver(&f, "knob", "running", &o);
-        device = wait_object(&f, "device", "knob", true);
+        audio = wait_driver(f.client, &f.p, "knob", "running", &o);
+        device = wait_object(f.client, &f.p, "device", "knob", true);
         udk_client_stream_params_defaults(&params);
         params.device = device;
         params.output_channels = 0;
         ASSERT_OK(udk_client_open(f.client, &params, count_cycles, &cycles, &stream));
         ASSERT_OK(udk_client_stream_wait_running(stream, WAIT_MS));
         ASSERT_OK(udk_client_driver_control(f.client, audio, UDK_DRIVER_STOP));
-        wait_state(&f, audio, "stopped", &o);
+        wait_state(f.client, &f.p, audio, "stopped", &o);
         for (uint64_t deadline = now_ms() + WAIT_MS; udk_client_stream_state(stream) != UDK_NODE_CLOSED;) {
                 ASSERT_TRUE(now_ms() < deadline);
                 ASSERT_OK(udk_client_ping(f.client));
@@ -524,15 +442,15 @@ static void test_crash_restart_reclaim(void)
         udk_client_close(stream);
         ASSERT_INT_EQ(prop_int(&o.obj, "pid"), 0);
         ASSERT_STR_EQ(prop_string(&o.obj, "last_exit"), "exit 0");
-        wait_object(&f, "device", "knob", false);
+        wait_object(f.client, &f.p, "device", "knob", false);
         ASSERT_ERROR(udk_client_driver_control(f.client, audio, UDK_DRIVER_STOP), EALREADY);
         ASSERT_OK(udk_client_driver_control(f.client, audio, UDK_DRIVER_START));
-        wait_state(&f, audio, "running", &o);
-        wait_object(&f, "device", "knob", true);
+        wait_state(f.client, &f.p, audio, "running", &o);
+        wait_object(f.client, &f.p, "device", "knob", true);
         pid = (pid_t)prop_int(&o.obj, "pid");
         ASSERT_OK(udk_client_driver_control(f.client, audio, UDK_DRIVER_RESTART));
         do
-                wait_state(&f, audio, "running", &o);
+                wait_state(f.client, &f.p, audio, "running", &o);
         while (prop_int(&o.obj, "pid") == pid);
         ASSERT_STR_EQ(prop_string(&o.obj, "last_exit"), "exit 0");
         ASSERT_INT_EQ(prop_int(&o.obj, "crashes"), 0);
@@ -548,7 +466,7 @@ static void test_time_outs_and_breaches(void)
         fixture_start(&f, BUS_PERSONALITY
                       "[personality]\nname = fake-hang\nfamily = test\nmatch.vendor = 0x1234\n"
                       "driver = hang.so\nstart_timeout = 100ms\nrestart_limit = 1/10min\n");
-        wait_driver(&f, "knob", "failed", &o);
+        wait_driver(f.client, &f.p, "knob", "failed", &o);
         ASSERT_INT_EQ(prop_int(&o.obj, "crashes"), 2);
         ASSERT_INT_EQ(prop_int(&o.obj, "pid"), 0);
         ASSERT_STR_EQ(prop_string(&o.obj, "last_exit"), "start time-out");
@@ -557,14 +475,14 @@ static void test_time_outs_and_breaches(void)
         fixture_start(&f, BUS_PERSONALITY
                       "[personality]\nname = fake-nopong\nfamily = test\nmatch.vendor = 0x1234\n"
                       "driver = nopong.so\nheartbeat = 20ms\nrestart = no\n");
-        wait_driver(&f, "knob", "failed", &o);
+        wait_driver(f.client, &f.p, "knob", "failed", &o);
         ASSERT_STR_EQ(prop_string(&o.obj, "last_exit"), "heartbeat time-out");
         fixture_stop(&f);
 
         fixture_start(&f, BUS_PERSONALITY
                       "[personality]\nname = fake-garbage\nfamily = test\nmatch.vendor = 0x1234\n"
                       "driver = garbage.so\nrestart = no\n");
-        wait_driver(&f, "knob", "failed", &o);
+        wait_driver(f.client, &f.p, "knob", "failed", &o);
         ASSERT_STR_CONTAINS(prop_string(&o.obj, "last_exit"), "a malformed message");
         fixture_stop(&f);
 
@@ -572,7 +490,7 @@ static void test_time_outs_and_breaches(void)
         fixture_start(&f, BUS_PERSONALITY
                       "[personality]\nname = fake-badtext\nfamily = test\nmatch.vendor = 0x1234\n"
                       "driver = badtext.so\nrestart = no\n");
-        wait_driver(&f, "knob", "failed", &o);
+        wait_driver(f.client, &f.p, "knob", "failed", &o);
         ASSERT_STR_EQ(prop_string(&o.obj, "last_exit"), "start failed: no device");
         fixture_stop(&f);
         ASSERT_STR_CONTAINS(f.p.err, "driver 'fake-badtext': refused: device text:2: rate 12 out of range (8000..192000)");
@@ -588,16 +506,16 @@ static void test_reload(void)
 
         /* No driver for the knob at first. */
         fixture_start(&f, BUS_PERSONALITY);
-        wait_driver(&f, "root-test", "running", &o);
-        knob = wait_object(&f, "nub", "knob", true);
+        wait_driver(f.client, &f.p, "root-test", "running", &o);
+        knob = wait_object(f.client, &f.p, "nub", "knob", true);
         ASSERT_OK(udk_client_info(f.client, knob, &o.obj));
         ASSERT_INT_EQ(prop_int(&o.obj, "bound"), 0);
 
         /* A personality appears: the unbound nub is matched again. */
         write_file(f.drivers, "20-audio.conf", AUDIO_PERSONALITY);
-        audio = wait_driver(&f, "knob", "running", &o);
-        wait_object(&f, "device", "knob", true);
-        wait_object(&f, "personality", "fake-audio", true);
+        audio = wait_driver(f.client, &f.p, "knob", "running", &o);
+        wait_object(f.client, &f.p, "device", "knob", true);
+        wait_object(f.client, &f.p, "personality", "fake-audio", true);
 
         /* A broken file is reported with its line; the running drivers are untouched. */
         write_file(f.drivers, "30-broken.conf", "[personality]\nname = b\nfamily = firewire\n");
@@ -611,12 +529,12 @@ static void test_reload(void)
         }
         ASSERT_STR_CONTAINS(errors[0], "30-broken.conf:3: unknown family 'firewire'");
         free(errors);
-        wait_state(&f, audio, "running", &o);
+        wait_state(f.client, &f.p, audio, "running", &o);
         ASSERT_INT_EQ(prop_int(&o.obj, "restarts"), 0);
 
         /* Its personality gone, the driver stops and goes, with its device. */
         write_file(f.drivers, "20-audio.conf", "# nothing\n[personality]\nname = x\nfamily = usb\ndriver = bus.so\n");
-        wait_object(&f, "device", "knob", false);
+        wait_object(f.client, &f.p, "device", "knob", false);
         ASSERT_ERROR(udk_client_info(f.client, audio, &o.obj), ENOENT);
         ASSERT_OK(udk_client_info(f.client, knob, &o.obj));
         ASSERT_INT_EQ(prop_int(&o.obj, "bound"), 0);
