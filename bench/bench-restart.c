@@ -142,18 +142,12 @@ static void family_dir(char *buf, size_t size)
                 udk_strlcpy(buf, env, size);
                 return;
         }
-        if (bench_self_path(self, sizeof(self)) == 0) {
-                for (int i = 0; i < 2; i++) {
-                        char *slash = strrchr(self, '/');
-                        if (slash)
-                                *slash = '\0';
-                }
-                if ((size_t)snprintf(buf, size, "%s/families/test/udk-driver-test-audio.so", self) < size &&
-                    access(buf, R_OK) == 0) {
-                        /* Shorter than what just fitted. */
-                        *strrchr(buf, '/') = '\0';
-                        return;
-                }
+        if (bench_build_root(self, sizeof(self)) == 0 &&
+            (size_t)snprintf(buf, size, "%s/families/test/udk-driver-test-audio.so", self) < size &&
+            access(buf, R_OK) == 0) {
+                /* Shorter than what just fitted. */
+                *strrchr(buf, '/') = '\0';
+                return;
         }
         udk_strlcpy(buf, UDK_DRIVERS_DIR, size);
 }

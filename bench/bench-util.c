@@ -176,25 +176,32 @@ int bench_self_path(char *path, size_t size)
         return 0;
 }
 
+int bench_build_root(char *path, size_t size)
+{
+        int r = bench_self_path(path, size);
+
+        if (r < 0)
+                return r;
+        /* <build>/bench/udk-bench -> <build>: drop the file, then its folder. */
+        for (int i = 0; i < 2; i++) {
+                char *slash = strrchr(path, '/');
+                if (slash)
+                        *slash = '\0';
+        }
+        return 0;
+}
+
 int bench_plugin_path(char *path, size_t size)
 {
         const char *env = getenv("UDK_PLUGIN_PATH");
         char self[4096];
-        char *slash;
-        int r, n;
+        int n;
 
         if (env && *env)
                 return udk_strlcpy(path, env, size);
 
-        r = bench_self_path(self, sizeof(self));
-        if (r < 0)
+        if (bench_build_root(self, sizeof(self)) < 0)
                 return udk_strlcpy(path, UDK_PLUGIN_DIR, size);
-        /* <build>/bench/udk-bench -> <build>: drop the file, then its folder. */
-        for (int i = 0; i < 2; i++) {
-                slash = strrchr(self, '/');
-                if (slash)
-                        *slash = '\0';
-        }
         n = snprintf(path, size, "%s/plugins/dsp:%s", self, UDK_PLUGIN_DIR);
         return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
@@ -444,16 +451,9 @@ int bench_find_built(const char *env_name, const char *build_path, char *path, s
                         udk_error("%s=%s is not an executable", env_name, env);
                 return r;
         }
-        /* <build>/bench/udk-bench -> <build>: drop the file, then its folder. */
-        if (bench_self_path(self, sizeof(self)) == 0) {
-                for (int i = 0; i < 2; i++) {
-                        char *slash = strrchr(self, '/');
-                        if (slash)
-                                *slash = '\0';
-                }
-                if ((size_t)snprintf(path, size, "%s/%s", self, build_path) < size && access(path, X_OK) == 0)
-                        return 0;
-        }
+        if (bench_build_root(self, sizeof(self)) == 0 &&
+            (size_t)snprintf(path, size, "%s/%s", self, build_path) < size && access(path, X_OK) == 0)
+                return 0;
         r = bench_find_program(name, path, size);
         if (r < 0)
                 udk_error("no %s: not in the build tree next to udk-bench nor in PATH; set %s", name, env_name);

@@ -140,6 +140,9 @@ int bench_find_program(const char *name, char *path, size_t size);
 /* The path of the running udk-bench (readlink of /proc/self/exe). */
 int bench_self_path(char *path, size_t size);
 
+/* The build tree udk-bench runs from: its own path less bench/udk-bench.  0 or -errno. */
+int bench_build_root(char *path, size_t size);
+
 /*
  * One of udk's programs: $@env_name, else @build_path ("server/udkd")
  * under the build tree udk-bench runs from, else its file name in PATH.
