@@ -149,7 +149,7 @@ static void family_dir(char *buf, size_t size)
                 *strrchr(buf, '/') = '\0';
                 return;
         }
-        udk_strlcpy(buf, UDK_DRIVERS_DIR, size);
+        udk_strlcpy(buf, UDK_DRIVERS_DIR "/test", size); /* families/test installs there */
 }
 
 static int write_text(const char *dir, const char *name, const char *text)
