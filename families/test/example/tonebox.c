@@ -153,7 +153,7 @@ static int tonebox_set_volume(struct udk_driver *drv, void *state, struct udk_dr
 
         if (mdb < (int64_t)(VOLUME_MIN_DB * 1000) || mdb > (int64_t)(VOLUME_MAX_DB * 1000))
                 return -ERANGE;
-        snprintf(value, sizeof(value), "%.3f", (double)mdb / 1000.0);
+        snprintf(value, sizeof(value), "%g", (double)mdb / 1000.0);
         return tonebox_volume_set(drv, state, value);
 }
 
