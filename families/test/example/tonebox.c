@@ -91,8 +91,8 @@ static int tonebox_start(struct udk_driver *drv, void *state, const struct udk_n
         }
 
         /* The body of a [device] section (docs/configuration.md): udkd checks every line and refuses
-         * a bad one with its sentence, in udk_driver_error().  Numbers only from the nub: a value
-         * cannot smuggle in a line of its own. */
+         * a bad one with its sentence, in udk_driver_error().  From the nub only numbers and its name
+         * (udkd let only letters, digits, '_', '.', '-' in): no value can smuggle in a line. */
         snprintf(text, sizeof(text),
                  "name = %s\n"
                  "uid = tonebox:%s\n"
