@@ -18,6 +18,7 @@
 #include <udk/protocol.h>
 #include <udk/shm.h>
 
+#include "crash-window.h"
 #include "match.h"
 #include "personality.h"
 #include "server.h"
@@ -199,8 +200,7 @@ struct server_driver {
         uint32_t restarts;      /* spawns after the first */
         uint32_t crashes;       /* all of them */
         uint32_t crash_run;     /* crashes since the count was last forgotten: the back-off's n */
-        uint64_t window_start;  /* restart_limit's window, from its first crash */
-        uint32_t window_crashes;
+        struct udkd_crash_window crash_times; /* restart_limit's sliding window */
         char last_exit[256];    /* "exit 0", "killed by SIGKILL", "start time-out", "" before any */
         struct server_call calls[UDKD_DRIVER_CALLS_MAX];
 };

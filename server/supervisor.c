@@ -12,10 +12,11 @@
  * a non-zero status, a time-out or a malformed message: a crash) and the
  * personality's policy applied: the first restart at once, from the exit
  * handler; then restart_delay * 2^(n-1) for the n-th delayed one, capped at
- * restart_delay_max; more than restart_limit crashes in its window and
- * udkd gives up ("failed").  restart_reset of running without a crash
- * forgets the count.  Deadlines (start, stop, heartbeat, calls) are checked
- * at the loop's 10 ms tick.
+ * restart_delay_max; at the crash that makes more than restart_limit's
+ * COUNT within its DURATION (a sliding window, crash-window.h) udkd gives
+ * up ("failed").  restart_reset of running without a crash forgets the
+ * back-off and the crash times.  Deadlines (start, stop, heartbeat, calls)
+ * are checked at the loop's 10 ms tick.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -325,18 +326,16 @@ static uint64_t backoff_ms(const struct udkd_personality *p, uint32_t delayed)
 static void driver_policy(struct udkd_server *server, struct server_driver *d, bool crash, uint64_t now)
 {
         const struct udkd_personality *p = pers(server, d);
+        bool give_up = false;
 
         if (d->running_since && now - d->running_since >= p->restart_reset_ms * MS) {
                 d->crash_run = 0;
-                d->window_start = 0;
+                udkd_crash_window_forget(&d->crash_times);
         }
         if (crash) {
                 d->crashes++;
-                if (!d->window_start || now - d->window_start > p->restart_limit_window_ms * MS) {
-                        d->window_start = now;
-                        d->window_crashes = 0;
-                }
-                d->window_crashes++;
+                give_up = udkd_crash_window_add(&d->crash_times, now, p->restart_limit_count,
+                                                p->restart_limit_window_ms * MS);
         }
         if (p->restart == UDKD_RESTART_NO || (!crash && p->restart != UDKD_RESTART_ALWAYS)) {
                 d->state = crash ? DRIVER_FAILED : DRIVER_STOPPED;
@@ -347,12 +346,14 @@ static void driver_policy(struct udkd_server *server, struct server_driver *d, b
                 changed(server, d);
                 return;
         }
-        if (crash && p->restart_limit_count && d->window_crashes > p->restart_limit_count) {
+        if (give_up) {
+                uint64_t w = p->restart_limit_window_ms;
+
                 d->state = DRIVER_FAILED;
-                udk_error("driver '%s': %" PRIu32 " crashes within %llu s, more than restart_limit allows: "
+                udk_error("driver '%s': %" PRIu32 " crashes within %llu %s, more than restart_limit allows: "
                           "gave up (%s)",
-                          d->name, d->window_crashes, (unsigned long long)(p->restart_limit_window_ms / 1000),
-                          d->last_exit);
+                          d->name, udkd_crash_window_count(&d->crash_times, now, w * MS),
+                          (unsigned long long)(w % 1000 ? w : w / 1000), w % 1000 ? "ms" : "s", d->last_exit);
                 changed(server, d);
                 return;
         }
@@ -384,7 +385,7 @@ static void driver_settle(struct udkd_server *server, struct server_driver *d)
                 return;
         case AFTER_RESTART:
                 d->crash_run = 0;
-                d->window_start = 0;
+                udkd_crash_window_forget(&d->crash_times);
                 driver_spawn(server, d);
                 return;
         case AFTER_POLICY:
@@ -488,8 +489,7 @@ static void forget(struct server_driver *d)
 {
         d->crashes = 0;
         d->crash_run = 0;
-        d->window_start = 0;
-        d->window_crashes = 0;
+        udkd_crash_window_forget(&d->crash_times);
 }
 
 int udkd_driver_control(struct udkd_server *server, struct server_driver *d, uint32_t action, char *err,
@@ -662,9 +662,10 @@ static void driver_tick(struct udkd_server *server, struct server_driver *d, uin
                         d->next_ping = now + p->heartbeat_ms * MS;
                         udkd_driver_send(server, d, &m, sizeof(m), NULL, 0);
                 }
-                if (d->state == DRIVER_RUNNING && d->crash_run && now - d->running_since >= p->restart_reset_ms * MS) {
+                if (d->state == DRIVER_RUNNING && (d->crash_run || d->crash_times.n) &&
+                    now - d->running_since >= p->restart_reset_ms * MS) {
                         d->crash_run = 0;
-                        d->window_start = 0;
+                        udkd_crash_window_forget(&d->crash_times);
                 }
         }
         if (d->state == DRIVER_RESTARTING && now >= d->restart_at)
