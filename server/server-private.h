@@ -19,6 +19,7 @@
 #include <udk/shm.h>
 
 #include "crash-window.h"
+#include "driver-gate.h"
 #include "match.h"
 #include "personality.h"
 #include "server.h"
@@ -49,12 +50,6 @@ struct server_handler {
 struct server_node;
 struct server_driver;
 
-/* The input gate of a driver's device: closed while its driver is gone. */
-struct server_gate {
-        _Atomic bool closed; /* RT reads, control thread writes */
-        struct udk_device *dev;
-};
-
 struct server_device {
         const struct udkd_config_device *conf;
         const char *path;          /* for errors: the configuration's, or "device text" */
@@ -72,7 +67,7 @@ struct server_device {
         struct udkd_config *driver_conf;   /* NULL: a configuration device */
         struct server_driver *driver;      /* its owner, NULL while none runs it */
         udk_object_id driver_id;           /* the owner's object, kept while the driver is gone */
-        struct server_gate gate;
+        struct udkd_gate gate;             /* its input, closed while its driver is gone */
         struct udk_handler *gate_handler;
 };
 
