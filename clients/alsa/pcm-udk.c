@@ -609,6 +609,8 @@ SND_PCM_PLUGIN_DEFINE_FUNC(udk)
         r = snd_pcm_ioplug_create(&p->io, name, stream, mode);
         if (r < 0)
                 goto fail;
+        /* ioplug learns SND_PCM_NONBLOCK only from a later snd_pcm_nonblock(); its drain reads this. */
+        p->io.nonblock = (mode & SND_PCM_NONBLOCK) != 0;
         r = set_constraints(p);
         if (r < 0) {
                 snd_pcm_ioplug_delete(&p->io); /* calls close, which frees p */
