@@ -39,17 +39,17 @@ struct udk_pcm_rt {
         uint32_t channels;
         uint32_t capacity; /* frames */
 
-        _Atomic uint32_t request;  /* application: (sequence << 1) | UDK_PCM_RT_RUN */
-        _Atomic uint32_t ack;      /* RT: the last request it saw (futex word) */
-        _Atomic uint32_t wake;     /* RT: bumped every cycle (futex word) */
-        _Atomic uint64_t position; /* RT: frames moved since the last reset */
-        _Atomic uint32_t xruns;    /* RT: running cycles that found the ring short */
-        _Atomic uint64_t cycles;   /* RT: cycles the callback ran */
+        _Atomic uint32_t request;    /* application: (sequence << 1) | UDK_PCM_RT_RUN */
+        _Atomic uint32_t ack;        /* RT: the last request it saw (futex word) */
+        _Atomic uint32_t wake;       /* RT: bumped every cycle (futex word) */
+        _Atomic uint64_t position;   /* RT: frames moved since the last reset */
+        _Atomic uint32_t xruns;      /* RT: running cycles that found the ring short */
+        _Atomic uint64_t cycles;     /* RT: cycles the callback ran */
         _Atomic uint64_t bad_cycles; /* RT: cycles whose channels were not the stream's */
 
         struct {
                 uint32_t seen; /* the last request answered */
-        } rt; /* only the RT callback touches these */
+        } rt;                  /* only the RT callback touches these */
 };
 
 /* A ring of @capacity frames of @channels floats, stopped and empty.  -EINVAL, -ENOMEM. */

@@ -44,16 +44,16 @@
  * any rate in UDK_PCM_RATE_MIN..MAX and hand it to the stream.
  */
 #define UDK_PCM_CLIENT_CONVERTS_RATE 0
-#define UDK_PCM_RATE_MIN 8000
-#define UDK_PCM_RATE_MAX 384000
+#define UDK_PCM_RATE_MIN             8000
+#define UDK_PCM_RATE_MAX             384000
 
-#define PERIODS_MIN   2
-#define PERIODS_MAX   64
-#define PERIOD_UNITS  32      /* the period sizes offered: 1..PERIOD_UNITS units (see set_constraints()) */
-#define CONVERT_FRAMES 1024u  /* frames converted at a time */
-#define START_MS      5000    /* the stream's first cycle */
-#define ACK_MS        2000    /* the RT side's answer to a stop */
-#define NOTIFY_MS     200     /* the notifier's look at its quit flag */
+#define PERIODS_MIN    2
+#define PERIODS_MAX    64
+#define PERIOD_UNITS   32    /* the period sizes offered: 1..PERIOD_UNITS units (see set_constraints()) */
+#define CONVERT_FRAMES 1024u /* frames converted at a time */
+#define START_MS       5000  /* the stream's first cycle */
+#define ACK_MS         2000  /* the RT side's answer to a stop */
+#define NOTIFY_MS      200   /* the notifier's look at its quit flag */
 
 struct udk_pcm {
         snd_pcm_ioplug_t io;
@@ -136,12 +136,23 @@ static void stream_close(struct udk_pcm *p)
 static int format_from_alsa(snd_pcm_format_t format, enum udk_sample_format *ret)
 {
         switch (format) {
-        case SND_PCM_FORMAT_FLOAT_LE: *ret = UDK_FORMAT_F32; return 0;
-        case SND_PCM_FORMAT_S16_LE: *ret = UDK_FORMAT_S16; return 0;
-        case SND_PCM_FORMAT_S24_3LE: *ret = UDK_FORMAT_S24_3; return 0;
-        case SND_PCM_FORMAT_S24_LE: *ret = UDK_FORMAT_S24_4; return 0;
-        case SND_PCM_FORMAT_S32_LE: *ret = UDK_FORMAT_S32; return 0;
-        default: return -EINVAL;
+        case SND_PCM_FORMAT_FLOAT_LE:
+                *ret = UDK_FORMAT_F32;
+                return 0;
+        case SND_PCM_FORMAT_S16_LE:
+                *ret = UDK_FORMAT_S16;
+                return 0;
+        case SND_PCM_FORMAT_S24_3LE:
+                *ret = UDK_FORMAT_S24_3;
+                return 0;
+        case SND_PCM_FORMAT_S24_LE:
+                *ret = UDK_FORMAT_S24_4;
+                return 0;
+        case SND_PCM_FORMAT_S32_LE:
+                *ret = UDK_FORMAT_S32;
+                return 0;
+        default:
+                return -EINVAL;
         }
 }
 
@@ -202,8 +213,8 @@ static int udk_pcm_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
                 stream_close(p);
                 return r;
         }
-        p->latency = udk_client_stream_latency(p->stream, is_playback(p) ? UDK_DIRECTION_OUTPUT
-                                                                          : UDK_DIRECTION_INPUT);
+        p->latency = udk_client_stream_latency(p->stream,
+                                               is_playback(p) ? UDK_DIRECTION_OUTPUT : UDK_DIRECTION_INPUT);
         return 0;
 }
 
@@ -497,7 +508,8 @@ static int device_find(struct udk_pcm *p)
  */
 static int set_constraints(struct udk_pcm *p)
 {
-        static const unsigned int accesses[] = { SND_PCM_ACCESS_RW_INTERLEAVED, SND_PCM_ACCESS_MMAP_INTERLEAVED };
+        static const unsigned int accesses[] = { SND_PCM_ACCESS_RW_INTERLEAVED,
+                                                 SND_PCM_ACCESS_MMAP_INTERLEAVED };
         static const unsigned int formats[] = { SND_PCM_FORMAT_FLOAT_LE, SND_PCM_FORMAT_S16_LE,
                                                 SND_PCM_FORMAT_S24_3LE, SND_PCM_FORMAT_S24_LE,
                                                 SND_PCM_FORMAT_S32_LE };
@@ -509,7 +521,8 @@ static int set_constraints(struct udk_pcm *p)
                 return -EINVAL;
         for (unsigned int k = 0; k < PERIOD_UNITS; k++)
                 period_bytes[k] = unit * (k + 1);
-        r = snd_pcm_ioplug_set_param_list(&p->io, SND_PCM_IOPLUG_HW_ACCESS, UDK_ELEMENTSOF(accesses), accesses);
+        r = snd_pcm_ioplug_set_param_list(&p->io, SND_PCM_IOPLUG_HW_ACCESS, UDK_ELEMENTSOF(accesses),
+                                          accesses);
         if (r >= 0)
                 r = snd_pcm_ioplug_set_param_list(&p->io, SND_PCM_IOPLUG_HW_FORMAT, UDK_ELEMENTSOF(formats),
                                                   formats);
@@ -526,10 +539,11 @@ static int set_constraints(struct udk_pcm *p)
                 r = snd_pcm_ioplug_set_param_list(&p->io, SND_PCM_IOPLUG_HW_PERIOD_BYTES, PERIOD_UNITS,
                                                   period_bytes);
         if (r >= 0)
-                r = snd_pcm_ioplug_set_param_minmax(&p->io, SND_PCM_IOPLUG_HW_PERIODS, PERIODS_MIN, PERIODS_MAX);
+                r = snd_pcm_ioplug_set_param_minmax(&p->io, SND_PCM_IOPLUG_HW_PERIODS, PERIODS_MIN,
+                                                    PERIODS_MAX);
         if (r >= 0)
-                r = snd_pcm_ioplug_set_param_minmax(&p->io, SND_PCM_IOPLUG_HW_BUFFER_BYTES, unit * PERIODS_MIN,
-                                                    unit * PERIOD_UNITS * PERIODS_MAX);
+                r = snd_pcm_ioplug_set_param_minmax(&p->io, SND_PCM_IOPLUG_HW_BUFFER_BYTES,
+                                                    unit * PERIODS_MIN, unit * PERIOD_UNITS * PERIODS_MAX);
         return r;
 }
 
@@ -562,7 +576,8 @@ SND_PCM_PLUGIN_DEFINE_FUNC(udk)
         if (!p)
                 return -ENOMEM;
         p->event_fd = -1;
-        snd_config_for_each(i, next, conf) {
+        snd_config_for_each(i, next, conf)
+        {
                 snd_config_t *n = snd_config_iterator_entry(i);
                 const char *id;
 
@@ -584,8 +599,8 @@ SND_PCM_PLUGIN_DEFINE_FUNC(udk)
 
         r = udk_client_connect(NULL, p->socket, &p->client);
         if (r < 0) {
-                SNDERR("udk: cannot connect to udkd: %s", *udk_client_error(NULL) ? udk_client_error(NULL)
-                                                                                    : strerror(-r));
+                SNDERR("udk: cannot connect to udkd: %s",
+                       *udk_client_error(NULL) ? udk_client_error(NULL) : strerror(-r));
                 goto fail;
         }
         p->io.stream = stream;

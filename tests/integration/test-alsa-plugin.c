@@ -90,8 +90,8 @@ static void setup(void)
                 "pcm.udkgone { type udk socket \"%s\" }\n"
                 "pcm.udkfield { type udk socket \"%s\" colour blue }\n"
                 "pcm.udkuid { type udk device \"udk:loop\" socket \"%s\" }\n",
-                snd_config_topdir(), snippet, udkd.socket, udkd.socket, in_dir(none, sizeof(none), "none.sock"),
-                udkd.socket, udkd.socket);
+                snd_config_topdir(), snippet, udkd.socket, udkd.socket,
+                in_dir(none, sizeof(none), "none.sock"), udkd.socket, udkd.socket);
         ASSERT_OK(fclose(f));
         ASSERT_OK(setenv("ALSA_PLUGIN_DIR", plugin_dir, 1));
         ASSERT_OK(setenv("ALSA_CONFIG_PATH", asound_conf, 1));
@@ -183,7 +183,7 @@ static void write_wav(const char *path, int format, long frames, double (*sample
 
         /* libsndfile scales by 2^(bits-1) - 1 when it writes and by 2^(bits-1) when it reads: write
          * the integers themselves, x * 2^(bits-1), so that reading gives x back exactly. */
-        double scale = format == SF_FORMAT_PCM_16 ? 32768.0
+        double scale = format == SF_FORMAT_PCM_16   ? 32768.0
                        : format == SF_FORMAT_PCM_24 ? 8388608.0
                        : format == SF_FORMAT_PCM_32 ? 2147483648.0
                                                     : 1.0;
@@ -235,8 +235,8 @@ enum { PLAYED = RATE / 2, RECORDED = 2 * RATE };
  * aplay @play_format (libsndfile's) through udk:loop while arecord records
  * RECORDED frames as @rec_format (ALSA's name); the recording as doubles.
  */
-static double *loopback_by(const char *player, int play_format, double (*sample)(long, int), const char *rec_format,
-                           long *ret_offset)
+static double *loopback_by(const char *player, int play_format, double (*sample)(long, int),
+                           const char *rec_format, long *ret_offset)
 {
         static struct proc rec, play;
         char in[256], out[256], frames[32];
@@ -248,8 +248,8 @@ static double *loopback_by(const char *player, int play_format, double (*sample)
         write_wav(in_dir(in, sizeof(in), "in.wav"), play_format, PLAYED, sample);
         in_dir(out, sizeof(out), "out.wav");
         snprintf(frames, sizeof(frames), "%d", RECORDED);
-        spawn(&rec, (const char *const[]){ "arecord", "-D", "udkuid", "-f", rec_format, "-c", "2", "-r", "48000",
-                                           "-s", frames, out, NULL });
+        spawn(&rec, (const char *const[]){ "arecord", "-D", "udkuid", "-f", rec_format, "-c", "2", "-r",
+                                           "48000", "-s", frames, out, NULL });
         /* It says so once its stream runs: from then on, all that plays is recorded. */
         for (deadline = now_ms() + TIMEOUT_MS; !strstr(rec.err, "Recording WAVE");) {
                 if (now_ms() >= deadline || !proc_pump(&rec, 50)) {
@@ -284,7 +284,8 @@ static double *loopback_by(const char *player, int play_format, double (*sample)
         return got;
 }
 
-static double *loopback(int play_format, double (*sample)(long, int), const char *rec_format, long *ret_offset)
+static double *loopback(int play_format, double (*sample)(long, int), const char *rec_format,
+                        long *ret_offset)
 {
         return loopback_by("aplay", play_format, sample, rec_format, ret_offset);
 }
@@ -294,11 +295,13 @@ static void assert_exact(const double *got, long offset, double (*sample)(long, 
 {
         for (long k = 0; k < RECORDED; k++)
                 for (int c = 0; c < 2; c++) {
-                        double want = k >= offset && k < offset + PLAYED ? sample(k - offset, c) * scale : 0.0;
+                        double want =
+                                k >= offset && k < offset + PLAYED ? sample(k - offset, c) * scale : 0.0;
 
                         if (got[k * 2 + c] != want)
-                                udk_test_fail("recorded frame %ld channel %d: %.12g, want %.12g (offset %ld)", k,
-                                              c, got[k * 2 + c], want, offset);
+                                udk_test_fail(
+                                        "recorded frame %ld channel %d: %.12g, want %.12g (offset %ld)", k,
+                                        c, got[k * 2 + c], want, offset);
                 }
 }
 
@@ -385,7 +388,8 @@ static void test_speaker_test(void)
         static struct proc p;
 
         setup();
-        spawn(&p, (const char *const[]){ "speaker-test", "-D", "udk", "-l", "1", "-c", "2", "-t", "sine", NULL });
+        spawn(&p, (const char *const[]){ "speaker-test", "-D", "udk", "-l", "1", "-c", "2", "-t", "sine",
+                                         NULL });
         if (child_wait(&p) != 0)
                 udk_test_fail("speaker-test: exit %d; stderr: \"%s\"; stdout: \"%s\"", WEXITSTATUS(p.status),
                               p.err, p.out);
@@ -693,12 +697,13 @@ static void test_open_errors(void)
         ASSERT_STR_CONTAINS(alsa_errors, "udk: unknown field colour (the fields are device and socket)\n");
         alsa_errors[0] = '\0';
         ASSERT_ERROR(snd_pcm_open(&pcm, "udkgone", SND_PCM_STREAM_PLAYBACK, 0), ENOENT);
-        snprintf(want, sizeof(want), "udk: cannot connect to udkd: udkd is not running (no socket at %s/none.sock)\n",
-                 udkd.dir);
+        snprintf(want, sizeof(want),
+                 "udk: cannot connect to udkd: udkd is not running (no socket at %s/none.sock)\n", udkd.dir);
         ASSERT_STR_CONTAINS(alsa_errors, want);
         teardown(NULL);
 }
 
 UDK_TEST_MAIN(test_aplay_arecord_s16, test_aplay_arecord_float, test_aplay_arecord_converted,
-              test_aplay_arecord_s32_snr, test_sox_arecord_s16, test_speaker_test, test_params_from_device, test_nonblock_poll_roundtrip,
-              test_pause_resume_drain, test_underrun_recovers, test_open_errors)
+              test_aplay_arecord_s32_snr, test_sox_arecord_s16, test_speaker_test, test_params_from_device,
+              test_nonblock_poll_roundtrip, test_pause_resume_drain, test_underrun_recovers,
+              test_open_errors)
