@@ -77,10 +77,14 @@ struct udk_pcm {
         pthread_t notifier;
         bool notifier_started;
         _Atomic bool quit;
+        _Atomic bool dead; /* udkd closed or suspended the stream: no cycle will come */
 };
 
-/* --- the notifier: futex wakes from the RT side into the application's eventfd --- */
-
+/*
+ * The notifier: futex wakes from the RT side into the application's
+ * eventfd; and when udkd closed or suspended the stream, so that no cycle
+ * will wake anyone again, one last write that finds the PCM dead.
+ */
 static void *notifier_thread(void *arg)
 {
         struct udk_pcm *p = arg;
@@ -90,7 +94,11 @@ static void *notifier_thread(void *arg)
                 uint32_t now = atomic_load_explicit(&p->rt.wake, memory_order_acquire);
 
                 if (now == seen) {
-                        udk_futex_wait(&p->rt.wake, now, udk_time_now() + NOTIFY_MS * 1000000ull);
+                        if (udk_futex_wait(&p->rt.wake, now, udk_time_now() + NOTIFY_MS * 1000000ull) ==
+                                    -ETIMEDOUT &&
+                            udk_client_stream_state(p->stream) >= UDK_NODE_SUSPENDED &&
+                            !atomic_exchange_explicit(&p->dead, true, memory_order_release))
+                                (void)!eventfd_write(p->event_fd, 1);
                         continue;
                 }
                 seen = now;
@@ -185,15 +193,6 @@ static int udk_pcm_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
         p->avail_min = io->period_size;
         p->stop_threshold = io->buffer_size;
 
-        atomic_store(&p->quit, false);
-        r = -pthread_create(&p->notifier, NULL, notifier_thread, p);
-        if (r < 0) {
-                SNDERR("udk: cannot start the notifier thread: %s", strerror(-r));
-                stream_close(p);
-                return r;
-        }
-        p->notifier_started = true;
-
         udk_client_stream_params_defaults(&sp);
         sp.device = p->device;
         sp.input_channels = is_playback(p) ? 0 : io->channels;
@@ -215,6 +214,17 @@ static int udk_pcm_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
         }
         p->latency = udk_client_stream_latency(p->stream,
                                                is_playback(p) ? UDK_DIRECTION_OUTPUT : UDK_DIRECTION_INPUT);
+
+        /* After the stream opened: the notifier looks at its state. */
+        atomic_store(&p->quit, false);
+        atomic_store(&p->dead, false);
+        r = -pthread_create(&p->notifier, NULL, notifier_thread, p);
+        if (r < 0) {
+                SNDERR("udk: cannot start the notifier thread: %s", strerror(-r));
+                stream_close(p);
+                return r;
+        }
+        p->notifier_started = true;
         return 0;
 }
 
@@ -254,7 +264,7 @@ static int udk_pcm_prepare(snd_pcm_ioplug_t *io)
 
         if (!p->stream)
                 return -EBADFD;
-        r = rt_stop(p);
+        r = atomic_load_explicit(&p->dead, memory_order_acquire) ? -EIO : rt_stop(p);
         if (r == 0)
                 r = udk_pcm_rt_reset(&p->rt);
         if (r < 0) {
@@ -285,7 +295,7 @@ static int udk_pcm_stop(snd_pcm_ioplug_t *io)
 {
         struct udk_pcm *p = io->private_data;
 
-        if (p->rt_ready && rt_stop(p) < 0)
+        if (p->rt_ready && !atomic_load_explicit(&p->dead, memory_order_acquire) && rt_stop(p) < 0)
                 SNDERR("udk: the stream on device %s did not answer the stop within %d ms", p->device_name,
                        ACK_MS);
         return 0;
@@ -321,7 +331,8 @@ static snd_pcm_sframes_t udk_pcm_pointer(snd_pcm_ioplug_t *io)
 
         if (!p->rt_ready)
                 return -EBADFD;
-        if (xrun_pending(p))
+        /* A dead stream is an xrun that prepare will not recover from: it says why. */
+        if (xrun_pending(p) || atomic_load_explicit(&p->dead, memory_order_acquire))
                 return -EPIPE;
         position = atomic_load_explicit(&p->rt.position, memory_order_acquire);
         return (snd_pcm_sframes_t)(position % (p->boundary ? p->boundary : io->buffer_size));

@@ -680,6 +680,36 @@ static void test_underrun_recovers(void)
         teardown(NULL);
 }
 
+/* udkd killed under a playing aplay: aplay ends, with the reason, rather than waiting forever. */
+static void test_udkd_gone_mid_stream(void)
+{
+        static struct proc play;
+        char in[256];
+        uint64_t deadline;
+
+        setup();
+        write_wav(in_dir(in, sizeof(in), "long.wav"), SF_FORMAT_PCM_16, 10 * RATE, played_s16);
+        spawn(&play, (const char *const[]){ "aplay", "-D", "udk:loop", in, NULL });
+        for (deadline = now_ms() + TIMEOUT_MS; !strstr(play.err, "Playing WAVE");)
+                if (now_ms() >= deadline || !proc_pump(&play, 50)) {
+                        proc_kill(&play);
+                        udk_test_fail("aplay did not start: \"%s\"", play.err);
+                }
+        usleep(300000);
+        kill(udkd.pid, SIGKILL);
+        waitpid(udkd.pid, &udkd.status, 0);
+        udkd.exited = true;
+
+        /* Long before the file's 10 s are over. */
+        proc_finish(&play, 5000);
+        ASSERT_TRUE(WIFEXITED(play.status));
+        ASSERT_INT_EQ(WEXITSTATUS(play.status), 1);
+        ASSERT_STR_CONTAINS(play.err, "udk: the stream on device loop stopped cycling (udkd closed it)");
+        unlink(in);
+        unlink(asound_conf);
+        proc_cleanup(&udkd);
+}
+
 static void test_open_errors(void)
 {
         char want[512];
@@ -706,4 +736,4 @@ static void test_open_errors(void)
 UDK_TEST_MAIN(test_aplay_arecord_s16, test_aplay_arecord_float, test_aplay_arecord_converted,
               test_aplay_arecord_s32_snr, test_sox_arecord_s16, test_speaker_test, test_params_from_device,
               test_nonblock_poll_roundtrip, test_pause_resume_drain, test_underrun_recovers,
-              test_open_errors)
+              test_udkd_gone_mid_stream, test_open_errors)
