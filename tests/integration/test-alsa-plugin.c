@@ -232,8 +232,10 @@ static long find_offset(const double *got, long frames)
 enum { PLAYED = RATE / 2, RECORDED = 2 * RATE };
 
 /*
- * aplay @play_format (libsndfile's) through udk:loop while arecord records
- * RECORDED frames as @rec_format (ALSA's name); the recording as doubles.
+ * @player ("aplay", "aplay -M": both utilities through mmap access, or
+ * "sox") plays @play_format (libsndfile's) through udk:loop while arecord
+ * records RECORDED frames as @rec_format (ALSA's name); the recording as
+ * doubles.
  */
 static double *loopback_by(const char *player, int play_format, double (*sample)(long, int),
                            const char *rec_format, long *ret_offset)
@@ -247,9 +249,15 @@ static double *loopback_by(const char *player, int play_format, double (*sample)
 
         write_wav(in_dir(in, sizeof(in), "in.wav"), play_format, PLAYED, sample);
         in_dir(out, sizeof(out), "out.wav");
+        bool mmap = strcmp(player, "aplay -M") == 0;
+
         snprintf(frames, sizeof(frames), "%d", RECORDED);
-        spawn(&rec, (const char *const[]){ "arecord", "-D", "udkuid", "-f", rec_format, "-c", "2", "-r",
-                                           "48000", "-s", frames, out, NULL });
+        if (mmap)
+                spawn(&rec, (const char *const[]){ "arecord", "-M", "-D", "udkuid", "-f", rec_format, "-c",
+                                                   "2", "-r", "48000", "-s", frames, out, NULL });
+        else
+                spawn(&rec, (const char *const[]){ "arecord", "-D", "udkuid", "-f", rec_format, "-c", "2",
+                                                   "-r", "48000", "-s", frames, out, NULL });
         /* It says so once its stream runs: from then on, all that plays is recorded. */
         for (deadline = now_ms() + TIMEOUT_MS; !strstr(rec.err, "Recording WAVE");) {
                 if (now_ms() >= deadline || !proc_pump(&rec, 50)) {
@@ -260,14 +268,15 @@ static double *loopback_by(const char *player, int play_format, double (*sample)
         if (strcmp(player, "sox") == 0)
                 spawn(&play, (const char *const[]){ "sox", "-q", in, "-t", "alsa", device, NULL });
         else
-                spawn(&play, (const char *const[]){ "aplay", "-D", device, in, NULL });
+                spawn(&play, mmap ? (const char *const[]){ "aplay", "-M", "-D", device, in, NULL }
+                                  : (const char *const[]){ "aplay", "-D", device, in, NULL });
         if (child_wait(&play) != 0)
                 udk_test_fail("%s: exit %d; stderr: \"%s\"", player, WEXITSTATUS(play.status), play.err);
         if (child_wait(&rec) != 0)
                 udk_test_fail("arecord: exit %d; stderr: \"%s\"", WEXITSTATUS(rec.status), rec.err);
         retry_on_xrun(&play, player);
         retry_on_xrun(&rec, "arecord");
-        if (strcmp(player, "aplay") == 0)
+        if (strncmp(player, "aplay", 5) == 0)
                 ASSERT_STR_CONTAINS(play.err, "Rate 48000 Hz, Stereo");
         else if (strstr(play.err, "underrun"))
                 UDK_TEST_RETRY("sox met an xrun: \"%s\"", play.err);
@@ -378,6 +387,19 @@ static void test_sox_arecord_s16(void)
 
         setup();
         got = loopback_by("sox", SF_FORMAT_PCM_16, played_s16, "S16_LE", &offset);
+        assert_exact(got, offset, played_s16, 1.0);
+        free(got);
+        teardown(NULL);
+}
+
+/* Both utilities through mmap access (ioplug's buffer, then the plugin's transfer): as exact. */
+static void test_aplay_arecord_mmap(void)
+{
+        long offset;
+        double *got;
+
+        setup();
+        got = loopback_by("aplay -M", SF_FORMAT_PCM_16, played_s16, "S16_LE", &offset);
         assert_exact(got, offset, played_s16, 1.0);
         free(got);
         teardown(NULL);
@@ -734,6 +756,6 @@ static void test_open_errors(void)
 }
 
 UDK_TEST_MAIN(test_aplay_arecord_s16, test_aplay_arecord_float, test_aplay_arecord_converted,
-              test_aplay_arecord_s32_snr, test_sox_arecord_s16, test_speaker_test, test_params_from_device,
-              test_nonblock_poll_roundtrip, test_pause_resume_drain, test_underrun_recovers,
-              test_udkd_gone_mid_stream, test_open_errors)
+              test_aplay_arecord_s32_snr, test_sox_arecord_s16, test_aplay_arecord_mmap, test_speaker_test,
+              test_params_from_device, test_nonblock_poll_roundtrip, test_pause_resume_drain,
+              test_underrun_recovers, test_udkd_gone_mid_stream, test_open_errors)
