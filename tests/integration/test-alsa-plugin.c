@@ -231,6 +231,9 @@ static long find_offset(const double *got, long frames)
 
 enum { PLAYED = RATE / 2, RECORDED = 2 * RATE };
 
+/* The PCM the player opens: the snippet's, with the device named. */
+static const char *device = "udk:loop";
+
 /*
  * @player ("aplay", "aplay -M": both utilities through mmap access, or
  * "sox") plays @play_format (libsndfile's) through udk:loop while arecord
@@ -242,7 +245,6 @@ static double *loopback_by(const char *player, int play_format, double (*sample)
 {
         static struct proc rec, play;
         char in[256], out[256], frames[32];
-        const char *device = "udk:loop";
         double *got;
         SF_INFO info;
         uint64_t deadline;
@@ -332,6 +334,7 @@ static void test_aplay_arecord_float(void)
         double *got;
 
         setup();
+        device = "udk:\"udk:loop\""; /* by UID, on the command line */
         got = loopback(SF_FORMAT_FLOAT, played_s16, "FLOAT_LE", &offset);
         assert_exact(got, offset, played_s16, 1.0);
         free(got);
