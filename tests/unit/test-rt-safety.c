@@ -39,6 +39,7 @@
 #include <udk/util.h>
 
 #include "driver-gate.h"
+#include "pcm-rt.h"
 #include "udk-test.h"
 
 /* --- the first net: interposed functions --- */
@@ -485,6 +486,56 @@ static void test_rt_thread_keeps_the_rule(void)
         udk_dsp_module_unload(mmeter);
 }
 
+/*
+ * The ALSA plugin's RT callback (clients/alsa/pcm-rt.c) as two nodes, one
+ * playing and one recording, while this thread does what the plugin's
+ * application side does: start, write and read the rings, let them run
+ * dry (xruns), stop and wait for the answer, reset.
+ */
+static void test_alsa_plugin_callback_keeps_the_rule(void)
+{
+        enum { CAPACITY = 1024 };
+        static float frames[CAPACITY * 2];
+        struct udk_pcm_rt play, rec;
+        struct udk_node *nplay, *nrec;
+        struct udk_device *dev;
+        uint64_t moved = 0, xruns = 0;
+
+        setup();
+        dev = make_device();
+        ASSERT_OK(udk_pcm_rt_init(&play, true, 2, CAPACITY));
+        ASSERT_OK(udk_pcm_rt_init(&rec, false, 2, CAPACITY));
+        ASSERT_OK(udk_device_add_node(dev, "alsa-play", udk_pcm_rt_process, &play, NULL, &nplay));
+        ASSERT_OK(udk_device_add_node(dev, "alsa-rec", udk_pcm_rt_process, &rec, NULL, &nrec));
+        ASSERT_OK(udk_device_start(dev));
+        for (int i = 0; i < 20; i++) {
+                ASSERT_UINT_EQ(udk_ring_write(&play.ring, frames, CAPACITY), CAPACITY);
+                udk_pcm_rt_request(&play, true);
+                udk_pcm_rt_request(&rec, true);
+                sleep_ms(10);
+                udk_ring_read(&rec.ring, frames, CAPACITY);
+                sleep_ms(20); /* 1024 frames are 21 ms: the playing ring runs dry */
+                ASSERT_OK(udk_pcm_rt_wait_ack(&play, udk_pcm_rt_request(&play, false), 1000));
+                ASSERT_OK(udk_pcm_rt_wait_ack(&rec, udk_pcm_rt_request(&rec, false), 1000));
+                moved += atomic_load(&play.position) + atomic_load(&rec.position);
+                xruns += atomic_load(&play.xruns);
+                ASSERT_OK(udk_pcm_rt_reset(&play));
+                ASSERT_OK(udk_pcm_rt_reset(&rec));
+                ASSERT_UINT_EQ(udk_ring_readable(&play.ring), 0);
+        }
+        udk_device_stop(dev);
+
+        ASSERT_INT_EQ(atomic_load(&filter_error), 0);
+        ASSERT_UINT_GE(moved, 20 * CAPACITY);
+        ASSERT_UINT_GE(xruns, 1);
+        ASSERT_UINT_EQ(atomic_load(&play.bad_cycles), 0);
+        ASSERT_UINT_EQ(atomic_load(&rec.bad_cycles), 0);
+        report_and_assert_clean();
+        udk_device_destroy(dev);
+        udk_pcm_rt_finish(&play);
+        udk_pcm_rt_finish(&rec);
+}
+
 /* --- a driver's device whose driver crashed: its input gate --- */
 
 /*
@@ -766,6 +817,6 @@ static void test_net_catches_system_call(void)
         ASSERT_INT_EQ(atomic_load(&last_syscall), SYS_write);
 }
 
-UDK_TEST_MAIN(test_rt_thread_keeps_the_rule, test_crashed_driver_gate_keeps_the_rule, test_net_catches_allocation,
-              test_net_catches_mutex,
+UDK_TEST_MAIN(test_rt_thread_keeps_the_rule, test_crashed_driver_gate_keeps_the_rule,
+              test_alsa_plugin_callback_keeps_the_rule, test_net_catches_allocation, test_net_catches_mutex,
               test_net_catches_system_call)
