@@ -291,6 +291,13 @@ int udkd_server_create(const struct udkd_config *cfg, const char *plugin_path, s
 
                 d->conf = &cfg->devices[i];
                 r = udkd_device_setup(s, d); /* logs its errors */
+                if (r == -EHOSTDOWN) {
+                        /* What its backend connects to is not there (a JACK
+                         * server): logged, and the other devices run. */
+                        d->dev = udk_device_destroy(d->dev);
+                        *d = (struct server_device){ 0 };
+                        continue;
+                }
                 if (r < 0) {
                         udkd_server_destroy(s);
                         return r;
@@ -339,6 +346,55 @@ void udkd_device_remove(struct udkd_server *server, struct server_device *d)
         while (server->n_devices > server->n_config_devices && !server->devices[server->n_devices - 1].dev &&
                !server->devices[server->n_devices - 1].driver_conf)
                 server->n_devices--;
+}
+
+/* Build configuration device @d again (its backend's rate or period changed). */
+static void device_rebuild(struct udkd_server *server, struct server_device *d)
+{
+        const struct udkd_config_device *conf = d->conf;
+        const char *name = conf->cfg.name;
+        int r;
+
+        udkd_device_remove(server, d);
+        d->conf = conf;
+        r = udkd_device_setup(server, d); /* logs its errors */
+        if (r == 0) {
+                r = udk_device_start(d->dev);
+                if (r < 0)
+                        udk_error("device %s: cannot start again: %s", name, strerror(-r));
+        }
+        if (r < 0) {
+                udk_error("device %s: removed, it could not be built again", name);
+                d->dev = udk_device_destroy(d->dev);
+                *d = (struct server_device){ 0 };
+                return;
+        }
+        udk_info("device %s: built again, %" PRIu32 " Hz, %" PRIu32 " frames", name,
+                 udk_device_config(d->dev)->rate, udk_device_config(d->dev)->period);
+        udkd_registry_event(server, UDK_MSG_EVENT_ADDED, udk_device_id(d->dev));
+}
+
+void udkd_devices_tick(struct udkd_server *server)
+{
+        for (size_t i = 0; i < server->n_devices; i++) {
+                struct server_device *d = &server->devices[i];
+                char reason[256], name[UDK_OBJECT_NAME_MAX];
+                uint32_t req;
+
+                if (!d->dev)
+                        continue;
+                req = udk_device_take_requests(d->dev, reason, sizeof(reason));
+                if (!req)
+                        continue;
+                udk_strlcpy(name, udk_device_config(d->dev)->name, sizeof(name));
+                if (req & UDK_DEVICE_REQUEST_REMOVE) {
+                        udk_warn("device %s: removed: %s", name, reason);
+                        udkd_device_remove(server, d);
+                } else if ((req & UDK_DEVICE_REQUEST_RECONFIGURE) && !d->driver_conf) {
+                        udk_info("device %s: %s: building it again", name, reason);
+                        device_rebuild(server, d);
+                }
+        }
 }
 
 size_t udkd_server_n_devices(const struct udkd_server *server)

@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The JACK backend against a private jackd (the dummy driver, 48 kHz, 256
+ * frames, a server name of its own so that nothing else meets it): udkd's
+ * ports appear in JACK, a signal passes a loop of JACK connections
+ * sample-exact with the loop's latency measured, a new JACK buffer size
+ * builds the device again, a SIGKILLed jackd takes the device away while
+ * udkd and its virtual device run on; and a server that is not there is a
+ * clear error that leaves the other devices running.
+ *
+ * The test's own JACK client (libjack) lists, connects and resizes; jackd
+ * comes from jackd2 (skipped where it is not installed).
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <jack/jack.h>
+#include <stdatomic.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+
+#include <udk/client.h>
+#include <udk/protocol.h>
+#include <udk/util.h>
+
+#include "udk-test.h"
+#include "udk-test-udkd.h"
+
+#define RATE       48000u
+#define PERIOD     256u
+#define WAIT_MS    20000
+#define REC_CYCLES 200u
+
+struct jackd {
+        char name[64];
+        pid_t pid;
+};
+
+static const char *jackd_path(void)
+{
+        static const char *const candidates[] = { "/usr/bin/jackd", "/usr/local/bin/jackd" };
+
+        for (size_t i = 0; i < UDK_ELEMENTSOF(candidates); i++)
+                if (access(candidates[i], X_OK) == 0)
+                        return candidates[i];
+        UDK_TEST_SKIP("jackd is not installed (jackd2)");
+}
+
+static void jack_quiet(const char *msg)
+{
+}
+
+/* Open a client of @server, retrying until @timeout_ms (the server may be starting); NULL then. */
+static jack_client_t *client_open(const char *server, int timeout_ms)
+{
+        uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+
+        /* The test's own client: its retries need not say that the server is not up yet. */
+        jack_set_error_function(jack_quiet);
+        jack_set_info_function(jack_quiet);
+        for (;;) {
+                jack_status_t status;
+                jack_client_t *c = jack_client_open("udk-test", JackNoStartServer | JackServerName, &status, server);
+
+                if (c || now_ms() >= deadline)
+                        return c;
+                usleep(50000);
+        }
+}
+
+static void jackd_start(struct jackd *j, uint32_t period)
+{
+        char p[16];
+        jack_client_t *c;
+
+        snprintf(j->name, sizeof(j->name), "udk-test-%d", (int)getpid());
+        snprintf(p, sizeof(p), "%u", period);
+        fflush(NULL);
+        j->pid = fork();
+        ASSERT_OK(j->pid);
+        if (j->pid == 0) {
+                int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                dup2(null, STDOUT_FILENO);
+                dup2(null, STDERR_FILENO);
+                execl(jackd_path(), "jackd", "-n", j->name, "-d", "dummy", "-r", "48000", "-p", p, (char *)NULL);
+                _exit(127);
+        }
+        c = client_open(j->name, WAIT_MS);
+        if (!c)
+                udk_test_fail("jackd -n %s did not come up within %d ms", j->name, WAIT_MS);
+        jack_client_close(c);
+}
+
+/* SIGKILL, reap, and remove what a killed jackd leaves in /dev/shm. */
+static void jackd_kill(struct jackd *j)
+{
+        char cmd[256];
+
+        if (j->pid <= 0)
+                return;
+        kill(j->pid, SIGKILL);
+        waitpid(j->pid, NULL, 0);
+        j->pid = 0;
+        snprintf(cmd, sizeof(cmd), "rm -rf /dev/shm/jack*%s* /dev/shm/jack-*/%s 2>/dev/null", j->name, j->name);
+        if (system(cmd) != 0) {
+                /* Nothing was left: fine. */
+        }
+}
+
+/* udkd with @conf (written into a folder of its own), up and listening. */
+static void udkd_start(struct proc *p, char *conf_path, size_t size, const char *conf)
+{
+        char dir[64] = "/tmp/udk-test-conf-XXXXXX";
+        FILE *f;
+
+        ASSERT_NOT_NULL(mkdtemp(dir));
+        snprintf(conf_path, size, "%s/udkd.conf", dir);
+        f = fopen(conf_path, "w");
+        ASSERT_NOT_NULL(f);
+        fputs(conf, f);
+        ASSERT_OK(fclose(f));
+        proc_start(p, (const char *const[]){ "-c", conf_path, NULL });
+        proc_wait_stderr(p, "listening on", WAIT_MS);
+}
+
+static void conf_remove(const char *conf_path)
+{
+        char dir[PATH_MAX];
+
+        udk_strlcpy(dir, conf_path, sizeof(dir));
+        unlink(conf_path);
+        *strrchr(dir, '/') = '\0';
+        rmdir(dir);
+}
+
+static int64_t device_prop(struct udk_client *c, const char *device, const char *key)
+{
+        static _Alignas(8) char buf[UDK_MSG_SIZE_MAX];
+        struct udk_msg_object *o = (struct udk_msg_object *)buf;
+        udk_object_id id;
+
+        ASSERT_OK(udk_client_find(c, device, &id));
+        ASSERT_OK(udk_client_info(c, id, o));
+        for (uint32_t i = 0; i < o->n_props; i++)
+                if (strcmp(o->props[i].key, key) == 0)
+                        return o->props[i].i;
+        udk_test_fail("device %s has no property %s", device, key);
+}
+
+/* --- the signal: sample t of channel c, every sample non-zero and telling its t mod 4093 --- */
+
+static float signal_at(uint64_t t, uint32_t c)
+{
+        float x = (float)(t % 4093 + 1) / 8192.0f;
+
+        return c == 0 ? x : -0.5f * x;
+}
+
+static int play(void *data, const struct udk_node_cycle *cy)
+{
+        for (uint32_t f = 0; f < cy->frames; f++)
+                for (uint32_t c = 0; c < cy->output_channels; c++)
+                        cy->output[f * cy->output_channels + c] = signal_at(cy->sample_time + f, c);
+        return 0;
+}
+
+struct recording {
+        uint64_t start[REC_CYCLES];
+        float data[REC_CYCLES][PERIOD * 2];
+        _Atomic uint32_t n;
+};
+
+static int record(void *data, const struct udk_node_cycle *cy)
+{
+        struct recording *r = data;
+        uint32_t i = atomic_load_explicit(&r->n, memory_order_relaxed);
+
+        if (i >= REC_CYCLES || cy->frames != PERIOD || cy->input_channels != 2)
+                return 0;
+        r->start[i] = cy->sample_time;
+        memcpy(r->data[i], cy->input, sizeof(r->data[i]));
+        atomic_store_explicit(&r->n, i + 1, memory_order_release);
+        return 0;
+}
+
+static struct udk_client_stream *stream_open(struct udk_client *c, const char *device, uint32_t in, uint32_t out,
+                                             udk_client_process_fn fn, void *data)
+{
+        struct udk_client_stream_params params;
+        struct udk_client_stream *s;
+
+        udk_client_stream_params_defaults(&params);
+        ASSERT_OK(udk_client_find(c, device, &params.device));
+        params.input_channels = in;
+        params.output_channels = out;
+        if (udk_client_open(c, &params, fn, data, &s) < 0)
+                udk_test_fail("cannot open a stream on %s: %s", device, udk_client_error(c));
+        ASSERT_OK(udk_client_stream_wait_running(s, WAIT_MS));
+        return s;
+}
+
+/*
+ * Check @r: silence, then the signal at a fixed latency L, every sample of
+ * every cycle after its start exact.  Returns L.
+ */
+static uint64_t loop_latency(const struct recording *r)
+{
+        uint32_t n = atomic_load(&r->n);
+        uint64_t first = 0, latency = 0;
+        bool found = false;
+
+        ASSERT_UINT_EQ(n, REC_CYCLES);
+        for (uint32_t i = 1; i < n; i++)
+                if (r->start[i] != r->start[i - 1] + PERIOD)
+                        UDK_TEST_RETRY("JACK skipped frames (an xrun) between sample times %" PRIu64 " and %" PRIu64,
+                                       r->start[i - 1], r->start[i]);
+        for (uint32_t i = 0; i < n && !found; i++)
+                for (uint32_t f = 0; f < PERIOD && !found; f++)
+                        if (r->data[i][f * 2] != 0.0f) {
+                                uint64_t t = r->start[i] + f;
+                                uint64_t k = (uint64_t)(r->data[i][f * 2] * 8192.0f) - 1;
+                                first = t;
+                                /* The first played sample tells its own time mod 4093. */
+                                latency = (t % 4093 + 4093 - k) % 4093;
+                                found = true;
+                        }
+        if (!found)
+                udk_test_fail("the loop brought no signal back in %u cycles", n);
+        for (uint32_t i = 0; i < n; i++)
+                for (uint32_t f = 0; f < PERIOD; f++)
+                        for (uint32_t c = 0; c < 2; c++) {
+                                uint64_t t = r->start[i] + f;
+                                float want = t >= first ? signal_at(t - latency, c) : 0.0f;
+                                float got = r->data[i][f * 2 + c];
+                                if (got != want)
+                                        udk_test_fail("sample time %" PRIu64 " channel %u: %.9g, want %.9g "
+                                                      "(loop latency %" PRIu64 ", first at %" PRIu64 ")",
+                                                      t, c, (double)got, (double)want, latency, first);
+                        }
+        return latency;
+}
+
+static void ports_expect(jack_client_t *jc, const char *const *want)
+{
+        const char **ports = jack_get_ports(jc, "^udkd:", NULL, 0);
+        size_t n = 0;
+
+        ASSERT_NOT_NULL(ports);
+        for (; ports[n]; n++) {
+                ASSERT_NOT_NULL(want[n]);
+                ASSERT_STR_EQ(ports[n], want[n]);
+        }
+        ASSERT_PTR_EQ(want[n], NULL);
+        jack_free(ports);
+}
+
+static void test_jack_device(void)
+{
+        static struct proc p;
+        static struct recording rec;
+        static const char *const ports[] = { "udkd:jk_in_1", "udkd:jk_in_2", "udkd:jk_out_1", "udkd:jk_out_2",
+                                             NULL };
+        struct udk_msg_stats_device before, after;
+        struct udk_client_stream *player, *recorder, *s;
+        char conf[1024], conf_path[PATH_MAX], needle[256];
+        struct udk_client *c;
+        struct jackd jd;
+        jack_client_t *jc;
+        udk_object_id vid;
+        uint64_t latency, deadline;
+        size_t n_nodes;
+
+        jackd_start(&jd, PERIOD);
+        /* The configuration's period is not JACK's: the device follows JACK. */
+        snprintf(conf, sizeof(conf),
+                 "[device]\nname = jk\nbackend = jack\nserver = %s\nchannels = 2\nperiod = 64\n\n"
+                 "[device]\nname = v\nbackend = virtual\nperiod = 1024\n",
+                 jd.name);
+        udkd_start(&p, conf_path, sizeof(conf_path), conf);
+        snprintf(needle, sizeof(needle), "device jk: JACK client 'udkd' of server '%s', 48000 Hz, 256 frames",
+                 jd.name);
+        ASSERT_STR_CONTAINS(p.err, needle);
+        ASSERT_OK(udk_client_connect("test-jack", p.socket, &c));
+        ASSERT_INT_EQ(device_prop(c, "jk", "period"), PERIOD);
+        ASSERT_INT_EQ(device_prop(c, "jk", "rate"), RATE);
+        ASSERT_INT_EQ(device_prop(c, "jk", "running"), 1);
+
+        /* The ports, as jack_lsp lists them. */
+        jc = client_open(jd.name, WAIT_MS);
+        ASSERT_NOT_NULL(jc);
+        ports_expect(jc, ports);
+        ASSERT_INT_EQ(jack_port_flags(jack_port_by_name(jc, "udkd:jk_in_1")) & (JackPortIsInput | JackPortIsOutput),
+                      JackPortIsInput);
+        ASSERT_INT_EQ(jack_port_flags(jack_port_by_name(jc, "udkd:jk_out_2")) & (JackPortIsInput | JackPortIsOutput),
+                      JackPortIsOutput);
+
+        /* The loop: udk's outputs into its inputs, through JACK. */
+        ASSERT_INT_EQ(jack_connect(jc, "udkd:jk_out_1", "udkd:jk_in_1"), 0);
+        ASSERT_INT_EQ(jack_connect(jc, "udkd:jk_out_2", "udkd:jk_in_2"), 0);
+        recorder = stream_open(c, "jk", 2, 0, record, &rec);
+        player = stream_open(c, "jk", 0, 2, play, NULL);
+        deadline = now_ms() + WAIT_MS;
+        while (atomic_load(&rec.n) < REC_CYCLES) {
+                ASSERT_TRUE(now_ms() < deadline);
+                usleep(20000);
+        }
+        latency = loop_latency(&rec);
+        /* A JACK client's output into its own input is a feedback connection:
+         * JACK hands it over one cycle later.  udk adds nothing to that. */
+        ASSERT_UINT_EQ(latency, PERIOD);
+        printf("# loop latency through JACK: %" PRIu64 " frames\n", latency);
+        ASSERT_OK(udk_client_close(player));
+        ASSERT_OK(udk_client_close(recorder));
+
+        /* A new buffer size: the device is built again at JACK's new period. */
+        ASSERT_INT_EQ(jack_set_buffer_size(jc, 512), 0);
+        proc_wait_stderr(&p, "device jk: built again, 48000 Hz, 512 frames", WAIT_MS);
+        ASSERT_INT_EQ(device_prop(c, "jk", "period"), 512);
+        s = stream_open(c, "jk", 2, 2, play, NULL);
+        ASSERT_UINT_EQ(udk_client_stream_period(s), 512);
+        ASSERT_UINT_EQ(udk_client_stream_rate(s), RATE);
+        ASSERT_OK(udk_client_close(s));
+        ports_expect(jc, ports);
+        jack_client_close(jc);
+
+        /* jackd killed: the device goes, udkd and the virtual device stay. */
+        ASSERT_OK(udk_client_find(c, "v", &vid));
+        ASSERT_OK(udk_client_stats(c, vid, &before, NULL, 0, &n_nodes));
+        jackd_kill(&jd);
+        snprintf(needle, sizeof(needle), "device jk: removed: the JACK server '%s' went away", jd.name);
+        proc_wait_stderr(&p, needle, WAIT_MS);
+        ASSERT_OK(udk_client_ping(c));
+        ASSERT_ERROR(udk_client_find(c, "jk", &vid), ENOENT);
+        ASSERT_OK(udk_client_find(c, "v", &vid));
+        usleep(300000);
+        ASSERT_OK(udk_client_stats(c, vid, &after, NULL, 0, &n_nodes));
+        ASSERT_UINT_GE(after.cycles, before.cycles + 5);
+        ASSERT_UINT_EQ(after.xruns, 0);
+
+        udk_client_disconnect(c);
+        kill(p.pid, SIGTERM);
+        proc_finish(&p, WAIT_MS);
+        ASSERT_INT_EQ(WEXITSTATUS(p.status), 0);
+        conf_remove(conf_path);
+}
+
+/* No JACK server by that name: a clear error naming it, the other device runs. */
+static void test_jack_absent(void)
+{
+        static struct proc p;
+        struct udk_msg_stats_device st;
+        char conf[1024], conf_path[PATH_MAX], needle[PATH_MAX + 256], server[64];
+        struct udk_client *c;
+        udk_object_id vid;
+        size_t n_nodes;
+
+        snprintf(server, sizeof(server), "udk-test-absent-%d", (int)getpid());
+        snprintf(conf, sizeof(conf),
+                 "[device]\nname = jk\nbackend = jack\nserver = %s\n\n"
+                 "[device]\nname = v\nbackend = virtual\nperiod = 1024\n",
+                 server);
+        udkd_start(&p, conf_path, sizeof(conf_path), conf);
+        snprintf(needle, sizeof(needle),
+                 "%s:1: device 'jk': cannot connect to the JACK server '%s': no such server is running", conf_path,
+                 server);
+        ASSERT_STR_CONTAINS(p.err, needle);
+        ASSERT_OK(udk_client_connect("test-jack", p.socket, &c));
+        ASSERT_ERROR(udk_client_find(c, "jk", &vid), ENOENT);
+        ASSERT_OK(udk_client_find(c, "v", &vid));
+        usleep(200000);
+        ASSERT_OK(udk_client_stats(c, vid, &st, NULL, 0, &n_nodes));
+        ASSERT_UINT_GE(st.cycles, 2);
+        ASSERT_UINT_EQ(st.xruns, 0);
+        udk_client_disconnect(c);
+        kill(p.pid, SIGTERM);
+        proc_finish(&p, WAIT_MS);
+        ASSERT_INT_EQ(WEXITSTATUS(p.status), 0);
+        conf_remove(conf_path);
+}
+
+UDK_TEST_MAIN(test_jack_absent, test_jack_device)
