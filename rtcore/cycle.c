@@ -264,9 +264,10 @@ int udk_device_run_cycle(struct udk_device *dev, uint64_t wake_time, uint64_t bo
                 udk_rt_prefault_stack();
                 if (dev->hooks.enter)
                         dev->hooks.enter(dev->hooks.data);
-                udk_rt_thread_set_current(true);
                 dev->rt_entered = true;
         }
+        /* The thread is the backend's between cycles: udk's rule holds inside one. */
+        udk_rt_thread_set_current(true);
         lateness = wake_time > boundary_time ? wake_time - boundary_time : 0;
         udk_histogram_add(&st->lateness, lateness);
         skipped_frames -= skipped_frames % frames;
@@ -283,5 +284,6 @@ int udk_device_run_cycle(struct udk_device *dev, uint64_t wake_time, uint64_t bo
         end = udk_time_now();
         if (end > boundary_time + dev->period_ns)
                 count_xrun(st, &st->xrun_overruns, end - boundary_time - dev->period_ns);
+        udk_rt_thread_set_current(false);
         return 0;
 }

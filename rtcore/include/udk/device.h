@@ -376,7 +376,9 @@ size_t udk_device_zts_offset(void);
 /*
  * Called on the RT thread right before its first cycle and right after its
  * last one (after setup, so a check installed in @enter sees only the
- * cycle's own work).  Set before udk_device_start().
+ * cycle's own work).  Set before udk_device_start().  On a backend's own
+ * thread (udk_device_use_backend_thread) @enter runs before its first
+ * cycle and @leave never: the thread is the backend's.
  */
 struct udk_rt_hooks {
         void (*enter)(void *data);
@@ -385,7 +387,8 @@ struct udk_rt_hooks {
 };
 void udk_device_set_rt_hooks(struct udk_device *dev, const struct udk_rt_hooks *hooks);
 
-/* True on a udk RT thread between its hooks' enter and leave.  RT-safe. */
+/* True on a udk RT thread between its hooks' enter and leave, and on a
+ * backend's thread inside udk_device_run_cycle().  RT-safe. */
 bool udk_rt_thread_is_current(void);
 
 /*
