@@ -67,45 +67,91 @@ static jack_client_t *client_open(const char *server, int timeout_ms)
         }
 }
 
-static void jackd_start(struct jackd *j, uint32_t period)
+static pid_t jackd_spawn(const struct jackd *j, uint32_t period, const char *log)
 {
         char p[16];
-        jack_client_t *c;
+        pid_t pid;
 
-        snprintf(j->name, sizeof(j->name), "udk-test-%d", (int)getpid());
         snprintf(p, sizeof(p), "%u", period);
         fflush(NULL);
-        j->pid = fork();
-        ASSERT_OK(j->pid);
-        if (j->pid == 0) {
-                int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        pid = fork();
+        ASSERT_OK(pid);
+        if (pid == 0) {
+                int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
-                dup2(null, STDOUT_FILENO);
-                dup2(null, STDERR_FILENO);
+                dup2(fd, STDOUT_FILENO);
+                dup2(fd, STDERR_FILENO);
                 execl(jackd_path(), "jackd", "-n", j->name, "-d", "dummy", "-r", "48000", "-p", p, (char *)NULL);
                 _exit(127);
         }
-        c = client_open(j->name, WAIT_MS);
-        if (!c)
-                udk_test_fail("jackd -n %s did not come up within %d ms", j->name, WAIT_MS);
-        jack_client_close(c);
+        return pid;
 }
 
-/* SIGKILL, reap, and remove what a killed jackd leaves in /dev/shm. */
+/* jackd up, or the test failed with what jackd said. */
+static void jackd_wait_up(struct jackd *j, const char *log)
+{
+        jack_client_t *c = client_open(j->name, WAIT_MS);
+        char said[1024] = "";
+        FILE *f;
+
+        if (c) {
+                jack_client_close(c);
+                return;
+        }
+        f = fopen(log, "r");
+        if (f) {
+                size_t n = fread(said, 1, sizeof(said) - 1, f);
+                said[n] = '\0';
+                fclose(f);
+        }
+        kill(j->pid, SIGKILL);
+        waitpid(j->pid, NULL, 0);
+        udk_test_fail("jackd -n %s did not come up within %d ms; it said: \"%s\"", j->name, WAIT_MS, said);
+}
+
+static void jackd_start(struct jackd *j, uint32_t period)
+{
+        char log[96];
+
+        char cwd[PATH_MAX], *base;
+
+        /* One name per build folder (meson runs tests there), not per run:
+         * JACK's registry has slots for only a few names on the machine. */
+        ASSERT_NOT_NULL(getcwd(cwd, sizeof(cwd)));
+        base = strrchr(cwd, '/');
+        snprintf(j->name, sizeof(j->name), "udk-test-jack-%.40s", base ? base + 1 : cwd);
+        snprintf(log, sizeof(log), "/tmp/%s.log", j->name);
+        j->pid = jackd_spawn(j, period, log);
+        jackd_wait_up(j, log);
+        unlink(log);
+}
+
+/*
+ * SIGKILL and reap.  A killed jackd leaves its entry in JACK's server
+ * registry (a handful of slots for the whole machine) and its files in
+ * /dev/shm; only a server of the same name reclaims them: one is started
+ * and stopped cleanly.
+ */
 static void jackd_kill(struct jackd *j)
 {
-        char cmd[256];
+        char log[96], cmd[256];
 
         if (j->pid <= 0)
                 return;
         kill(j->pid, SIGKILL);
         waitpid(j->pid, NULL, 0);
+        snprintf(log, sizeof(log), "/tmp/%s.log", j->name);
+        j->pid = jackd_spawn(j, PERIOD, log);
+        jackd_wait_up(j, log);
+        kill(j->pid, SIGTERM);
+        waitpid(j->pid, NULL, 0);
         j->pid = 0;
-        snprintf(cmd, sizeof(cmd), "rm -rf /dev/shm/jack*%s* /dev/shm/jack-*/%s 2>/dev/null", j->name, j->name);
-        if (system(cmd) != 0) {
-                /* Nothing was left: fine. */
-        }
+        unlink(log);
+        /* The semaphores of the clients it had when it was killed. */
+        snprintf(cmd, sizeof(cmd), "rm -f /dev/shm/jack_sem.*_%s_*", j->name);
+        if (system(cmd) != 0)
+                udk_test_fail("%s failed", cmd);
 }
 
 /* udkd with @conf (written into a folder of its own), up and listening. */
@@ -320,7 +366,6 @@ static void test_jack_device(void)
         s = stream_open(c, "jk", 2, 2, play, NULL);
         ASSERT_UINT_EQ(udk_client_stream_period(s), 512);
         ASSERT_UINT_EQ(udk_client_stream_rate(s), RATE);
-        ASSERT_OK(udk_client_close(s));
         ports_expect(jc, ports);
         jack_client_close(jc);
 
@@ -330,6 +375,14 @@ static void test_jack_device(void)
         jackd_kill(&jd);
         snprintf(needle, sizeof(needle), "device jk: removed: the JACK server '%s' went away", jd.name);
         proc_wait_stderr(&p, needle, WAIT_MS);
+        /* The stream still open on it is told. */
+        deadline = now_ms() + WAIT_MS;
+        while (udk_client_stream_state(s) != UDK_NODE_CLOSED) {
+                ASSERT_TRUE(now_ms() < deadline);
+                usleep(10000);
+        }
+        /* udkd closed it already: freeing it says so. */
+        ASSERT_ERROR(udk_client_close(s), ENOENT);
         ASSERT_OK(udk_client_ping(c));
         ASSERT_ERROR(udk_client_find(c, "jk", &vid), ENOENT);
         ASSERT_OK(udk_client_find(c, "v", &vid));
