@@ -493,11 +493,11 @@ static void *threaded_main(void *arg)
         while (!atomic_load(&b->quit)) {
                 uint32_t n = atomic_load(&b->cycles);
 
-                next += 2666666; /* 128 frames at 48 kHz */
+                next += 666666; /* 32 frames at 48 kHz */
                 ts = udk_time_to_timespec(next);
                 clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
                 /* Every 50th cycle JACK "skipped" a period; every 100th the backend asks for a rebuild. */
-                if (udk_device_run_cycle(b->dev, udk_time_now(), next, n % 50 == 49 ? 128 : 0) == 0)
+                if (udk_device_run_cycle(b->dev, udk_time_now(), next, n % 50 == 49 ? 32 : 0) == 0)
                         atomic_store(&b->cycles, n + 1);
                 if (n % 100 == 99)
                         udk_device_request(b->dev, UDK_DEVICE_REQUEST_RECONFIGURE, "a new buffer size");
@@ -508,7 +508,7 @@ static void *threaded_main(void *arg)
 static int threaded_open(void *instance, struct udk_device *dev, char *err, size_t err_size)
 {
         struct threaded_backend *b = instance;
-        int r = udk_device_set_timing(dev, 48000, 128, err, err_size);
+        int r = udk_device_set_timing(dev, 48000, 32, err, err_size);
 
         b->dev = dev;
         udk_device_use_backend_thread(dev, false);
@@ -564,11 +564,16 @@ static void test_backend_thread_keeps_the_rule(void)
         cfg.rt_priority = 0;
         ASSERT_OK(udk_device_create(&cfg, &threaded_ops, &dev, err, sizeof(err)));
         ASSERT_OK(udk_device_open(dev, err, sizeof(err)));
-        /* The backend's period, not the configuration's 64. */
-        ASSERT_UINT_EQ(udk_device_config(dev)->period, 128);
-        ASSERT_UINT_EQ(udk_device_ring_frames(dev), 128 * 4);
+        /* The backend's period, not the configuration's 64 (the echo client's buffers hold 64 frames). */
+        ASSERT_UINT_EQ(udk_device_config(dev)->period, 32);
+        ASSERT_UINT_EQ(udk_device_ring_frames(dev), 32 * 4);
         ASSERT_ERROR(udk_device_set_timing(dev, 48000, 256, err, sizeof(err)), EBUSY);
-        udk_device_set_rt_hooks(dev, &hooks);
+        /* The seccomp net stays on the backend's thread after its cycles, to
+         * its exit; under AddressSanitizer that exit makes calls the net
+         * refuses (and ASan then hangs reporting it), so there the lock net
+         * and the figures below check the thread. */
+        if (UDK_ALLOCATION_NET)
+                udk_device_set_rt_hooks(dev, &hooks);
         b = udk_device_backend_instance(dev);
         graph = mmap(NULL, udk_device_graph_shm_size(dev), PROT_READ | PROT_WRITE, MAP_SHARED,
                      udk_device_graph_shm_fd(dev), 0);
@@ -588,7 +593,7 @@ static void test_backend_thread_keeps_the_rule(void)
         ASSERT_UINT_EQ(atomic_load(&udk_device_stats(dev)->cycles), cycles);
         /* Each skipped period is one xrun, and the sample time went on past it. */
         ASSERT_UINT_EQ(atomic_load(&udk_device_stats(dev)->xrun_late_wakes), (cycles - 1) / 50);
-        ASSERT_UINT_EQ(atomic_load(&udk_device_stats(dev)->frames_skipped), (cycles - 1) / 50 * 128);
+        ASSERT_UINT_EQ(atomic_load(&udk_device_stats(dev)->frames_skipped), (cycles - 1) / 50 * 32);
         ASSERT_UINT_GE(udk_device_graph_times(dev)->count, 200); /* the remote node ran */
         ASSERT_UINT_EQ(udk_device_take_requests(dev, reason, sizeof(reason)), UDK_DEVICE_REQUEST_RECONFIGURE);
         ASSERT_STR_EQ(reason, "a new buffer size");
