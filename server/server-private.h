@@ -212,6 +212,7 @@ struct udkd_server {
         size_t n_devices;              /* slots used so far; a removed driver device leaves dev NULL */
         size_t devices_cap;
         size_t n_config_devices;
+        size_t n_left_out;             /* configuration devices whose backend's server was not there */
         struct server_module *modules;
         size_t n_modules, modules_cap;
 

@@ -296,6 +296,7 @@ int udkd_server_create(const struct udkd_config *cfg, const char *plugin_path, s
                          * server): logged, and the other devices run. */
                         d->dev = udk_device_destroy(d->dev);
                         *d = (struct server_device){ 0 };
+                        s->n_left_out++;
                         continue;
                 }
                 if (r < 0) {
@@ -402,18 +403,27 @@ size_t udkd_server_n_devices(const struct udkd_server *server)
         return server->n_devices;
 }
 
+size_t udkd_server_n_left_out(const struct udkd_server *server)
+{
+        return server->n_left_out;
+}
+
 int udkd_server_describe(struct udkd_server *server, size_t index, char *buf, size_t size)
 {
         const struct server_device *d = &server->devices[index];
-        const struct udk_device_config *cfg = udk_device_config(d->dev);
-        uint32_t lat_in = udk_device_latency(d->dev, UDK_DIRECTION_INPUT) +
-                          udk_device_safety_offset(d->dev, UDK_DIRECTION_INPUT);
-        uint32_t lat_out = udk_device_latency(d->dev, UDK_DIRECTION_OUTPUT) +
-                           udk_device_safety_offset(d->dev, UDK_DIRECTION_OUTPUT);
-        const char *format = udk_format_name(cfg->format);
+        const struct udk_device_config *cfg;
+        uint32_t lat_in, lat_out;
+        const char *format;
         char rt[64], handlers[UDK_DEVICE_HANDLERS_MAX * UDK_OBJECT_NAME_MAX * 2] = "";
         size_t len;
 
+        if (!d->dev)
+                return -ENODEV;
+        cfg = udk_device_config(d->dev);
+        lat_in = udk_device_latency(d->dev, UDK_DIRECTION_INPUT) + udk_device_safety_offset(d->dev, UDK_DIRECTION_INPUT);
+        lat_out = udk_device_latency(d->dev, UDK_DIRECTION_OUTPUT) +
+                  udk_device_safety_offset(d->dev, UDK_DIRECTION_OUTPUT);
+        format = udk_format_name(cfg->format);
         if (!udk_device_is_running(d->dev))
                 snprintf(rt, sizeof(rt), "priority %d", cfg->rt_priority);
         else if (udk_device_is_realtime(d->dev))

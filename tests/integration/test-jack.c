@@ -443,6 +443,16 @@ static void test_jack_absent(void)
         kill(p.pid, SIGTERM);
         proc_finish(&p, WAIT_MS);
         ASSERT_INT_EQ(WEXITSTATUS(p.status), 0);
+
+        /* --check passes only when every device opens. */
+        proc_start(&p, (const char *const[]){ "--check", "-c", conf_path, NULL });
+        proc_finish(&p, WAIT_MS);
+        ASSERT_INT_EQ(WEXITSTATUS(p.status), 1);
+        ASSERT_STR_CONTAINS(p.err, needle);
+        snprintf(needle, sizeof(needle), "udkd: error: %s: 1 device could not be opened\n", conf_path);
+        ASSERT_STR_CONTAINS(p.err, needle);
+        ASSERT_STR_EQ(p.out, "v: backend virtual, 48000 Hz, 1024 frames, 2 in, 2 out, f32, latency in 0 out 1024 frames "
+                             "(0.00/21.33 ms), priority 70, handlers: none\n");
         conf_remove(conf_path);
 }
 
