@@ -4,7 +4,8 @@
  * frames, a server name of its own so that nothing else meets it): udkd's
  * ports appear in JACK, a signal passes a loop of JACK connections
  * sample-exact with the loop's latency measured, a new JACK buffer size
- * builds the device again, a SIGKILLed jackd takes the device away while
+ * builds the device again (its connections kept, the loop passing the
+ * signal a new period later), a SIGKILLed jackd takes the device away while
  * udkd and its virtual device run on; and a server that is not there is a
  * clear error that leaves the other devices running.
  *
@@ -28,7 +29,7 @@
 #define RATE       48000u
 #define PERIOD     256u
 #define WAIT_MS    20000
-#define REC_CYCLES 200u
+#define REC_CYCLES 100u
 
 struct jackd {
         char name[64];
@@ -82,7 +83,7 @@ static pid_t jackd_spawn(const struct jackd *j, uint32_t period, const char *log
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
                 dup2(fd, STDOUT_FILENO);
                 dup2(fd, STDERR_FILENO);
-                execl(jackd_path(), "jackd", "-n", j->name, "-d", "dummy", "-r", "48000", "-p", p, (char *)NULL);
+                execl(jackd_path(), "jackd", "-n", j->name, "-R", "-P", "80", "-d", "dummy", "-r", "48000", "-p", p, (char *)NULL);
                 _exit(127);
         }
         return pid;
@@ -211,9 +212,12 @@ static int play(void *data, const struct udk_node_cycle *cy)
         return 0;
 }
 
+#define REC_PERIOD_MAX 512u
+
 struct recording {
+        uint32_t period; /* the device's: other cycles are not recorded */
         uint64_t start[REC_CYCLES];
-        float data[REC_CYCLES][PERIOD * 2];
+        float data[REC_CYCLES][REC_PERIOD_MAX * 2];
         _Atomic uint32_t n;
 };
 
@@ -222,10 +226,10 @@ static int record(void *data, const struct udk_node_cycle *cy)
         struct recording *r = data;
         uint32_t i = atomic_load_explicit(&r->n, memory_order_relaxed);
 
-        if (i >= REC_CYCLES || cy->frames != PERIOD || cy->input_channels != 2)
+        if (i >= REC_CYCLES || cy->frames != r->period || cy->input_channels != 2)
                 return 0;
         r->start[i] = cy->sample_time;
-        memcpy(r->data[i], cy->input, sizeof(r->data[i]));
+        memcpy(r->data[i], cy->input, (size_t)r->period * 2 * sizeof(float));
         atomic_store_explicit(&r->n, i + 1, memory_order_release);
         return 0;
 }
@@ -253,7 +257,7 @@ static struct udk_client_stream *stream_open(struct udk_client *c, const char *d
 static bool recording_skipped(const struct recording *r)
 {
         for (uint32_t i = 1; i < atomic_load(&r->n); i++)
-                if (r->start[i] != r->start[i - 1] + PERIOD) {
+                if (r->start[i] != r->start[i - 1] + r->period) {
                         fprintf(stderr, "JACK skipped frames (an xrun) between sample times %" PRIu64 " and %" PRIu64 "\n",
                                 r->start[i - 1], r->start[i]);
                         return true;
@@ -269,7 +273,7 @@ static uint64_t loop_latency(const struct recording *r)
 
         ASSERT_UINT_EQ(n, REC_CYCLES);
         for (uint32_t i = 0; i < n && !found; i++)
-                for (uint32_t f = 0; f < PERIOD && !found; f++)
+                for (uint32_t f = 0; f < r->period && !found; f++)
                         if (r->data[i][f * 2] != 0.0f) {
                                 uint64_t t = r->start[i] + f;
                                 uint64_t k = (uint64_t)(r->data[i][f * 2] * 8192.0f) - 1;
@@ -281,7 +285,7 @@ static uint64_t loop_latency(const struct recording *r)
         if (!found)
                 udk_test_fail("the loop brought no signal back in %u cycles", n);
         for (uint32_t i = 0; i < n; i++)
-                for (uint32_t f = 0; f < PERIOD; f++)
+                for (uint32_t f = 0; f < r->period; f++)
                         for (uint32_t c = 0; c < 2; c++) {
                                 uint64_t t = r->start[i] + f;
                                 float want = t >= first ? signal_at(t - latency, c) : 0.0f;
@@ -292,6 +296,34 @@ static uint64_t loop_latency(const struct recording *r)
                                                       t, c, (double)got, (double)want, latency, first);
                         }
         return latency;
+}
+
+/*
+ * Record the loop while a player plays into it; the latency it measured, or
+ * -1 when JACK had an xrun meanwhile (the machine was too busy).
+ */
+static int64_t loop_run(struct udk_client *c, struct recording *rec, uint32_t period)
+{
+        struct udk_client_stream *player, *recorder;
+        uint64_t deadline, latency;
+
+        memset(rec, 0, sizeof(*rec));
+        rec->period = period;
+        recorder = stream_open(c, "jk", 2, 0, record, rec);
+        player = stream_open(c, "jk", 0, 2, play, NULL);
+        ASSERT_UINT_EQ(udk_client_stream_period(player), period);
+        deadline = now_ms() + WAIT_MS;
+        while (atomic_load(&rec->n) < REC_CYCLES) {
+                ASSERT_TRUE(now_ms() < deadline);
+                usleep(20000);
+        }
+        ASSERT_OK(udk_client_close(player));
+        ASSERT_OK(udk_client_close(recorder));
+        if (recording_skipped(rec))
+                return -1;
+        latency = loop_latency(rec);
+        printf("# loop latency through JACK at %u frames: %" PRIu64 " frames\n", period, latency);
+        return (int64_t)latency;
 }
 
 static void ports_expect(jack_client_t *jc, const char *const *want)
@@ -315,13 +347,14 @@ static void test_jack_device(void)
         static const char *const ports[] = { "udkd:jk_in_1", "udkd:jk_in_2", "udkd:jk_out_1", "udkd:jk_out_2",
                                              NULL };
         struct udk_msg_stats_device before, after;
-        struct udk_client_stream *player, *recorder, *s;
+        struct udk_client_stream *s;
         char conf[1024], conf_path[PATH_MAX], needle[256];
         struct udk_client *c;
         struct jackd jd;
         jack_client_t *jc;
         udk_object_id vid;
-        uint64_t latency, deadline;
+        uint64_t deadline;
+        int64_t latency;
         size_t n_nodes;
 
         jackd_start(&jd, PERIOD);
@@ -351,27 +384,17 @@ static void test_jack_device(void)
         /* The loop: udk's outputs into its inputs, through JACK. */
         ASSERT_INT_EQ(jack_connect(jc, "udkd:jk_out_1", "udkd:jk_in_1"), 0);
         ASSERT_INT_EQ(jack_connect(jc, "udkd:jk_out_2", "udkd:jk_in_2"), 0);
-        recorder = stream_open(c, "jk", 2, 0, record, &rec);
-        player = stream_open(c, "jk", 0, 2, play, NULL);
-        deadline = now_ms() + WAIT_MS;
-        while (atomic_load(&rec.n) < REC_CYCLES) {
-                ASSERT_TRUE(now_ms() < deadline);
-                usleep(20000);
-        }
-        if (recording_skipped(&rec)) {
+        latency = loop_run(c, &rec, PERIOD);
+        if (latency < 0) {
                 /* The machine was too busy for JACK: another attempt, with this one's servers gone. */
                 jackd_kill(&jd);
                 proc_kill(&p);
                 conf_remove(conf_path);
                 UDK_TEST_RETRY("JACK had an xrun while the loop was recorded");
         }
-        latency = loop_latency(&rec);
         /* A JACK client's output into its own input is a feedback connection:
          * JACK hands it over one cycle later.  udk adds nothing to that. */
-        ASSERT_UINT_EQ(latency, PERIOD);
-        printf("# loop latency through JACK: %" PRIu64 " frames\n", latency);
-        ASSERT_OK(udk_client_close(player));
-        ASSERT_OK(udk_client_close(recorder));
+        ASSERT_INT_EQ(latency, PERIOD);
 
         /* A new buffer size: the device is built again at JACK's new period. */
         ASSERT_INT_EQ(jack_set_buffer_size(jc, 512), 0);
@@ -381,7 +404,22 @@ static void test_jack_device(void)
         ASSERT_UINT_EQ(udk_client_stream_period(s), 512);
         ASSERT_UINT_EQ(udk_client_stream_rate(s), RATE);
         ports_expect(jc, ports);
+        /* The loop's connections came back with the device. */
+        ASSERT_TRUE(jack_port_connected_to(jack_port_by_name(jc, "udkd:jk_out_1"), "udkd:jk_in_1"));
+        ASSERT_TRUE(jack_port_connected_to(jack_port_by_name(jc, "udkd:jk_out_2"), "udkd:jk_in_2"));
+        ASSERT_FALSE(jack_port_connected_to(jack_port_by_name(jc, "udkd:jk_out_1"), "udkd:jk_in_2"));
         jack_client_close(jc);
+        ASSERT_OK(udk_client_close(s));
+        /* And the signal passes them again, a JACK period later. */
+        latency = loop_run(c, &rec, 512);
+        if (latency < 0) {
+                jackd_kill(&jd);
+                proc_kill(&p);
+                conf_remove(conf_path);
+                UDK_TEST_RETRY("JACK had an xrun while the loop was recorded");
+        }
+        ASSERT_INT_EQ(latency, 512);
+        s = stream_open(c, "jk", 2, 2, play, NULL);
 
         /* jackd killed: the device goes, udkd and the virtual device stay. */
         ASSERT_OK(udk_client_find(c, "v", &vid));

@@ -43,7 +43,8 @@ struct jack_backend {
         jack_port_t *out_ports[UDK_CHANNELS_MAX];
         uint32_t in_ch, out_ch, rate, period;
         bool active;
-        _Atomic bool gone; /* the server shut the client down */
+        _Atomic bool gone;       /* the server shut the client down */
+        _Atomic bool rebuilding; /* a new period or rate: udkd builds the device again */
 
         /* Only the process callback touches these. */
         struct {
@@ -183,6 +184,7 @@ static int jack_buffer_size(jack_nframes_t nframes, void *arg)
 
         if (nframes != j->period) {
                 snprintf(why, sizeof(why), "JACK's buffer size is now %u frames", (unsigned)nframes);
+                atomic_store(&j->rebuilding, true);
                 udk_device_request(j->dev, UDK_DEVICE_REQUEST_RECONFIGURE, why);
         }
         return 0;
@@ -195,6 +197,7 @@ static int jack_sample_rate(jack_nframes_t nframes, void *arg)
 
         if (nframes != j->rate) {
                 snprintf(why, sizeof(why), "JACK's sample rate is now %u Hz", (unsigned)nframes);
+                atomic_store(&j->rebuilding, true);
                 udk_device_request(j->dev, UDK_DEVICE_REQUEST_RECONFIGURE, why);
         }
         return 0;
@@ -210,6 +213,116 @@ static void jack_shutdown(jack_status_t code, const char *reason, void *arg)
         snprintf(why, sizeof(why), "the JACK server '%s' went away: %s", server_name(j),
                  reason && reason[0] ? reason : "no reason given");
         udk_device_request(j->dev, UDK_DEVICE_REQUEST_REMOVE, why);
+}
+
+/*
+ * The connections of a device's ports, kept from its close to the start of
+ * the device built again after a new period or rate (JACK drops them with
+ * the old client).  Control thread only.
+ */
+struct saved_link {
+        char port[JACK_NAME_MAX + UDK_OBJECT_NAME_MAX]; /* ours, without the client's name */
+        char peer[JACK_NAME_MAX * 4];
+        bool ours_is_output;
+};
+
+struct saved_links {
+        struct saved_links *next;
+        char key[JACK_NAME_MAX + UDK_OBJECT_NAME_MAX + 2]; /* "server/device" */
+        size_t n;
+        struct saved_link links[];
+};
+
+static struct saved_links *saved;
+
+static void saved_key(const struct jack_backend *j, char *key, size_t size)
+{
+        snprintf(key, size, "%s/%s", server_name(j), udk_device_config(j->dev)->name);
+}
+
+static size_t port_links(jack_port_t *port, const char ***ret)
+{
+        size_t n = 0;
+
+        *ret = jack_port_get_connections(port);
+        while (*ret && (*ret)[n])
+                n++;
+        return n;
+}
+
+static void links_save(struct jack_backend *j)
+{
+        jack_port_t *ports[UDK_CHANNELS_MAX * 2];
+        struct saved_links *l;
+        size_t n_ports = 0, total = 0;
+
+        for (uint32_t c = 0; c < j->in_ch; c++)
+                ports[n_ports++] = j->in_ports[c];
+        for (uint32_t c = 0; c < j->out_ch; c++)
+                ports[n_ports++] = j->out_ports[c];
+        for (size_t i = 0; i < n_ports; i++) {
+                const char **peers;
+                total += port_links(ports[i], &peers);
+                jack_free(peers);
+        }
+        if (total == 0)
+                return;
+        l = calloc(1, sizeof(*l) + total * sizeof(l->links[0]));
+        if (!l) {
+                udk_warn("device %s: no memory to keep its JACK connections", udk_device_config(j->dev)->name);
+                return;
+        }
+        saved_key(j, l->key, sizeof(l->key));
+        for (size_t i = 0; i < n_ports; i++) {
+                const char **peers;
+                size_t n = port_links(ports[i], &peers);
+
+                for (size_t k = 0; k < n && l->n < total; k++) {
+                        struct saved_link *s = &l->links[l->n++];
+                        udk_strlcpy(s->port, jack_port_short_name(ports[i]), sizeof(s->port));
+                        udk_strlcpy(s->peer, peers[k], sizeof(s->peer));
+                        s->ours_is_output = (jack_port_flags(ports[i]) & JackPortIsOutput) != 0;
+                }
+                jack_free(peers);
+        }
+        l->next = saved;
+        saved = l;
+}
+
+/* After activation: the connections the device had before it was built again. */
+static void links_restore(struct jack_backend *j)
+{
+        char key[sizeof(saved->key)], name[JACK_NAME_MAX * 2 + UDK_OBJECT_NAME_MAX];
+        struct saved_links **at = &saved, *l;
+
+        saved_key(j, key, sizeof(key));
+        while (*at && strcmp((*at)->key, key) != 0)
+                at = &(*at)->next;
+        l = *at;
+        if (!l)
+                return;
+        *at = l->next;
+        for (size_t i = 0; i < l->n; i++) {
+                const struct saved_link *s = &l->links[i];
+                int r;
+
+                snprintf(name, sizeof(name), "%s:%s", jack_get_client_name(j->client), s->port);
+                r = s->ours_is_output ? jack_connect(j->client, name, s->peer) : jack_connect(j->client, s->peer, name);
+                if (r != 0 && r != EEXIST)
+                        udk_warn("device %s: cannot connect %s and %s again", udk_device_config(j->dev)->name, name,
+                                 s->peer);
+        }
+        free(l);
+}
+
+/* What no rebuild took back by udkd's exit. */
+__attribute__((destructor)) static void links_forget(void)
+{
+        while (saved) {
+                struct saved_links *l = saved;
+                saved = l->next;
+                free(l);
+        }
 }
 
 static void client_release(struct jack_backend *j)
@@ -329,6 +442,7 @@ static int jack_start(void *instance, uint64_t *ret_start_time)
         if (jack_activate(j->client) != 0)
                 return -EIO;
         j->active = true;
+        links_restore(j);
         if (j->autoconnect) {
                 connect_physical(j, j->in_ports, j->in_ch, JackPortIsOutput, false);
                 connect_physical(j, j->out_ports, j->out_ch, JackPortIsInput, true);
@@ -341,6 +455,9 @@ static void jack_stop(void *instance)
 {
         struct jack_backend *j = instance;
 
+        /* Deactivating disconnects the ports: what a rebuild restores is taken first. */
+        if (j->active && atomic_load(&j->rebuilding) && !atomic_load(&j->gone))
+                links_save(j);
         if (j->active && !atomic_load(&j->gone))
                 jack_deactivate(j->client);
         /* A server that went away leaves the client's thread to be joined,
