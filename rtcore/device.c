@@ -277,10 +277,12 @@ int udk_device_set_timing(struct udk_device *dev, uint32_t rate, uint32_t period
         return 0;
 }
 
-void udk_device_use_backend_thread(struct udk_device *dev, bool realtime)
+void udk_device_use_backend_thread(struct udk_device *dev, bool realtime, int priority)
 {
         dev->backend_thread = true;
         dev->realtime = realtime;
+        if (realtime && priority >= 1 && priority <= 99)
+                dev->cfg.rt_priority = priority;
 }
 
 void udk_device_request(struct udk_device *dev, uint32_t requests, const char *reason)

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <jack/jack.h>
+#include <jack/thread.h>
 #include <stdatomic.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -368,13 +369,16 @@ static void test_jack_device(void)
                  jd.name);
         ASSERT_STR_CONTAINS(p.err, needle);
         ASSERT_OK(udk_client_connect("test-jack", p.socket, &c));
+        jc = client_open(jd.name, WAIT_MS);
+        ASSERT_NOT_NULL(jc);
         ASSERT_INT_EQ(device_prop(c, "jk", "period"), PERIOD);
         ASSERT_INT_EQ(device_prop(c, "jk", "rate"), RATE);
         ASSERT_INT_EQ(device_prop(c, "jk", "running"), 1);
+        /* jackd -R -P 80: JACK's client thread is SCHED_FIFO, the device says at which priority. */
+        ASSERT_INT_EQ(device_prop(c, "jk", "realtime"), 1);
+        ASSERT_INT_EQ(device_prop(c, "jk", "priority"), jack_client_real_time_priority(jc));
 
         /* The ports, as jack_lsp lists them. */
-        jc = client_open(jd.name, WAIT_MS);
-        ASSERT_NOT_NULL(jc);
         ports_expect(jc, ports);
         ASSERT_INT_EQ(jack_port_flags(jack_port_by_name(jc, "udkd:jk_in_1")) & (JackPortIsInput | JackPortIsOutput),
                       JackPortIsInput);

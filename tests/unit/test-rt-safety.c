@@ -511,7 +511,7 @@ static int threaded_open(void *instance, struct udk_device *dev, char *err, size
         int r = udk_device_set_timing(dev, 48000, 32, err, err_size);
 
         b->dev = dev;
-        udk_device_use_backend_thread(dev, false);
+        udk_device_use_backend_thread(dev, false, 0);
         return r;
 }
 

@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <jack/jack.h>
+#include <jack/thread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,6 +356,13 @@ static int ports_register(struct jack_backend *j, const char *device, char *err,
         return 0;
 }
 
+/* libjack's own messages: the backend says each failure in its own words
+ * (the server absent, the server gone), so JACK's details are debug output. */
+static void jack_says(const char *msg)
+{
+        udk_debug("JACK: %s", msg);
+}
+
 static int jack_open(void *instance, struct udk_device *dev, char *err, size_t err_size)
 {
         struct jack_backend *j = instance;
@@ -366,6 +374,8 @@ static int jack_open(void *instance, struct udk_device *dev, char *err, size_t e
         if (!j->client_name[0])
                 udk_strlcpy(j->client_name, "udkd", sizeof(j->client_name));
         j->dev = dev;
+        jack_set_error_function(jack_says);
+        jack_set_info_function(jack_says);
         /* udkd never starts a JACK server: one that is not there is an error. */
         j->client = jack_client_open(j->client_name, JackNoStartServer | JackServerName, &status, server_name(j));
         if (!j->client) {
@@ -399,7 +409,8 @@ static int jack_open(void *instance, struct udk_device *dev, char *err, size_t e
                 return r;
         }
         jack_on_info_shutdown(j->client, jack_shutdown, j);
-        udk_device_use_backend_thread(dev, jack_is_realtime(j->client) != 0);
+        udk_device_use_backend_thread(dev, jack_is_realtime(j->client) != 0,
+                                      jack_client_real_time_priority(j->client));
         /* Within one JACK cycle: the ports' data is the period's, no added latency. */
         udk_device_set_latency(dev, UDK_DIRECTION_INPUT, 0, 0);
         udk_device_set_latency(dev, UDK_DIRECTION_OUTPUT, 0, 0);

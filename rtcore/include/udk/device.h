@@ -164,9 +164,10 @@ int udk_device_set_timing(struct udk_device *dev, uint32_t rate, uint32_t period
  * process callback), which calls udk_device_run_cycle() once per period
  * between the backend's start and stop; udk_device_start() then starts no
  * thread of its own, and the backend's stop must return only once its
- * thread left the cycle.  @realtime: that thread is SCHED_FIFO.
+ * thread left the cycle.  @realtime: that thread is SCHED_FIFO at
+ * @priority (which then replaces the configuration's rt_priority).
  */
-void udk_device_use_backend_thread(struct udk_device *dev, bool realtime);
+void udk_device_use_backend_thread(struct udk_device *dev, bool realtime, int priority);
 
 /*
  * One IO cycle (steps 2 to 9) on the backend's thread: @wake_time is now,
