@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include <udk/client.h>
+#include <udk/clock.h>
 #include <udk/protocol.h>
 #include <udk/util.h>
 
@@ -327,6 +328,23 @@ static int64_t loop_run(struct udk_client *c, struct recording *rec, uint32_t pe
         return (int64_t)latency;
 }
 
+/*
+ * Where udk's clock says the device is now, less where JACK's says it is:
+ * constant while the zero timestamps follow JACK's clock.  The rate the
+ * DLL found into *@ret_rate_milli.
+ */
+static int64_t clock_offset(jack_client_t *jc, struct udk_client_stream *s, uint64_t *ret_rate_milli)
+{
+        uint64_t st, ht, now;
+        jack_nframes_t jack_pos;
+
+        ASSERT_OK(udk_zts_read(udk_client_stream_zero_timestamp(s), &st, &ht, ret_rate_milli));
+        now = udk_time_now();
+        jack_pos = jack_frame_time(jc);
+        ASSERT_UINT_GE(now, ht);
+        return (int64_t)(st + (uint64_t)((double)(now - ht) * (double)*ret_rate_milli / 1e12)) - (int64_t)jack_pos;
+}
+
 static void ports_expect(jack_client_t *jc, const char *const *want)
 {
         const char **ports = jack_get_ports(jc, "^udkd:", NULL, 0);
@@ -354,8 +372,8 @@ static void test_jack_device(void)
         struct jackd jd;
         jack_client_t *jc;
         udk_object_id vid;
-        uint64_t deadline;
-        int64_t latency;
+        uint64_t deadline, rate_milli;
+        int64_t latency, offset0, offset1;
         size_t n_nodes;
 
         jackd_start(&jd, PERIOD);
@@ -424,6 +442,23 @@ static void test_jack_device(void)
         }
         ASSERT_INT_EQ(latency, 512);
         s = stream_open(c, "jk", 2, 2, play, NULL);
+
+        /* The zero timestamps follow JACK's clock: udk's position of "now" stays at one distance from
+         * JACK's frame time, to within a sixteenth of a period. */
+        jc = client_open(jd.name, WAIT_MS);
+        ASSERT_NOT_NULL(jc);
+        usleep(300000);
+        offset0 = clock_offset(jc, s, &rate_milli);
+        usleep(1000000);
+        offset1 = clock_offset(jc, s, &rate_milli);
+        printf("# udk's clock less JACK's: %" PRId64 " then %" PRId64 " frames, rate %.3f Hz\n", offset0, offset1,
+               rate_milli / 1000.0);
+        ASSERT_INT_LE(llabs(offset1 - offset0), 32);
+        /* And the boundaries are JACK's: the two positions differ by whole periods (the counts began
+         * at different times), so the zero timestamps' host times are JACK's cycle starts. */
+        ASSERT_INT_LE(llabs(offset0 - (int64_t)llround((double)offset0 / 512) * 512), 32);
+        ASSERT_INT_LE(llabs((int64_t)rate_milli - (int64_t)RATE * 1000), RATE);
+        jack_client_close(jc);
 
         /* jackd killed: the device goes, udkd and the virtual device stay. */
         ASSERT_OK(udk_client_find(c, "v", &vid));
