@@ -62,7 +62,8 @@ static jack_client_t *client_open(const char *server, int timeout_ms)
         jack_set_info_function(jack_quiet);
         for (;;) {
                 jack_status_t status;
-                jack_client_t *c = jack_client_open("udk-test", JackNoStartServer | JackServerName, &status, server);
+                jack_client_t *c =
+                        jack_client_open("udk-test", JackNoStartServer | JackServerName, &status, server);
 
                 if (c || now_ms() >= deadline)
                         return c;
@@ -85,7 +86,8 @@ static pid_t jackd_spawn(const struct jackd *j, uint32_t period, const char *log
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
                 dup2(fd, STDOUT_FILENO);
                 dup2(fd, STDERR_FILENO);
-                execl(jackd_path(), "jackd", "-n", j->name, "-R", "-P", "80", "-d", "dummy", "-r", "48000", "-p", p, (char *)NULL);
+                execl(jackd_path(), "jackd", "-n", j->name, "-R", "-P", "80", "-d", "dummy", "-r", "48000",
+                      "-p", p, (char *)NULL);
                 _exit(127);
         }
         return pid;
@@ -241,8 +243,8 @@ static int record(void *data, const struct udk_node_cycle *cy)
         return 0;
 }
 
-static struct udk_client_stream *stream_open(struct udk_client *c, const char *device, uint32_t in, uint32_t out,
-                                             udk_client_process_fn fn, void *data)
+static struct udk_client_stream *stream_open(struct udk_client *c, const char *device, uint32_t in,
+                                             uint32_t out, udk_client_process_fn fn, void *data)
 {
         struct udk_client_stream_params params;
         struct udk_client_stream *s;
@@ -265,7 +267,9 @@ static bool recording_skipped(const struct recording *r)
 {
         for (uint32_t i = 1; i < atomic_load(&r->n); i++)
                 if (r->start[i] != r->start[i - 1] + r->period) {
-                        fprintf(stderr, "JACK skipped frames (an xrun) between sample times %" PRIu64 " and %" PRIu64 "\n",
+                        fprintf(stderr,
+                                "JACK skipped frames (an xrun) between sample times %" PRIu64 " and %" PRIu64
+                                "\n",
                                 r->start[i - 1], r->start[i]);
                         return true;
                 }
@@ -347,7 +351,8 @@ static int64_t clock_offset(jack_client_t *jc, struct udk_client_stream *s, uint
         now = udk_time_now();
         jack_pos = jack_frame_time(jc);
         ASSERT_UINT_GE(now, ht);
-        return (int64_t)(st + (uint64_t)((double)(now - ht) * (double)*ret_rate_milli / 1e12)) - (int64_t)jack_pos;
+        return (int64_t)(st + (uint64_t)((double)(now - ht) * (double)*ret_rate_milli / 1e12)) -
+               (int64_t)jack_pos;
 }
 
 static void ports_expect(jack_client_t *jc, const char *const *want)
@@ -368,8 +373,8 @@ static void test_jack_device(void)
 {
         static struct proc p;
         static struct recording rec;
-        static const char *const ports[] = { "udkd:jk_in_1", "udkd:jk_in_2", "udkd:jk_out_1", "udkd:jk_out_2",
-                                             NULL };
+        static const char *const ports[] = { "udkd:jk_in_1", "udkd:jk_in_2", "udkd:jk_out_1",
+                                             "udkd:jk_out_2", NULL };
         struct udk_msg_stats_device before, after;
         struct udk_client_stream *s;
         char conf[1024], conf_path[PATH_MAX], needle[256];
@@ -388,8 +393,8 @@ static void test_jack_device(void)
                  "[device]\nname = v\nbackend = virtual\nperiod = 1024\n",
                  jd.name);
         udkd_start(&p, conf_path, sizeof(conf_path), conf);
-        snprintf(needle, sizeof(needle), "device jk: JACK client 'udkd' of server '%s', 48000 Hz, 256 frames",
-                 jd.name);
+        snprintf(needle, sizeof(needle),
+                 "device jk: JACK client 'udkd' of server '%s', 48000 Hz, 256 frames", jd.name);
         ASSERT_STR_CONTAINS(p.err, needle);
         ASSERT_OK(udk_client_connect("test-jack", p.socket, &c));
         jc = client_open(jd.name, WAIT_MS);
@@ -403,9 +408,11 @@ static void test_jack_device(void)
 
         /* The ports, as jack_lsp lists them. */
         ports_expect(jc, ports);
-        ASSERT_INT_EQ(jack_port_flags(jack_port_by_name(jc, "udkd:jk_in_1")) & (JackPortIsInput | JackPortIsOutput),
+        ASSERT_INT_EQ(jack_port_flags(jack_port_by_name(jc, "udkd:jk_in_1")) &
+                              (JackPortIsInput | JackPortIsOutput),
                       JackPortIsInput);
-        ASSERT_INT_EQ(jack_port_flags(jack_port_by_name(jc, "udkd:jk_out_2")) & (JackPortIsInput | JackPortIsOutput),
+        ASSERT_INT_EQ(jack_port_flags(jack_port_by_name(jc, "udkd:jk_out_2")) &
+                              (JackPortIsInput | JackPortIsOutput),
                       JackPortIsOutput);
 
         /* The loop: udk's outputs into its inputs, through JACK. */
@@ -445,8 +452,8 @@ static void test_jack_device(void)
                 }
                 usleep(500000);
         }
-        printf("# udk's clock less JACK's: %" PRId64 " then %" PRId64 " frames, rate %.3f Hz\n", offset0, offset1,
-               rate_milli / 1000.0);
+        printf("# udk's clock less JACK's: %" PRId64 " then %" PRId64 " frames, rate %.3f Hz\n", offset0,
+               offset1, rate_milli / 1000.0);
         ASSERT_INT_LE(llabs(offset1 - offset0), 32);
         /* And the boundaries are JACK's: the two positions differ by whole periods (both counts
          * moved by whole periods since they began), so the zero timestamps' host times are JACK's
@@ -479,7 +486,6 @@ static void test_jack_device(void)
         }
         ASSERT_INT_EQ(latency, 512);
         s = stream_open(c, "jk", 2, 2, play, NULL);
-
 
         /* jackd killed: the device goes, udkd and the virtual device stay. */
         ASSERT_OK(udk_client_find(c, "v", &vid));
@@ -527,8 +533,8 @@ static void test_jack_absent(void)
                  server);
         udkd_start(&p, conf_path, sizeof(conf_path), conf);
         snprintf(needle, sizeof(needle),
-                 "%s:1: device 'jk': cannot connect to the JACK server '%s': no such server is running", conf_path,
-                 server);
+                 "%s:1: device 'jk': cannot connect to the JACK server '%s': no such server is running",
+                 conf_path, server);
         ASSERT_STR_CONTAINS(p.err, needle);
         ASSERT_OK(udk_client_connect("test-jack", p.socket, &c));
         ASSERT_ERROR(udk_client_find(c, "jk", &vid), ENOENT);
@@ -549,8 +555,10 @@ static void test_jack_absent(void)
         ASSERT_STR_CONTAINS(p.err, needle);
         snprintf(needle, sizeof(needle), "udkd: error: %s: 1 device could not be opened\n", conf_path);
         ASSERT_STR_CONTAINS(p.err, needle);
-        ASSERT_STR_EQ(p.out, "v: backend virtual, 48000 Hz, 1024 frames, 2 in, 2 out, f32, latency in 0 out 1024 frames "
-                             "(0.00/21.33 ms), priority 70, handlers: none\n");
+        ASSERT_STR_EQ(
+                p.out,
+                "v: backend virtual, 48000 Hz, 1024 frames, 2 in, 2 out, f32, latency in 0 out 1024 frames "
+                "(0.00/21.33 ms), priority 70, handlers: none\n");
         conf_remove(conf_path);
 }
 

@@ -58,7 +58,8 @@ struct jack_backend {
 
 static int parse_bool(const char *value, bool *ret)
 {
-        static const char *const yes[] = { "yes", "true", "on", "1" }, *const no[] = { "no", "false", "off", "0" };
+        static const char *const yes[] = { "yes", "true", "on", "1" }, *const no[] = { "no", "false", "off",
+                                                                                       "0" };
 
         for (size_t i = 0; i < UDK_ELEMENTSOF(yes); i++) {
                 if (strcasecmp(value, yes[i]) == 0) {
@@ -92,7 +93,8 @@ static int jack_set_option(void *instance, const char *key, const char *value, c
         else
                 return -ENOENT;
         /* JACK's own limits: a client name of jack_client_name_size() bytes, a server name likewise. */
-        if (!value[0] || strlen(value) >= JACK_NAME_MAX || strlen(value) >= (size_t)jack_client_name_size()) {
+        if (!value[0] || strlen(value) >= JACK_NAME_MAX ||
+            strlen(value) >= (size_t)jack_client_name_size()) {
                 snprintf(err, err_size, "%s '%s' is empty or longer than %d characters", key, value,
                          UDK_MIN(JACK_NAME_MAX, jack_client_name_size()) - 1);
                 return -EINVAL;
@@ -155,7 +157,8 @@ static int jack_process(jack_nframes_t nframes, void *arg)
 
         /* Another buffer size: the device is being built again; silence until then. */
         if (nframes == j->period) {
-                if (jack_get_cycle_times(j->client, &current_frames, &current_usecs, &next_usecs, &period_usecs) == 0) {
+                if (jack_get_cycle_times(j->client, &current_frames, &current_usecs, &next_usecs,
+                                         &period_usecs) == 0) {
                         /* JACK's microseconds are on JACK's clock: the boundary
                          * is as old as JACK says, on udk's clock. */
                         jack_time_t age = jack_get_time() - current_usecs;
@@ -270,7 +273,8 @@ static void links_save(struct jack_backend *j)
                 return;
         l = calloc(1, sizeof(*l) + total * sizeof(l->links[0]));
         if (!l) {
-                udk_warn("device %s: no memory to keep its JACK connections", udk_device_config(j->dev)->name);
+                udk_warn("device %s: no memory to keep its JACK connections",
+                         udk_device_config(j->dev)->name);
                 return;
         }
         saved_key(j, l->key, sizeof(l->key));
@@ -308,10 +312,11 @@ static void links_restore(struct jack_backend *j)
                 int r;
 
                 snprintf(name, sizeof(name), "%s:%s", jack_get_client_name(j->client), s->port);
-                r = s->ours_is_output ? jack_connect(j->client, name, s->peer) : jack_connect(j->client, s->peer, name);
+                r = s->ours_is_output ? jack_connect(j->client, name, s->peer)
+                                      : jack_connect(j->client, s->peer, name);
                 if (r != 0 && r != EEXIST)
-                        udk_warn("device %s: cannot connect %s and %s again", udk_device_config(j->dev)->name, name,
-                                 s->peer);
+                        udk_warn("device %s: cannot connect %s and %s again",
+                                 udk_device_config(j->dev)->name, name, s->peer);
         }
         free(l);
 }
@@ -339,17 +344,21 @@ static int ports_register(struct jack_backend *j, const char *device, char *err,
 
         for (uint32_t c = 0; c < j->in_ch; c++) {
                 snprintf(name, sizeof(name), "%s_in_%u", device, c + 1);
-                j->in_ports[c] = jack_port_register(j->client, name, JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
+                j->in_ports[c] =
+                        jack_port_register(j->client, name, JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
                 if (!j->in_ports[c]) {
-                        snprintf(err, err_size, "JACK server '%s' refused the port %s", server_name(j), name);
+                        snprintf(err, err_size, "JACK server '%s' refused the port %s", server_name(j),
+                                 name);
                         return -EIO;
                 }
         }
         for (uint32_t c = 0; c < j->out_ch; c++) {
                 snprintf(name, sizeof(name), "%s_out_%u", device, c + 1);
-                j->out_ports[c] = jack_port_register(j->client, name, JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
+                j->out_ports[c] =
+                        jack_port_register(j->client, name, JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
                 if (!j->out_ports[c]) {
-                        snprintf(err, err_size, "JACK server '%s' refused the port %s", server_name(j), name);
+                        snprintf(err, err_size, "JACK server '%s' refused the port %s", server_name(j),
+                                 name);
                         return -EIO;
                 }
         }
@@ -377,7 +386,8 @@ static int jack_open(void *instance, struct udk_device *dev, char *err, size_t e
         jack_set_error_function(jack_says);
         jack_set_info_function(jack_says);
         /* udkd never starts a JACK server: one that is not there is an error. */
-        j->client = jack_client_open(j->client_name, JackNoStartServer | JackServerName, &status, server_name(j));
+        j->client = jack_client_open(j->client_name, JackNoStartServer | JackServerName, &status,
+                                     server_name(j));
         if (!j->client) {
                 status_describe(status, what, sizeof(what));
                 snprintf(err, err_size, "cannot connect to the JACK server '%s': %s", server_name(j), what);
@@ -388,8 +398,8 @@ static int jack_open(void *instance, struct udk_device *dev, char *err, size_t e
         r = udk_device_set_timing(dev, j->rate, j->period, err, err_size);
         if (r < 0) {
                 size_t len = strlen(err);
-                snprintf(err + len, err_size - len, " (JACK server '%s' runs at %u Hz, %u frames)", server_name(j),
-                         j->rate, j->period);
+                snprintf(err + len, err_size - len, " (JACK server '%s' runs at %u Hz, %u frames)",
+                         server_name(j), j->rate, j->period);
                 client_release(j);
                 return r;
         }
@@ -425,10 +435,11 @@ static void jack_close(void *instance)
 }
 
 /* Connect @ports to the physical ports of @flags, in order, as far as both go. */
-static void connect_physical(struct jack_backend *j, jack_port_t *const *ports, uint32_t n, unsigned long flags,
-                             bool ours_are_sources)
+static void connect_physical(struct jack_backend *j, jack_port_t *const *ports, uint32_t n,
+                             unsigned long flags, bool ours_are_sources)
 {
-        const char **phys = jack_get_ports(j->client, NULL, JACK_DEFAULT_AUDIO_TYPE, JackPortIsPhysical | flags);
+        const char **phys =
+                jack_get_ports(j->client, NULL, JACK_DEFAULT_AUDIO_TYPE, JackPortIsPhysical | flags);
 
         if (!phys)
                 return;
