@@ -153,7 +153,7 @@ struct udk_device {
 
         /* Backend -> control thread: UDK_DEVICE_REQUEST_* bits and the first reason. */
         _Atomic uint32_t requests;
-        _Atomic uint32_t request_reason_claimed;
+        _Atomic uint32_t request_reason_claimed; /* 0 free, 1 being written, 2 written */
         char request_reason[256];
 
         /* Only the RT thread touches these (or udk_device_cycle() while it

@@ -289,13 +289,16 @@ void udk_device_request(struct udk_device *dev, uint32_t requests, const char *r
 {
         uint32_t zero = 0;
 
-        /* The first reason stays: the claim makes sure only one writer copies. */
+        /* The first reason stays: the claim (0 free, 1 being written, 2 written)
+         * makes sure only one writer copies. */
         if (reason && atomic_compare_exchange_strong_explicit(&dev->request_reason_claimed, &zero, 1,
                                                               memory_order_relaxed, memory_order_relaxed)) {
                 size_t i;
                 for (i = 0; i + 1 < sizeof(dev->request_reason) && reason[i]; i++)
                         dev->request_reason[i] = reason[i];
                 dev->request_reason[i] = '\0';
+                /* Release: the reader takes the text only once it is whole. */
+                atomic_store_explicit(&dev->request_reason_claimed, 2, memory_order_release);
         }
         /* Release: the reason is there before the control thread sees the bits. */
         atomic_fetch_or_explicit(&dev->requests, requests, memory_order_release);
@@ -308,7 +311,7 @@ uint32_t udk_device_take_requests(struct udk_device *dev, char *reason, size_t r
 
         if (reason && reason_size) {
                 reason[0] = '\0';
-                if (r && atomic_load_explicit(&dev->request_reason_claimed, memory_order_relaxed))
+                if (r && atomic_load_explicit(&dev->request_reason_claimed, memory_order_acquire) == 2)
                         udk_strlcpy(reason, dev->request_reason, reason_size);
         }
         return r;
