@@ -222,6 +222,7 @@ static void loop_tick(struct loop *l)
         for (size_t i = 0; i < server->n_devices; i++)
                 if (server->devices[i].dev)
                         udk_device_collect(server->devices[i].dev);
+        udkd_devices_tick(server);
         udkd_nodes_tick(server, now);
         udkd_sessions_tick(server, now);
         udkd_drivers_tick(server, now);

@@ -207,6 +207,7 @@ struct udkd_server {
         size_t n_devices;              /* slots used so far; a removed driver device leaves dev NULL */
         size_t devices_cap;
         size_t n_config_devices;
+        size_t n_left_out;             /* configuration devices whose backend's server was not there */
         struct server_module *modules;
         size_t n_modules, modules_cap;
 
@@ -256,6 +257,8 @@ int udkd_loop_arm_inotify(struct udkd_server *server);
 int udkd_device_setup(struct udkd_server *server, struct server_device *d);
 /* Close its nodes, stop and destroy it, free its slot (a driver's device). */
 void udkd_device_remove(struct udkd_server *server, struct server_device *d);
+/* The backends' requests (udk_device_request): a device removed or built again. */
+void udkd_devices_tick(struct udkd_server *server);
 /* A free device slot for a driver's device, NULL when all are taken. */
 struct server_device *udkd_device_slot(struct udkd_server *server);
 
