@@ -173,25 +173,9 @@ const uint8_t *udk_hid_device_descriptor_bytes(const struct udk_hid_device *dev,
         return dev->bytes;
 }
 
-/* hidraw's framing: the id byte first, 0 for a device without ids, then the report's bytes. */
-static int report_check(const struct udk_hid_device *dev, enum udk_hid_report_type type, const uint8_t *report,
-                        size_t len)
-{
-        size_t size;
-
-        if (!report || len == 0)
-                return -EINVAL;
-        if (!dev->desc.report_ids && report[0] != 0)
-                return -EINVAL;
-        size = udk_hid_report_size(&dev->desc, type, report[0]);
-        if (size == 0)
-                return -ENOENT;
-        return len == size + (dev->desc.report_ids ? 0 : 1) ? 0 : -EMSGSIZE;
-}
-
 int udk_hid_device_write_output(struct udk_hid_device *dev, const uint8_t *report, size_t len)
 {
-        int r = report_check(dev, UDK_HID_REPORT_OUTPUT, report, len);
+        int r = udk_hid_report_check(&dev->desc, UDK_HID_REPORT_OUTPUT, report, len);
         ssize_t n;
 
         if (r < 0)
@@ -204,7 +188,7 @@ int udk_hid_device_write_output(struct udk_hid_device *dev, const uint8_t *repor
 
 int udk_hid_device_set_feature(struct udk_hid_device *dev, const uint8_t *report, size_t len)
 {
-        int r = report_check(dev, UDK_HID_REPORT_FEATURE, report, len);
+        int r = udk_hid_report_check(&dev->desc, UDK_HID_REPORT_FEATURE, report, len);
 
         if (r < 0)
                 return r;

@@ -360,6 +360,20 @@ size_t udk_hid_report_size(const struct udk_hid_descriptor *desc, enum udk_hid_r
         return (bits + 7) / 8 + (desc->report_ids ? 1 : 0);
 }
 
+int udk_hid_report_check(const struct udk_hid_descriptor *desc, enum udk_hid_report_type type, const uint8_t *report,
+                         size_t len)
+{
+        size_t size;
+
+        if (!report || len == 0 || (!desc->report_ids && report[0] != 0))
+                return -EINVAL;
+        size = udk_hid_report_size(desc, type, report[0]);
+        if (size == 0)
+                return -ENOENT;
+        /* Without ids the caller's leading 0 is hidraw's framing, not part of the report. */
+        return len == size + (desc->report_ids ? 0 : 1) ? 0 : -EMSGSIZE;
+}
+
 int udk_hid_field_value(const struct udk_hid_field *field, uint32_t index, const uint8_t *report, size_t len,
                         int32_t *ret)
 {

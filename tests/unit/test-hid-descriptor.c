@@ -209,6 +209,30 @@ static void test_push_pop_long_extended(void)
         ASSERT_UINT_EQ(desc.fields[0].usage_page, 0x01);
 }
 
+/* Reports to send, as hidraw frames them: checked against the descriptor's sizes. */
+static void test_report_check(void)
+{
+        ASSERT_OK(udk_hid_descriptor_parse(keyboard, sizeof(keyboard), &desc, err, sizeof(err)));
+        /* The LEDs: one byte of output, after hidraw's 0 for a device without ids. */
+        ASSERT_OK(udk_hid_report_check(&desc, UDK_HID_REPORT_OUTPUT, (const uint8_t[]){ 0, 0x02 }, 2));
+        ASSERT_ERROR(udk_hid_report_check(&desc, UDK_HID_REPORT_OUTPUT, (const uint8_t[]){ 0, 1, 2 }, 3), EMSGSIZE);
+        ASSERT_ERROR(udk_hid_report_check(&desc, UDK_HID_REPORT_OUTPUT, (const uint8_t[]){ 0 }, 1), EMSGSIZE);
+        ASSERT_ERROR(udk_hid_report_check(&desc, UDK_HID_REPORT_OUTPUT, (const uint8_t[]){ 1, 2 }, 2), EINVAL);
+        ASSERT_ERROR(udk_hid_report_check(&desc, UDK_HID_REPORT_OUTPUT, NULL, 0), EINVAL);
+        ASSERT_ERROR(udk_hid_report_check(&desc, UDK_HID_REPORT_FEATURE, (const uint8_t[]){ 0, 1 }, 2), ENOENT);
+
+        /* With ids: the id byte is the report's own; a feature report of id 2, one byte. */
+        static const uint8_t d[] = {
+                0x05, 0x0c, 0x09, 0x01, 0xa1, 0x01, 0x85, 0x02, 0x09, 0xe2, 0x15, 0x00, 0x25, 0x01, 0x75, 0x08,
+                0x95, 0x01, 0xb1, 0x02, 0xc0,
+        };
+        ASSERT_OK(udk_hid_descriptor_parse(d, sizeof(d), &desc, err, sizeof(err)));
+        ASSERT_OK(udk_hid_report_check(&desc, UDK_HID_REPORT_FEATURE, (const uint8_t[]){ 2, 1 }, 2));
+        ASSERT_ERROR(udk_hid_report_check(&desc, UDK_HID_REPORT_FEATURE, (const uint8_t[]){ 2, 1, 0 }, 3), EMSGSIZE);
+        ASSERT_ERROR(udk_hid_report_check(&desc, UDK_HID_REPORT_FEATURE, (const uint8_t[]){ 3, 1 }, 2), ENOENT);
+        ASSERT_ERROR(udk_hid_report_check(&desc, UDK_HID_REPORT_OUTPUT, (const uint8_t[]){ 2, 1 }, 2), ENOENT);
+}
+
 static void assert_bad(const uint8_t *d, size_t len, const char *sentence)
 {
         memset(err, 'x', sizeof(err));
@@ -319,5 +343,5 @@ static void test_mangled(void)
         }
 }
 
-UDK_TEST_MAIN(test_knob, test_keyboard, test_mouse, test_report_ids, test_push_pop_long_extended, test_errors,
+UDK_TEST_MAIN(test_knob, test_keyboard, test_mouse, test_report_ids, test_report_check, test_push_pop_long_extended, test_errors,
               test_too_many_usages, test_bounds, test_mangled)

@@ -117,6 +117,16 @@ int udk_hid_descriptor_find(const struct udk_hid_descriptor *desc, enum udk_hid_
 size_t udk_hid_report_size(const struct udk_hid_descriptor *desc, enum udk_hid_report_type type, uint8_t id);
 
 /*
+ * Check @report (@len bytes) as hidraw takes a report to send: its id byte
+ * first (0 for a device without ids), then exactly the bytes the
+ * descriptor gives a report of @type with that id.  -EINVAL for a nonzero
+ * id on a device without ids (or an empty report), -ENOENT for an id the
+ * descriptor has no such report for, -EMSGSIZE for another length.
+ */
+int udk_hid_report_check(const struct udk_hid_descriptor *desc, enum udk_hid_report_type type, const uint8_t *report,
+                         size_t len);
+
+/*
  * Element @index of @field in @report (@len bytes as read from hidraw:
  * with the id byte first when the field has a report id), sign-extended
  * when the field's logical minimum is negative.  -ENOMSG when the report
