@@ -46,6 +46,15 @@ static const char keyboard[] =
         "910295017503910195067508150025650507190029658100C0\n\n"
         "P: " USB4 "\nE: DEVTYPE=usb_interface\nE: SUBSYSTEM=usb\n";
 
+/* A knob whose node is not /dev/hidrawN: udkd refuses to open it for the driver. */
+#define USB5 "/devices/pci0000:00/0000:00:14.0/usb1/1-5/1-5:1.0"
+static const char oddnode[] =
+        "P: " USB5 "/0003:1234:5679.0004/hidraw/hidraw3\nN: misc/hidraw3\nE: DEVNAME=/dev/misc/hidraw3\n"
+        "E: SUBSYSTEM=hidraw\n\n"
+        "P: " USB5 "/0003:1234:5679.0004\nE: HID_ID=0003:00001234:00005679\nE: HID_NAME=Odd Knob\nE: SUBSYSTEM=hid\n"
+        "H: report_descriptor=050C0901A10109E909EA15002501750195028102C0\n\n"
+        "P: " USB5 "\nE: DEVTYPE=usb_interface\nE: SUBSYSTEM=usb\n";
+
 /* Reports the knob sends, 1.5 s apart (umockdev's script format: a byte b <= 32 is '^' and b + 64). */
 static const char script[] =
         "r 1500 ^@^C\n"   /* dial +3: -20 -> -17 */
@@ -261,6 +270,14 @@ static void test_hotplug(void)
         ASSERT_TRUE(udk_client_find_class(f.client, "nub", "hidraw1", &(udk_object_id){ 0 }) < 0);
         /* The knob is untouched. */
         wait_driver(f.client, &f.udkd, "hidraw0", "running", &o);
+
+        /* A bus driver cannot make udkd open any other file for a driver. */
+        ASSERT_TRUE(umockdev_testbed_add_from_string(f.bed, oddnode, &error));
+        umockdev_testbed_uevent(f.bed, "/sys" USB5 "/0003:1234:5679.0004/hidraw/hidraw3", "add");
+        wait_object(f.client, &f.udkd, "nub", "hidraw3", true);
+        ASSERT_STR_EQ(nub_prop(f.client, "hidraw3", "devnode", &o), "/dev/misc/hidraw3");
+        proc_wait_stderr(&f.udkd, "devnode /dev/misc/hidraw3 is not a /dev/hidrawN node", WAIT_MS);
+        ASSERT_TRUE(udk_client_find_class(f.client, "device", "hidraw3", &(udk_object_id){ 0 }) < 0);
 
         umockdev_testbed_uevent(f.bed, KNOB_SYSFS, "remove");
         wait_object(f.client, &f.udkd, "nub", "hidraw0", false);
