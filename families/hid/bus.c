@@ -56,12 +56,18 @@ static int hidraw_minor(const char *sysname, unsigned *ret)
 static const char *bus_type_name(unsigned type)
 {
         switch (type) {
-        case 0x01: return "pci";
-        case 0x03: return "usb";
-        case 0x05: return "bluetooth";
-        case 0x06: return "virtual";
-        case 0x18: return "i2c";
-        default: return NULL;
+        case 0x01:
+                return "pci";
+        case 0x03:
+                return "usb";
+        case 0x05:
+                return "bluetooth";
+        case 0x06:
+                return "virtual";
+        case 0x18:
+                return "i2c";
+        default:
+                return NULL;
         }
 }
 
@@ -72,7 +78,8 @@ static int read_descriptor(struct udev_device *hid, uint8_t *buf, size_t size, s
         size_t len = 0;
         int fd;
 
-        if (snprintf(path, sizeof(path), "%s/report_descriptor", udev_device_get_syspath(hid)) >= (int)sizeof(path))
+        if (snprintf(path, sizeof(path), "%s/report_descriptor", udev_device_get_syspath(hid)) >=
+            (int)sizeof(path))
                 return -ENAMETOOLONG;
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
@@ -104,8 +111,8 @@ struct props {
         size_t n;
 };
 
-__attribute__((format(printf, 3, 4))) static void props_add(struct props *props, const char *key, const char *fmt,
-                                                            ...)
+__attribute__((format(printf, 3, 4))) static void props_add(struct props *props, const char *key,
+                                                            const char *fmt, ...)
 {
         va_list ap;
 
@@ -155,22 +162,23 @@ static void bus_add(struct bus *bus, struct udev_device *dev)
                 return;
         }
         id = udev_device_get_property_value(hid, "HID_ID");
-        if (!id || sscanf(id, "%x:%x:%x", &type, &vendor, &product) != 3 || type > 0xffff || vendor > 0xffff ||
-            product > 0xffff) {
-                udk_driver_log(bus->drv, UDK_LOG_WARN, "%s: HID_ID '%s' is not BUS:VENDOR:PRODUCT in hex: left out",
-                               sysname, id ? id : "");
+        if (!id || sscanf(id, "%x:%x:%x", &type, &vendor, &product) != 3 || type > 0xffff ||
+            vendor > 0xffff || product > 0xffff) {
+                udk_driver_log(bus->drv, UDK_LOG_WARN,
+                               "%s: HID_ID '%s' is not BUS:VENDOR:PRODUCT in hex: left out", sysname,
+                               id ? id : "");
                 return;
         }
         r = read_descriptor(hid, bytes, sizeof(bytes), &len);
         if (r < 0) {
-                udk_driver_log(bus->drv, UDK_LOG_WARN, "%s: report descriptor not read: %s: left out", sysname,
-                               strerror(-r));
+                udk_driver_log(bus->drv, UDK_LOG_WARN, "%s: report descriptor not read: %s: left out",
+                               sysname, strerror(-r));
                 return;
         }
         r = udk_hid_descriptor_parse(bytes, len, &bus->desc, err, sizeof(err));
         if (r < 0) {
-                udk_driver_log(bus->drv, UDK_LOG_WARN, "%s (%04x:%04x): bad report descriptor: %s: left out", sysname,
-                               vendor, product, err);
+                udk_driver_log(bus->drv, UDK_LOG_WARN, "%s (%04x:%04x): bad report descriptor: %s: left out",
+                               sysname, vendor, product, err);
                 return;
         }
 
@@ -199,8 +207,9 @@ static void bus_add(struct bus *bus, struct udev_device *dev)
                 return;
         }
         bus->published[minor / 8] |= (uint8_t)(1u << (minor % 8));
-        udk_driver_log(bus->drv, UDK_LOG_INFO, "%s (%04x:%04x, usage 0x%04" PRIx32 ":0x%04" PRIx32 ") plugged in",
-                       sysname, vendor, product, bus->desc.usage_page, bus->desc.usage);
+        udk_driver_log(bus->drv, UDK_LOG_INFO,
+                       "%s (%04x:%04x, usage 0x%04" PRIx32 ":0x%04" PRIx32 ") plugged in", sysname, vendor,
+                       product, bus->desc.usage_page, bus->desc.usage);
 }
 
 static void bus_remove(struct bus *bus, struct udev_device *dev)
@@ -254,7 +263,8 @@ static int bus_scan(struct bus *bus)
         }
         udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e))
         {
-                struct udev_device *dev = udev_device_new_from_syspath(bus->udev, udev_list_entry_get_name(entry));
+                struct udev_device *dev =
+                        udev_device_new_from_syspath(bus->udev, udev_list_entry_get_name(entry));
 
                 if (!dev)
                         continue;
@@ -300,8 +310,8 @@ static int bus_start(struct udk_driver *drv, void *state, const struct udk_nub *
                 udk_driver_log(drv, UDK_LOG_ERROR, "udev monitor: %s", strerror(-r));
                 goto fail;
         }
-        r = udk_dispatch_fd_create(udk_driver_queue(drv), udev_monitor_get_fd(bus->monitor), UDK_DISPATCH_READABLE,
-                                   bus_event, bus, &bus->watch);
+        r = udk_dispatch_fd_create(udk_driver_queue(drv), udev_monitor_get_fd(bus->monitor),
+                                   UDK_DISPATCH_READABLE, bus_event, bus, &bus->watch);
         if (r == 0)
                 r = bus_scan(bus);
         if (r == 0)

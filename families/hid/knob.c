@@ -60,7 +60,8 @@ static void knob_volume_set(struct knob *k, double db)
         /* udkd does not echo a driver's own moves: the handler follows here. */
         if (udk_driver_device_set_control(k->drv, k->device, "volume", value) < 0 ||
             udk_driver_device_set_control(k->drv, k->device, "gain.level", value) < 0) {
-                udk_driver_log(k->drv, UDK_LOG_WARN, "volume %s not applied: %s", value, udk_driver_error(k->drv));
+                udk_driver_log(k->drv, UDK_LOG_WARN, "volume %s not applied: %s", value,
+                               udk_driver_error(k->drv));
                 return;
         }
         k->volume_db = db;
@@ -98,12 +99,13 @@ static int knob_start(struct udk_driver *drv, void *state, const struct udk_nub 
         k->volume_db = VOLUME_DEFAULT_DB;
         k->step_db = STEP_DEFAULT_DB;
         if (volume && udk_parse_double(volume, VOLUME_MIN_DB, VOLUME_MAX_DB, &k->volume_db) < 0) {
-                udk_driver_log(drv, UDK_LOG_ERROR, "property.volume '%s' is not a level in dB (%g..%g)", volume,
-                               VOLUME_MIN_DB, VOLUME_MAX_DB);
+                udk_driver_log(drv, UDK_LOG_ERROR, "property.volume '%s' is not a level in dB (%g..%g)",
+                               volume, VOLUME_MIN_DB, VOLUME_MAX_DB);
                 return -EINVAL;
         }
         if (step && udk_parse_double(step, 0.1, 20.0, &k->step_db) < 0) {
-                udk_driver_log(drv, UDK_LOG_ERROR, "property.step_db '%s' is not a step in dB (0.1..20)", step);
+                udk_driver_log(drv, UDK_LOG_ERROR, "property.step_db '%s' is not a step in dB (0.1..20)",
+                               step);
                 return -EINVAL;
         }
         r = udk_hid_device_open(drv, provider, knob_report, k, &k->hid);
@@ -114,8 +116,10 @@ static int knob_start(struct udk_driver *drv, void *state, const struct udk_nub 
         knob_find(desc, UDK_HID_CONSUMER_VOLUME_UP, &k->up);
         knob_find(desc, UDK_HID_CONSUMER_VOLUME_DOWN, &k->down);
         if (!k->dial.field && !k->up.field && !k->down.field) {
-                udk_driver_log(drv, UDK_LOG_ERROR, "nub '%s': no Volume, Volume Increment or Decrement in its input "
-                               "reports", udk_nub_name(provider));
+                udk_driver_log(drv, UDK_LOG_ERROR,
+                               "nub '%s': no Volume, Volume Increment or Decrement in its input "
+                               "reports",
+                               udk_nub_name(provider));
                 r = -ENODEV;
                 goto fail;
         }
@@ -135,11 +139,12 @@ static int knob_start(struct udk_driver *drv, void *state, const struct udk_nub 
                  udk_nub_name(provider), udk_nub_name(provider), k->volume_db);
         r = udk_driver_device_create(drv, text, &k->device);
         if (r < 0) {
-                udk_driver_log(drv, UDK_LOG_ERROR, "device hid-knob:%s not created: %s", udk_nub_name(provider),
-                               udk_driver_error(drv));
+                udk_driver_log(drv, UDK_LOG_ERROR, "device hid-knob:%s not created: %s",
+                               udk_nub_name(provider), udk_driver_error(drv));
                 goto fail;
         }
-        r = udk_driver_device_add_level(drv, k->device, "volume", VOLUME_MIN_DB, VOLUME_MAX_DB, k->volume_db);
+        r = udk_driver_device_add_level(drv, k->device, "volume", VOLUME_MIN_DB, VOLUME_MAX_DB,
+                                        k->volume_db);
         if (r < 0)
                 goto fail;
         udk_driver_log(drv, UDK_LOG_INFO, "knob '%s' (%s): %g dB, %g dB a detent", udk_nub_name(provider),
@@ -161,8 +166,8 @@ static void knob_stop(struct udk_driver *drv, void *state)
 }
 
 /* A client moved volume (udkctl set hid-knob:hidraw0 volume -30): the knob turns on from there. */
-static void knob_control_changed(struct udk_driver *drv, void *state, udk_object_id device, const char *control,
-                                 const char *value)
+static void knob_control_changed(struct udk_driver *drv, void *state, udk_object_id device,
+                                 const char *control, const char *value)
 {
         struct knob *k = state;
         double db;

@@ -21,8 +21,8 @@ struct udk_hid_device {
         struct udk_dispatch_source *input;
         udk_hid_report_fn fn;
         void *data;
-        size_t input_max;   /* the longest input report */
-        bool warned_size;   /* one warning for reports of a wrong length, not one per report */
+        size_t input_max; /* the longest input report */
+        bool warned_size; /* one warning for reports of a wrong length, not one per report */
         size_t len;
         uint8_t bytes[UDK_HID_DESCRIPTOR_SIZE_MAX];
         struct udk_hid_descriptor desc;
@@ -58,7 +58,8 @@ static int descriptor_read(struct udk_hid_device *dev, const struct udk_nub *nub
         }
         hex = udk_nub_property(nub, "report_descriptor");
         if (!hex) {
-                udk_driver_log(dev->drv, UDK_LOG_ERROR, "report descriptor: HIDIOCGRDESC failed and the nub has none");
+                udk_driver_log(dev->drv, UDK_LOG_ERROR,
+                               "report descriptor: HIDIOCGRDESC failed and the nub has none");
                 return -ENODATA;
         }
         n = strlen(hex);
@@ -89,7 +90,8 @@ static void input_ready(void *data, struct udk_dispatch_source *source)
                 return;
         if (n <= 0) {
                 /* ENODEV: unplugged (udkd stops us when its nub goes); 0: a node that is a plain file. */
-                udk_driver_log(dev->drv, UDK_LOG_INFO, "input reports end: %s", n ? strerror(errno) : "end of file");
+                udk_driver_log(dev->drv, UDK_LOG_INFO, "input reports end: %s",
+                               n ? strerror(errno) : "end of file");
                 udk_dispatch_source_destroy(dev->input);
                 dev->input = NULL;
                 return;
@@ -97,10 +99,11 @@ static void input_ready(void *data, struct udk_dispatch_source *source)
         want = udk_hid_report_size(&dev->desc, UDK_HID_REPORT_INPUT, dev->desc.report_ids ? dev->buf[0] : 0);
         if ((size_t)n != want) {
                 if (!dev->warned_size)
-                        udk_driver_log(dev->drv, UDK_LOG_WARN,
-                                       "an input report of %zd bytes, its descriptor says %zu: dropped (and others "
-                                       "like it, silently)",
-                                       n, want);
+                        udk_driver_log(
+                                dev->drv, UDK_LOG_WARN,
+                                "an input report of %zd bytes, its descriptor says %zu: dropped (and others "
+                                "like it, silently)",
+                                n, want);
                 dev->warned_size = true;
                 return;
         }
@@ -124,7 +127,8 @@ int udk_hid_device_open(struct udk_driver *drv, const struct udk_nub *nub, udk_h
         dev->data = data;
         dev->fd = udk_nub_fd(nub, 0);
         if (dev->fd < 0) {
-                udk_driver_log(drv, UDK_LOG_ERROR, "no hidraw device: udkd hands it for a nub with a devnode");
+                udk_driver_log(drv, UDK_LOG_ERROR,
+                               "no hidraw device: udkd hands it for a nub with a devnode");
                 r = -EBADF;
                 goto fail;
         }
@@ -142,8 +146,8 @@ int udk_hid_device_open(struct udk_driver *drv, const struct udk_nub *nub, udk_h
                         dev->input_max = size;
         }
         if (fn && dev->input_max) {
-                r = udk_dispatch_fd_create(udk_driver_queue(drv), dev->fd, UDK_DISPATCH_READABLE, input_ready, dev,
-                                           &dev->input);
+                r = udk_dispatch_fd_create(udk_driver_queue(drv), dev->fd, UDK_DISPATCH_READABLE,
+                                           input_ready, dev, &dev->input);
                 if (r < 0)
                         goto fail;
         }

@@ -17,15 +17,28 @@
 /* Item types and tags (the prefix byte's bits 3..2 and 7..4). */
 enum { ITEM_MAIN = 0, ITEM_GLOBAL = 1, ITEM_LOCAL = 2, ITEM_RESERVED = 3 };
 enum {
-        MAIN_INPUT = 0x8, MAIN_OUTPUT = 0x9, MAIN_COLLECTION = 0xa, MAIN_FEATURE = 0xb, MAIN_END_COLLECTION = 0xc,
+        MAIN_INPUT = 0x8,
+        MAIN_OUTPUT = 0x9,
+        MAIN_COLLECTION = 0xa,
+        MAIN_FEATURE = 0xb,
+        MAIN_END_COLLECTION = 0xc,
 };
 enum {
-        GLOBAL_USAGE_PAGE = 0x0, GLOBAL_LOGICAL_MIN = 0x1, GLOBAL_LOGICAL_MAX = 0x2, GLOBAL_PHYSICAL_MIN = 0x3,
-        GLOBAL_PHYSICAL_MAX = 0x4, GLOBAL_UNIT_EXPONENT = 0x5, GLOBAL_UNIT = 0x6, GLOBAL_REPORT_SIZE = 0x7,
-        GLOBAL_REPORT_ID = 0x8, GLOBAL_REPORT_COUNT = 0x9, GLOBAL_PUSH = 0xa, GLOBAL_POP = 0xb,
+        GLOBAL_USAGE_PAGE = 0x0,
+        GLOBAL_LOGICAL_MIN = 0x1,
+        GLOBAL_LOGICAL_MAX = 0x2,
+        GLOBAL_PHYSICAL_MIN = 0x3,
+        GLOBAL_PHYSICAL_MAX = 0x4,
+        GLOBAL_UNIT_EXPONENT = 0x5,
+        GLOBAL_UNIT = 0x6,
+        GLOBAL_REPORT_SIZE = 0x7,
+        GLOBAL_REPORT_ID = 0x8,
+        GLOBAL_REPORT_COUNT = 0x9,
+        GLOBAL_PUSH = 0xa,
+        GLOBAL_POP = 0xb,
 };
 enum { LOCAL_USAGE = 0x0, LOCAL_USAGE_MIN = 0x1, LOCAL_USAGE_MAX = 0x2 };
-#define LONG_ITEM_PREFIX 0xfe
+#define LONG_ITEM_PREFIX       0xfe
 #define COLLECTION_APPLICATION 0x01
 
 struct globals {
@@ -58,7 +71,8 @@ struct parser {
 
 static const char *const type_names[] = { "Input", "Output", "Feature" };
 
-__attribute__((format(printf, 4, 5))) static int fail(struct parser *p, size_t offset, int r, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int fail(struct parser *p, size_t offset, int r,
+                                                      const char *fmt, ...)
 {
         va_list ap;
         int n;
@@ -101,7 +115,8 @@ static int main_item(struct parser *p, size_t at, unsigned tag, uint32_t value, 
                 uint32_t usage = p->l.n_usages ? p->l.usages[0] : p->l.has_min ? p->l.usage_min : 0;
 
                 if (p->open >= UDK_HID_COLLECTIONS_MAX)
-                        return fail(p, at, -EBADMSG, "collections nested deeper than %u", UDK_HID_COLLECTIONS_MAX);
+                        return fail(p, at, -EBADMSG, "collections nested deeper than %u",
+                                    UDK_HID_COLLECTIONS_MAX);
                 if (value == COLLECTION_APPLICATION && !p->application_seen) {
                         p->application_seen = true;
                         p->d->usage_page = usage >> 16;
@@ -138,19 +153,22 @@ static int main_item(struct parser *p, size_t at, unsigned tag, uint32_t value, 
         if (p->g.logical_min >= 0 && max < 0)
                 max = (int32_t)(p->g.logical_max_raw & 0x7fffffffu);
         if (p->g.logical_min > max)
-                return fail(p, at, -EBADMSG, "%s item with Logical Minimum %" PRId32 " above Logical Maximum %" PRId32,
+                return fail(p, at, -EBADMSG,
+                            "%s item with Logical Minimum %" PRId32 " above Logical Maximum %" PRId32,
                             type_names[type], p->g.logical_min, max);
         if (p->l.has_min != p->l.has_max)
-                return fail(p, at, -EBADMSG, "%s item with a Usage %s without its Usage %s", type_names[type],
-                            p->l.has_min ? "Minimum" : "Maximum", p->l.has_min ? "Maximum" : "Minimum");
+                return fail(p, at, -EBADMSG, "%s item with a Usage %s without its Usage %s",
+                            type_names[type], p->l.has_min ? "Minimum" : "Maximum",
+                            p->l.has_min ? "Maximum" : "Minimum");
         if (p->l.has_min && p->l.usage_min > p->l.usage_max)
                 return fail(p, at, -EBADMSG, "%s item with Usage Minimum 0x%x above Usage Maximum 0x%x",
                             type_names[type], p->l.usage_min, p->l.usage_max);
         bits = &p->d->report_bits[type][p->g.report_id];
         /* Both factors are bounded (32, 4096): the product fits. */
         if (*bits + p->g.report_size * p->g.report_count > UDK_HID_REPORT_BYTES_MAX * 8u)
-                return fail(p, at, -EBADMSG, "%s report %u would be %u bits long, at most %u", type_names[type],
-                            p->g.report_id, *bits + p->g.report_size * p->g.report_count, UDK_HID_REPORT_BYTES_MAX * 8u);
+                return fail(p, at, -EBADMSG, "%s report %u would be %u bits long, at most %u",
+                            type_names[type], p->g.report_id, *bits + p->g.report_size * p->g.report_count,
+                            UDK_HID_REPORT_BYTES_MAX * 8u);
         if (p->d->n_fields >= UDK_HID_FIELDS_MAX)
                 return fail(p, at, -EBADMSG, "more than %u fields", UDK_HID_FIELDS_MAX);
 
@@ -173,7 +191,6 @@ static int main_item(struct parser *p, size_t at, unsigned tag, uint32_t value, 
         f->logical_max = max;
         f->collection_usage = p->open ? p->collections[p->open - 1] : 0;
         *bits += p->g.report_size * p->g.report_count;
-        (void)size;
 clear:
         memset(&p->l, 0, sizeof(p->l));
         return 0;
@@ -202,7 +219,8 @@ static int global_item(struct parser *p, size_t at, unsigned tag, uint32_t value
                 return 0; /* not used by the family */
         case GLOBAL_REPORT_SIZE:
                 if (value == 0 || value > UDK_HID_REPORT_SIZE_MAX)
-                        return fail(p, at, -EBADMSG, "Report Size %u (1..%u bits)", value, UDK_HID_REPORT_SIZE_MAX);
+                        return fail(p, at, -EBADMSG, "Report Size %u (1..%u bits)", value,
+                                    UDK_HID_REPORT_SIZE_MAX);
                 p->g.report_size = value;
                 return 0;
         case GLOBAL_REPORT_ID:
@@ -213,7 +231,8 @@ static int global_item(struct parser *p, size_t at, unsigned tag, uint32_t value
                 return 0;
         case GLOBAL_REPORT_COUNT:
                 if (value > UDK_HID_REPORT_COUNT_MAX)
-                        return fail(p, at, -EBADMSG, "Report Count %u (at most %u)", value, UDK_HID_REPORT_COUNT_MAX);
+                        return fail(p, at, -EBADMSG, "Report Count %u (at most %u)", value,
+                                    UDK_HID_REPORT_COUNT_MAX);
                 p->g.report_count = value;
                 return 0;
         case GLOBAL_PUSH:
@@ -279,11 +298,12 @@ int udk_hid_descriptor_parse(const uint8_t *bytes, size_t len, struct udk_hid_de
                 if (prefix == LONG_ITEM_PREFIX) {
                         /* bDataSize, bLongItemTag, then the data: no long item tag is defined, skip it. */
                         if (len - at < 3)
-                                return fail(&p, at, -EBADMSG, "a long item cut short (%zu of 3 header bytes)",
-                                            len - at);
+                                return fail(&p, at, -EBADMSG,
+                                            "a long item cut short (%zu of 3 header bytes)", len - at);
                         size = bytes[at + 1];
                         if (len - at - 3 < size)
-                                return fail(&p, at, -EBADMSG, "a long item of %u data bytes with only %zu left", size,
+                                return fail(&p, at, -EBADMSG,
+                                            "a long item of %u data bytes with only %zu left", size,
                                             len - at - 3);
                         at += 3 + size;
                         continue;
@@ -294,8 +314,8 @@ int udk_hid_descriptor_parse(const uint8_t *bytes, size_t len, struct udk_hid_de
                 type = (prefix >> 2) & 3u;
                 tag = prefix >> 4;
                 if (len - at - 1 < size)
-                        return fail(&p, at, -EBADMSG, "item 0x%02x needs %u data bytes, only %zu left", prefix, size,
-                                    len - at - 1);
+                        return fail(&p, at, -EBADMSG, "item 0x%02x needs %u data bytes, only %zu left",
+                                    prefix, size, len - at - 1);
                 for (uint32_t i = 0; i < size; i++)
                         value |= (uint32_t)bytes[at + 1 + i] << (8 * i);
                 switch (type) {
@@ -329,17 +349,19 @@ uint32_t udk_hid_field_usage(const struct udk_hid_field *field, uint32_t index)
         if (field->n_usages)
                 return field->usages[index < field->n_usages ? index : field->n_usages - 1];
         if (field->usage_min || field->usage_max)
-                return field->usage_max - field->usage_min < index ? field->usage_max : field->usage_min + index;
+                return field->usage_max - field->usage_min < index ? field->usage_max
+                                                                   : field->usage_min + index;
         return 0;
 }
 
-int udk_hid_descriptor_find(const struct udk_hid_descriptor *desc, enum udk_hid_report_type type, uint32_t usage,
-                            const struct udk_hid_field **ret_field, uint32_t *ret_index)
+int udk_hid_descriptor_find(const struct udk_hid_descriptor *desc, enum udk_hid_report_type type,
+                            uint32_t usage, const struct udk_hid_field **ret_field, uint32_t *ret_index)
 {
         for (size_t i = 0; i < desc->n_fields; i++) {
                 const struct udk_hid_field *f = &desc->fields[i];
 
-                if (f->type != type || !(f->flags & UDK_HID_FIELD_VARIABLE) || (f->flags & UDK_HID_FIELD_CONSTANT))
+                if (f->type != type || !(f->flags & UDK_HID_FIELD_VARIABLE) ||
+                    (f->flags & UDK_HID_FIELD_CONSTANT))
                         continue;
                 for (uint32_t e = 0; e < f->count; e++)
                         if (udk_hid_field_usage(f, e) == usage) {
@@ -360,8 +382,8 @@ size_t udk_hid_report_size(const struct udk_hid_descriptor *desc, enum udk_hid_r
         return (bits + 7) / 8 + (desc->report_ids ? 1 : 0);
 }
 
-int udk_hid_report_check(const struct udk_hid_descriptor *desc, enum udk_hid_report_type type, const uint8_t *report,
-                         size_t len)
+int udk_hid_report_check(const struct udk_hid_descriptor *desc, enum udk_hid_report_type type,
+                         const uint8_t *report, size_t len)
 {
         size_t size;
 

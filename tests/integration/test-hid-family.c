@@ -33,13 +33,16 @@
 /* A second and a third device, hotplugged: a descriptor that does not parse, and a boot keyboard. */
 #define USB "/devices/pci0000:00/0000:00:14.0/usb1/1-3/1-3:1.0"
 static const char garbage[] =
-        "P: " USB "/0003:1234:0bad.0002/hidraw/hidraw1\nN: hidraw1\nE: DEVNAME=/dev/hidraw1\nE: SUBSYSTEM=hidraw\n\n"
-        "P: " USB "/0003:1234:0bad.0002\nE: HID_ID=0003:00001234:00000BAD\nE: HID_NAME=Broken\nE: SUBSYSTEM=hid\n"
+        "P: " USB
+        "/0003:1234:0bad.0002/hidraw/hidraw1\nN: hidraw1\nE: DEVNAME=/dev/hidraw1\nE: SUBSYSTEM=hidraw\n\n"
+        "P: " USB
+        "/0003:1234:0bad.0002\nE: HID_ID=0003:00001234:00000BAD\nE: HID_NAME=Broken\nE: SUBSYSTEM=hid\n"
         "H: report_descriptor=050C0901A101C0C0\n\n"
         "P: " USB "\nE: DEVTYPE=usb_interface\nE: SUBSYSTEM=usb\n";
 #define USB4 "/devices/pci0000:00/0000:00:14.0/usb1/1-4/1-4:1.0"
 static const char keyboard[] =
-        "P: " USB4 "/0003:04D9:1603.0003/hidraw/hidraw2\nN: hidraw2\nE: DEVNAME=/dev/hidraw2\nE: SUBSYSTEM=hidraw\n\n"
+        "P: " USB4
+        "/0003:04D9:1603.0003/hidraw/hidraw2\nN: hidraw2\nE: DEVNAME=/dev/hidraw2\nE: SUBSYSTEM=hidraw\n\n"
         "P: " USB4 "/0003:04D9:1603.0003\nE: HID_ID=0003:000004D9:00001603\nE: HID_NAME=Boot Keyboard\n"
         "E: MODALIAS=hid:b0003g0001v000004D9p00001603\nE: SUBSYSTEM=hid\n"
         "H: report_descriptor=05010906A101050719E029E71500250175019508810295017508810195057501050819012905"
@@ -51,18 +54,18 @@ static const char keyboard[] =
 static const char oddnode[] =
         "P: " USB5 "/0003:1234:5679.0004/hidraw/hidraw3\nN: misc/hidraw3\nE: DEVNAME=/dev/misc/hidraw3\n"
         "E: SUBSYSTEM=hidraw\n\n"
-        "P: " USB5 "/0003:1234:5679.0004\nE: HID_ID=0003:00001234:00005679\nE: HID_NAME=Odd Knob\nE: SUBSYSTEM=hid\n"
+        "P: " USB5
+        "/0003:1234:5679.0004\nE: HID_ID=0003:00001234:00005679\nE: HID_NAME=Odd Knob\nE: SUBSYSTEM=hid\n"
         "H: report_descriptor=050C0901A10109E909EA15002501750195028102C0\n\n"
         "P: " USB5 "\nE: DEVTYPE=usb_interface\nE: SUBSYSTEM=usb\n";
 
 /* Reports the knob sends, 1.5 s apart (umockdev's script format: a byte b <= 32 is '^' and b + 64). */
-static const char script[] =
-        "r 1500 ^@^C\n"   /* dial +3: -20 -> -17 */
-        "r 1500 ^B^@\n"   /* Volume Decrement: -18 */
-        "r 1500 ^@\x7f\n" /* dial +127: clamped at 0 */
-        "r 1500 ^A\xfe\n" /* Volume Increment and dial -2: -1 */
-        "r 1500 ^@\x81\n" /* dial -127: clamped at -60 */
-        "r 1500 ^@\n";    /* half a report: dropped with a warning, nothing moves */
+static const char script[] = "r 1500 ^@^C\n"   /* dial +3: -20 -> -17 */
+                             "r 1500 ^B^@\n"   /* Volume Decrement: -18 */
+                             "r 1500 ^@\x7f\n" /* dial +127: clamped at 0 */
+                             "r 1500 ^A\xfe\n" /* Volume Increment and dial -2: -1 */
+                             "r 1500 ^@\x81\n" /* dial -127: clamped at -60 */
+                             "r 1500 ^@\n";    /* half a report: dropped with a warning, nothing moves */
 
 struct fixture {
         UMockdevTestbed *bed;
@@ -146,8 +149,8 @@ static const char *nub_prop(struct udk_client *client, const char *nub, const ch
         return prop_string(&o->obj, key);
 }
 
-static const char *control_value(struct udk_client *client, udk_object_id device, const char *name, char *buf,
-                                 size_t size)
+static const char *control_value(struct udk_client *client, udk_object_id device, const char *name,
+                                 char *buf, size_t size)
 {
         struct udk_msg_object *objects = NULL;
         size_t n = 0;
@@ -172,8 +175,8 @@ static void wait_control(struct fixture *f, udk_object_id device, const char *na
         for (uint64_t deadline = now_ms() + WAIT_MS;
              strcmp(control_value(f->client, device, name, now, sizeof(now)), value) != 0;) {
                 if (now_ms() >= deadline)
-                        udk_test_fail("%s is '%s', not '%s', after %d ms; stderr: %s", name, now, value, WAIT_MS,
-                                      f->udkd.err);
+                        udk_test_fail("%s is '%s', not '%s', after %d ms; stderr: %s", name, now, value,
+                                      WAIT_MS, f->udkd.err);
                 proc_pump(&f->udkd, 2);
         }
 }
@@ -254,10 +257,11 @@ static void test_hotplug(void)
 
         ASSERT_TRUE(umockdev_testbed_add_from_string(f.bed, garbage, &error));
         umockdev_testbed_uevent(f.bed, "/sys" USB "/0003:1234:0bad.0002/hidraw/hidraw1", "add");
-        proc_wait_stderr(&f.udkd,
-                         "hidraw1 (1234:0bad): bad report descriptor: byte 7: End Collection without a Collection: "
-                         "left out",
-                         WAIT_MS);
+        proc_wait_stderr(
+                &f.udkd,
+                "hidraw1 (1234:0bad): bad report descriptor: byte 7: End Collection without a Collection: "
+                "left out",
+                WAIT_MS);
         ASSERT_TRUE(umockdev_testbed_add_from_string(f.bed, keyboard, &error));
         umockdev_testbed_uevent(f.bed, "/sys" USB4 "/0003:04D9:1603.0003/hidraw/hidraw2", "add");
         wait_object(f.client, &f.udkd, "nub", "hidraw2", true);
@@ -265,8 +269,9 @@ static void test_hotplug(void)
         ASSERT_STR_EQ(nub_prop(f.client, "hidraw2", "usage_page", &o), "0x0001");
         ASSERT_STR_EQ(nub_prop(f.client, "hidraw2", "usage", &o), "0x0006");
         ASSERT_STR_EQ(nub_prop(f.client, "hidraw2", "report_descriptor_size", &o), "63");
-        ASSERT_TRUE(nub_prop(f.client, "hidraw2", "report_descriptor", &o) == NULL); /* 126 hex digits: too long */
-        ASSERT_UINT_EQ(prop_int(&o.obj, "bound"), 0);                               /* no personality wants it */
+        ASSERT_TRUE(nub_prop(f.client, "hidraw2", "report_descriptor", &o) ==
+                    NULL);                            /* 126 hex digits: too long */
+        ASSERT_UINT_EQ(prop_int(&o.obj, "bound"), 0); /* no personality wants it */
         ASSERT_TRUE(udk_client_find_class(f.client, "nub", "hidraw1", &(udk_object_id){ 0 }) < 0);
         /* The knob is untouched. */
         wait_driver(f.client, &f.udkd, "hidraw0", "running", &o);

@@ -27,10 +27,9 @@ static const uint8_t keyboard[] = {
 
 /* The boot mouse of HID 1.11, appendix B.2. */
 static const uint8_t mouse[] = {
-        0x05, 0x01, 0x09, 0x02, 0xa1, 0x01, 0x09, 0x01, 0xa1, 0x00, 0x05, 0x09, 0x19, 0x01, 0x29, 0x03,
-        0x15, 0x00, 0x25, 0x01, 0x95, 0x03, 0x75, 0x01, 0x81, 0x02, 0x95, 0x01, 0x75, 0x05, 0x81, 0x01,
-        0x05, 0x01, 0x09, 0x30, 0x09, 0x31, 0x15, 0x81, 0x25, 0x7f, 0x75, 0x08, 0x95, 0x02, 0x81, 0x06,
-        0xc0, 0xc0,
+        0x05, 0x01, 0x09, 0x02, 0xa1, 0x01, 0x09, 0x01, 0xa1, 0x00, 0x05, 0x09, 0x19, 0x01, 0x29, 0x03, 0x15,
+        0x00, 0x25, 0x01, 0x95, 0x03, 0x75, 0x01, 0x81, 0x02, 0x95, 0x01, 0x75, 0x05, 0x81, 0x01, 0x05, 0x01,
+        0x09, 0x30, 0x09, 0x31, 0x15, 0x81, 0x25, 0x7f, 0x75, 0x08, 0x95, 0x02, 0x81, 0x06, 0xc0, 0xc0,
 };
 
 static struct udk_hid_descriptor desc;
@@ -67,21 +66,22 @@ static void test_knob(void)
         ASSERT_UINT_EQ(desc.fields[0].usages[1], UDK_HID_CONSUMER_VOLUME_DOWN);
         ASSERT_UINT_EQ(desc.fields[0].usage_page, 0x0c);
         ASSERT_UINT_EQ(desc.fields[0].collection_usage, UDK_HID_CONSUMER_CONTROL);
-        assert_field(&desc.fields[1], UDK_HID_REPORT_INPUT, 0, UDK_HID_FIELD_VARIABLE | UDK_HID_FIELD_RELATIVE, 2,
-                     1, 1, 0, 1);
+        assert_field(&desc.fields[1], UDK_HID_REPORT_INPUT, 0,
+                     UDK_HID_FIELD_VARIABLE | UDK_HID_FIELD_RELATIVE, 2, 1, 1, 0, 1);
         ASSERT_UINT_EQ(udk_hid_field_usage(&desc.fields[1], 0), UDK_HID_CONSUMER_MUTE);
-        assert_field(&desc.fields[2], UDK_HID_REPORT_INPUT, 0, UDK_HID_FIELD_CONSTANT | UDK_HID_FIELD_VARIABLE, 3,
-                     5, 1, 0, 1);
+        assert_field(&desc.fields[2], UDK_HID_REPORT_INPUT, 0,
+                     UDK_HID_FIELD_CONSTANT | UDK_HID_FIELD_VARIABLE, 3, 5, 1, 0, 1);
         ASSERT_UINT_EQ(udk_hid_field_usage(&desc.fields[2], 0), 0);
-        assert_field(&desc.fields[3], UDK_HID_REPORT_INPUT, 0, UDK_HID_FIELD_VARIABLE | UDK_HID_FIELD_RELATIVE, 8,
-                     8, 1, -127, 127);
+        assert_field(&desc.fields[3], UDK_HID_REPORT_INPUT, 0,
+                     UDK_HID_FIELD_VARIABLE | UDK_HID_FIELD_RELATIVE, 8, 8, 1, -127, 127);
         ASSERT_UINT_EQ(udk_hid_field_usage(&desc.fields[3], 0), UDK_HID_CONSUMER_VOLUME);
         ASSERT_UINT_EQ(udk_hid_report_size(&desc, UDK_HID_REPORT_INPUT, 0), 2);
         ASSERT_UINT_EQ(udk_hid_report_size(&desc, UDK_HID_REPORT_OUTPUT, 0), 0);
 
         /* Volume Down pressed, the dial turned two detents down. */
         const uint8_t report[] = { 0x02, 0xfe };
-        ASSERT_OK(udk_hid_descriptor_find(&desc, UDK_HID_REPORT_INPUT, UDK_HID_CONSUMER_VOLUME_DOWN, &f, &index));
+        ASSERT_OK(udk_hid_descriptor_find(&desc, UDK_HID_REPORT_INPUT, UDK_HID_CONSUMER_VOLUME_DOWN, &f,
+                                          &index));
         ASSERT_PTR_EQ(f, &desc.fields[0]);
         ASSERT_UINT_EQ(index, 1);
         ASSERT_OK(udk_hid_field_value(f, index, report, sizeof(report), &v));
@@ -93,8 +93,9 @@ static void test_knob(void)
         ASSERT_INT_EQ(v, -2);
         ASSERT_ERROR(udk_hid_field_value(f, index, report, 1, &v), EMSGSIZE);
         ASSERT_ERROR(udk_hid_field_value(f, 1, report, sizeof(report), &v), ERANGE);
-        ASSERT_ERROR(udk_hid_descriptor_find(&desc, UDK_HID_REPORT_INPUT, UDK_HID_USAGE(0x0c, 0xcd), &f, &index),
-                     ENOENT);
+        ASSERT_ERROR(
+                udk_hid_descriptor_find(&desc, UDK_HID_REPORT_INPUT, UDK_HID_USAGE(0x0c, 0xcd), &f, &index),
+                ENOENT);
 }
 
 static void test_keyboard(void)
@@ -147,8 +148,8 @@ static void test_mouse(void)
         ASSERT_UINT_EQ(desc.fields[0].usage_max, 0x90003);
         ASSERT_UINT_EQ(desc.fields[0].collection_usage, 0x10001); /* Pointer, inside Mouse */
         assert_field(&desc.fields[1], UDK_HID_REPORT_INPUT, 0, UDK_HID_FIELD_CONSTANT, 3, 5, 1, 0, 1);
-        assert_field(&desc.fields[2], UDK_HID_REPORT_INPUT, 0, UDK_HID_FIELD_VARIABLE | UDK_HID_FIELD_RELATIVE, 8,
-                     8, 2, -127, 127);
+        assert_field(&desc.fields[2], UDK_HID_REPORT_INPUT, 0,
+                     UDK_HID_FIELD_VARIABLE | UDK_HID_FIELD_RELATIVE, 8, 8, 2, -127, 127);
         ASSERT_UINT_EQ(udk_hid_field_usage(&desc.fields[2], 0), 0x10030);
         ASSERT_UINT_EQ(udk_hid_field_usage(&desc.fields[2], 1), 0x10031);
         ASSERT_UINT_EQ(udk_hid_field_usage(&desc.fields[2], 2), 0);
@@ -167,9 +168,9 @@ static void test_mouse(void)
 static void test_report_ids(void)
 {
         static const uint8_t d[] = {
-                0x05, 0x0c, 0x09, 0x01, 0xa1, 0x01, 0x85, 0x01, 0x09, 0xe0, 0x15, 0x00, 0x26, 0xff, 0x00,
-                0x75, 0x10, 0x95, 0x01, 0x81, 0x02, 0x85, 0x02, 0x09, 0xe2, 0x25, 0xff, 0x75, 0x08, 0xb1,
-                0x02, 0xc0,
+                0x05, 0x0c, 0x09, 0x01, 0xa1, 0x01, 0x85, 0x01, 0x09, 0xe0, 0x15,
+                0x00, 0x26, 0xff, 0x00, 0x75, 0x10, 0x95, 0x01, 0x81, 0x02, 0x85,
+                0x02, 0x09, 0xe2, 0x25, 0xff, 0x75, 0x08, 0xb1, 0x02, 0xc0,
         };
         int32_t v;
 
@@ -194,10 +195,10 @@ static void test_report_ids(void)
 static void test_push_pop_long_extended(void)
 {
         static const uint8_t d[] = {
-                0xfe, 0x02, 0x10, 0xaa, 0xbb,                   /* a long item */
-                0x05, 0x01, 0xa4, 0x05, 0x0c, 0xb4,             /* page 1, Push, page 0x0c, Pop: page 1 */
-                0x09, 0x02, 0xa1, 0x01,                         /* Mouse */
-                0x0b, 0xe9, 0x00, 0x0c, 0x00,                   /* Usage 0x000c00e9 (extended) */
+                0xfe, 0x02, 0x10, 0xaa, 0xbb,       /* a long item */
+                0x05, 0x01, 0xa4, 0x05, 0x0c, 0xb4, /* page 1, Push, page 0x0c, Pop: page 1 */
+                0x09, 0x02, 0xa1, 0x01,             /* Mouse */
+                0x0b, 0xe9, 0x00, 0x0c, 0x00,       /* Usage 0x000c00e9 (extended) */
                 0x15, 0x00, 0x25, 0x01, 0x75, 0x01, 0x95, 0x01, 0x81, 0x02, 0xc0,
         };
 
@@ -215,22 +216,29 @@ static void test_report_check(void)
         ASSERT_OK(udk_hid_descriptor_parse(keyboard, sizeof(keyboard), &desc, err, sizeof(err)));
         /* The LEDs: one byte of output, after hidraw's 0 for a device without ids. */
         ASSERT_OK(udk_hid_report_check(&desc, UDK_HID_REPORT_OUTPUT, (const uint8_t[]){ 0, 0x02 }, 2));
-        ASSERT_ERROR(udk_hid_report_check(&desc, UDK_HID_REPORT_OUTPUT, (const uint8_t[]){ 0, 1, 2 }, 3), EMSGSIZE);
-        ASSERT_ERROR(udk_hid_report_check(&desc, UDK_HID_REPORT_OUTPUT, (const uint8_t[]){ 0 }, 1), EMSGSIZE);
-        ASSERT_ERROR(udk_hid_report_check(&desc, UDK_HID_REPORT_OUTPUT, (const uint8_t[]){ 1, 2 }, 2), EINVAL);
+        ASSERT_ERROR(udk_hid_report_check(&desc, UDK_HID_REPORT_OUTPUT, (const uint8_t[]){ 0, 1, 2 }, 3),
+                     EMSGSIZE);
+        ASSERT_ERROR(udk_hid_report_check(&desc, UDK_HID_REPORT_OUTPUT, (const uint8_t[]){ 0 }, 1),
+                     EMSGSIZE);
+        ASSERT_ERROR(udk_hid_report_check(&desc, UDK_HID_REPORT_OUTPUT, (const uint8_t[]){ 1, 2 }, 2),
+                     EINVAL);
         ASSERT_ERROR(udk_hid_report_check(&desc, UDK_HID_REPORT_OUTPUT, NULL, 0), EINVAL);
-        ASSERT_ERROR(udk_hid_report_check(&desc, UDK_HID_REPORT_FEATURE, (const uint8_t[]){ 0, 1 }, 2), ENOENT);
+        ASSERT_ERROR(udk_hid_report_check(&desc, UDK_HID_REPORT_FEATURE, (const uint8_t[]){ 0, 1 }, 2),
+                     ENOENT);
 
         /* With ids: the id byte is the report's own; a feature report of id 2, one byte. */
         static const uint8_t d[] = {
-                0x05, 0x0c, 0x09, 0x01, 0xa1, 0x01, 0x85, 0x02, 0x09, 0xe2, 0x15, 0x00, 0x25, 0x01, 0x75, 0x08,
-                0x95, 0x01, 0xb1, 0x02, 0xc0,
+                0x05, 0x0c, 0x09, 0x01, 0xa1, 0x01, 0x85, 0x02, 0x09, 0xe2, 0x15,
+                0x00, 0x25, 0x01, 0x75, 0x08, 0x95, 0x01, 0xb1, 0x02, 0xc0,
         };
         ASSERT_OK(udk_hid_descriptor_parse(d, sizeof(d), &desc, err, sizeof(err)));
         ASSERT_OK(udk_hid_report_check(&desc, UDK_HID_REPORT_FEATURE, (const uint8_t[]){ 2, 1 }, 2));
-        ASSERT_ERROR(udk_hid_report_check(&desc, UDK_HID_REPORT_FEATURE, (const uint8_t[]){ 2, 1, 0 }, 3), EMSGSIZE);
-        ASSERT_ERROR(udk_hid_report_check(&desc, UDK_HID_REPORT_FEATURE, (const uint8_t[]){ 3, 1 }, 2), ENOENT);
-        ASSERT_ERROR(udk_hid_report_check(&desc, UDK_HID_REPORT_OUTPUT, (const uint8_t[]){ 2, 1 }, 2), ENOENT);
+        ASSERT_ERROR(udk_hid_report_check(&desc, UDK_HID_REPORT_FEATURE, (const uint8_t[]){ 2, 1, 0 }, 3),
+                     EMSGSIZE);
+        ASSERT_ERROR(udk_hid_report_check(&desc, UDK_HID_REPORT_FEATURE, (const uint8_t[]){ 3, 1 }, 2),
+                     ENOENT);
+        ASSERT_ERROR(udk_hid_report_check(&desc, UDK_HID_REPORT_OUTPUT, (const uint8_t[]){ 2, 1 }, 2),
+                     ENOENT);
 }
 
 static void assert_bad(const uint8_t *d, size_t len, const char *sentence)
@@ -240,10 +248,10 @@ static void assert_bad(const uint8_t *d, size_t len, const char *sentence)
         ASSERT_STR_EQ(err, sentence);
 }
 
-#define BAD(sentence, ...)                                                                                   \
-        do {                                                                                                 \
-                static const uint8_t d_[] = { __VA_ARGS__ };                                                 \
-                assert_bad(d_, sizeof(d_), sentence);                                                        \
+#define BAD(sentence, ...)                                   \
+        do {                                                 \
+                static const uint8_t d_[] = { __VA_ARGS__ }; \
+                assert_bad(d_, sizeof(d_), sentence);        \
         } while (0)
 
 static void test_errors(void)
@@ -264,22 +272,22 @@ static void test_errors(void)
         BAD("byte 2: Input item with Report Size 0 (1..32 bits)", 0x95, 0x01, 0x81, 0x02);
         BAD("byte 0: Report Count 4097 (at most 4096)", 0x96, 0x01, 0x10);
         /* 1024 elements of 32 bits fill a report of 4096 bytes; the next item overflows it. */
-        BAD("byte 7: Input report 0 would be 65536 bits long, at most 32768", 0x75, 0x20, 0x96, 0x00, 0x04, 0x81,
-            0x02, 0x81, 0x02);
-        BAD("byte 13: Feature report 3 would be 32776 bits long, at most 32768", 0x85, 0x03, 0x75, 0x20, 0x96, 0x00,
-            0x04, 0xb1, 0x02, 0x75, 0x08, 0x95, 0x01, 0xb1, 0x02);
+        BAD("byte 7: Input report 0 would be 65536 bits long, at most 32768", 0x75, 0x20, 0x96, 0x00, 0x04,
+            0x81, 0x02, 0x81, 0x02);
+        BAD("byte 13: Feature report 3 would be 32776 bits long, at most 32768", 0x85, 0x03, 0x75, 0x20,
+            0x96, 0x00, 0x04, 0xb1, 0x02, 0x75, 0x08, 0x95, 0x01, 0xb1, 0x02);
         BAD("byte 0: Report ID 0 (1..255)", 0x85, 0x00);
         BAD("byte 0: Report ID 256 (1..255)", 0x86, 0x00, 0x01);
         BAD("byte 0: item 0x0c of the reserved type 3", 0x0c);
         BAD("byte 0: unknown global item tag 0xc", 0xc4);
         BAD("byte 0: unknown main item tag 0xd", 0xd0);
         BAD("byte 0: Usage Page 0x10000 above 0xffff", 0x07, 0x00, 0x00, 0x01, 0x00);
-        BAD("byte 8: Input item with Logical Minimum 5 above Logical Maximum 1", 0x15, 0x05, 0x25, 0x01, 0x75,
-            0x01, 0x95, 0x01, 0x81, 0x02);
-        BAD("byte 10: Input item with a Usage Minimum without its Usage Maximum", 0x19, 0x01, 0x15, 0x00, 0x25,
-            0x01, 0x75, 0x01, 0x95, 0x01, 0x81, 0x02);
-        BAD("byte 12: Input item with Usage Minimum 0x10005 above Usage Maximum 0x10001", 0x05, 0x01, 0x19, 0x05,
-            0x29, 0x01, 0x25, 0x01, 0x75, 0x01, 0x95, 0x01, 0x81, 0x02);
+        BAD("byte 8: Input item with Logical Minimum 5 above Logical Maximum 1", 0x15, 0x05, 0x25, 0x01,
+            0x75, 0x01, 0x95, 0x01, 0x81, 0x02);
+        BAD("byte 10: Input item with a Usage Minimum without its Usage Maximum", 0x19, 0x01, 0x15, 0x00,
+            0x25, 0x01, 0x75, 0x01, 0x95, 0x01, 0x81, 0x02);
+        BAD("byte 12: Input item with Usage Minimum 0x10005 above Usage Maximum 0x10001", 0x05, 0x01, 0x19,
+            0x05, 0x29, 0x01, 0x25, 0x01, 0x75, 0x01, 0x95, 0x01, 0x81, 0x02);
 
         memset(many, 0xa4, sizeof(many)); /* Push after Push */
         assert_bad(many, 9, "byte 8: Push nested deeper than 8");
@@ -318,15 +326,21 @@ static void test_bounds(void)
 /* Every prefix and every one-byte corruption of the real descriptors parses or fails with a sentence. */
 static void test_mangled(void)
 {
-        const struct { const uint8_t *d; size_t len; } all[] = {
-                { knob, sizeof(knob) }, { keyboard, sizeof(keyboard) }, { mouse, sizeof(mouse) },
+        const struct {
+                const uint8_t *d;
+                size_t len;
+        } all[] = {
+                { knob, sizeof(knob) },
+                { keyboard, sizeof(keyboard) },
+                { mouse, sizeof(mouse) },
         };
         uint8_t copy[128];
 
         for (size_t k = 0; k < 3; k++) {
                 for (size_t len = 0; len < all[k].len; len++) {
                         int r = udk_hid_descriptor_parse(all[k].d, len, &desc, err, sizeof(err));
-                        /* Past the application collection's opening, a prefix leaves it open or an item cut. */
+                        /* Past the application collection's opening, a prefix leaves it open or an item cut.
+                         */
                         if (len >= 6)
                                 ASSERT_INT_EQ(r, -EBADMSG);
                         ASSERT_TRUE(r == 0 || strncmp(err, "byte ", 5) == 0);
@@ -343,5 +357,5 @@ static void test_mangled(void)
         }
 }
 
-UDK_TEST_MAIN(test_knob, test_keyboard, test_mouse, test_report_ids, test_report_check, test_push_pop_long_extended, test_errors,
-              test_too_many_usages, test_bounds, test_mangled)
+UDK_TEST_MAIN(test_knob, test_keyboard, test_mouse, test_report_ids, test_report_check,
+              test_push_pop_long_extended, test_errors, test_too_many_usages, test_bounds, test_mangled)

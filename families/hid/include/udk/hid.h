@@ -16,14 +16,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define UDK_HID_DESCRIPTOR_SIZE_MAX 4096u  /* the kernel's HID_MAX_DESCRIPTOR_SIZE */
-#define UDK_HID_FIELDS_MAX          256u   /* main items that carry data, in one descriptor */
-#define UDK_HID_FIELD_USAGES_MAX    32u    /* Usage items before one main item */
-#define UDK_HID_PUSH_MAX            8u     /* Push without Pop */
-#define UDK_HID_COLLECTIONS_MAX     16u    /* collections open at once */
-#define UDK_HID_REPORT_SIZE_MAX     32u    /* bits in one element */
-#define UDK_HID_REPORT_COUNT_MAX    4096u  /* elements in one main item */
-#define UDK_HID_REPORT_BYTES_MAX    4096u  /* one report, without its id byte */
+#define UDK_HID_DESCRIPTOR_SIZE_MAX 4096u /* the kernel's HID_MAX_DESCRIPTOR_SIZE */
+#define UDK_HID_FIELDS_MAX          256u  /* main items that carry data, in one descriptor */
+#define UDK_HID_FIELD_USAGES_MAX    32u   /* Usage items before one main item */
+#define UDK_HID_PUSH_MAX            8u    /* Push without Pop */
+#define UDK_HID_COLLECTIONS_MAX     16u   /* collections open at once */
+#define UDK_HID_REPORT_SIZE_MAX     32u   /* bits in one element */
+#define UDK_HID_REPORT_COUNT_MAX    4096u /* elements in one main item */
+#define UDK_HID_REPORT_BYTES_MAX    4096u /* one report, without its id byte */
 
 enum udk_hid_report_type {
         UDK_HID_REPORT_INPUT,
@@ -33,14 +33,14 @@ enum udk_hid_report_type {
 #define UDK_HID_REPORT_TYPES 3
 
 /* The main item's data bits (HID 1.11, 6.2.2.5). */
-#define UDK_HID_FIELD_CONSTANT  (1u << 0) /* else data */
-#define UDK_HID_FIELD_VARIABLE  (1u << 1) /* else array: each element holds a usage index */
-#define UDK_HID_FIELD_RELATIVE  (1u << 2) /* else absolute */
-#define UDK_HID_FIELD_WRAP      (1u << 3)
-#define UDK_HID_FIELD_NONLINEAR (1u << 4)
-#define UDK_HID_FIELD_NO_PREFERRED (1u << 5)
-#define UDK_HID_FIELD_NULL_STATE (1u << 6)
-#define UDK_HID_FIELD_VOLATILE  (1u << 7)
+#define UDK_HID_FIELD_CONSTANT       (1u << 0) /* else data */
+#define UDK_HID_FIELD_VARIABLE       (1u << 1) /* else array: each element holds a usage index */
+#define UDK_HID_FIELD_RELATIVE       (1u << 2) /* else absolute */
+#define UDK_HID_FIELD_WRAP           (1u << 3)
+#define UDK_HID_FIELD_NONLINEAR      (1u << 4)
+#define UDK_HID_FIELD_NO_PREFERRED   (1u << 5)
+#define UDK_HID_FIELD_NULL_STATE     (1u << 6)
+#define UDK_HID_FIELD_VOLATILE       (1u << 7)
 #define UDK_HID_FIELD_BUFFERED_BYTES (1u << 8)
 
 /* Usage pages and usages the family and its example use. */
@@ -109,8 +109,8 @@ uint32_t udk_hid_field_usage(const struct udk_hid_field *field, uint32_t index);
 
 /* The first field of @type whose elements include @usage (variable fields only), with the element's
  * index: -ENOENT without one. */
-int udk_hid_descriptor_find(const struct udk_hid_descriptor *desc, enum udk_hid_report_type type, uint32_t usage,
-                            const struct udk_hid_field **ret_field, uint32_t *ret_index);
+int udk_hid_descriptor_find(const struct udk_hid_descriptor *desc, enum udk_hid_report_type type,
+                            uint32_t usage, const struct udk_hid_field **ret_field, uint32_t *ret_index);
 
 /* The length in bytes of report @id of @type as the device sends it (with the id byte when the
  * device uses ids); 0 for a report the descriptor does not have. */
@@ -123,8 +123,8 @@ size_t udk_hid_report_size(const struct udk_hid_descriptor *desc, enum udk_hid_r
  * id on a device without ids (or an empty report), -ENOENT for an id the
  * descriptor has no such report for, -EMSGSIZE for another length.
  */
-int udk_hid_report_check(const struct udk_hid_descriptor *desc, enum udk_hid_report_type type, const uint8_t *report,
-                         size_t len);
+int udk_hid_report_check(const struct udk_hid_descriptor *desc, enum udk_hid_report_type type,
+                         const uint8_t *report, size_t len);
 
 /*
  * Element @index of @field in @report (@len bytes as read from hidraw:
