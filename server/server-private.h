@@ -387,4 +387,9 @@ int udkd_node_stats(struct udkd_server *server, struct server_session *s, uint32
 const char *udkd_node_state_name(enum udk_node_state state);
 int udkd_node_position(const struct server_node *n);
 
+/* nub-devnode.c: open @nub's device node (its "devnode" property) for its driver, when its family has nodes
+ * and the path is its kind (hid: /dev/hidrawN): the fd, -ENOENT without one, else an error with its
+ * sentence in @why. */
+int udkd_nub_devnode_open(const struct server_nub *nub, char *why, size_t why_size);
+
 #endif
