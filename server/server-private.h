@@ -73,7 +73,7 @@ struct server_device {
 
 /* One per plugin name, shared by every instance of it. */
 struct server_module {
-        const char *name; /* the configuration's */
+        char *name; /* the plugin's, owned */
         struct udk_dsp_module *module;
 };
 
