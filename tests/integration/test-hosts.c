@@ -80,10 +80,27 @@ static void fixture_write(struct fixture *f, const char *nubs, const char *more)
         write_file(path, text);
 }
 
+/* The running test's udkd: a failed assertion (abort) shows what it said. */
+static struct fixture *current;
+
+static void on_abort(int signo)
+{
+        static const char head[] = "--- udkd's stderr ---\n";
+
+        if (current) {
+                (void)!write(2, head, sizeof(head) - 1);
+                (void)!write(2, current->p.err, strlen(current->p.err));
+        }
+        signal(signo, SIG_DFL);
+        raise(signo);
+}
+
 static void fixture_start(struct fixture *f)
 {
         const char *args[] = { "--drivers", f->drivers, "--verbose", NULL };
 
+        current = f;
+        signal(SIGABRT, on_abort);
         proc_start_server(&f->p, "[server]\nmlock = no\n", args);
         ASSERT_OK(udk_client_connect("test-hosts", f->p.socket, &f->client));
 }
@@ -355,6 +372,39 @@ static void test_stop_one_member(void)
         ASSERT_FALSE(strstr(f.p.err, ", a crash"));
 }
 
+/* --- a hang in one member holds the host: killed, every member with it --- */
+
+static void test_member_hang(void)
+{
+        static struct fixture f;
+        udk_object_id a, hang;
+        union object o;
+
+        fixture_write(&f, NUB(1, "knob", 0x0001) NUB(2, "knob2", 0x0002),
+                      "[personality]\nname = pair-a\nfamily = test\nmatch.vendor = 0x1234\nmatch.product = 0x0001\n"
+                      "driver = @FAMILY@/udk-driver-test-audio.so\nhost = pair\n"
+                      "[personality]\nname = pair-hang\nfamily = test\nmatch.vendor = 0x1234\n"
+                      "match.product = 0x0002\ndriver = @FAMILY@/udk-driver-test-hang.so\nhost = pair\n"
+                      "start_timeout = 300ms\nrestart_limit = 1/10min\n");
+        fixture_start(&f);
+        /* The hang's start() holds the one queue: at its time-out the host is killed, twice, then it is
+         * given up and pair-a, a crash each time, runs on in a host of the key alone. */
+        hang = wait_driver(f.client, &f.p, "knob2", "failed", &o);
+        ASSERT_INT_EQ(prop_int(&o.obj, "crashes"), 2);
+        ASSERT_STR_EQ(prop_string(&o.obj, "last_exit"), "start time-out");
+        ASSERT_INT_EQ(prop_int(&o.obj, "pid"), 0);
+        a = wait_driver(f.client, &f.p, "knob", "running", &o);
+        ASSERT_TRUE(a != hang);
+        ASSERT_INT_EQ(prop_int(&o.obj, "crashes"), 2);
+        ASSERT_STR_EQ(prop_string(&o.obj, "last_exit"), "shared host 'pair' killed (pair-hang: start time-out)");
+        ASSERT_STR_EQ(prop_string(&o.obj, "host"), "pair");
+        ASSERT_INT_GT(prop_int(&o.obj, "pid"), 0);
+        ASSERT_INT_EQ(call_level(f.client, a), -6000);
+        proc_wait_stderr(&f.p, "shared host 'pair' (pid ", WAIT_MS);
+        ASSERT_STR_CONTAINS(f.p.err, "pair-hang: start time-out: killed, and every driver in it");
+        fixture_stop(&f);
+}
+
 /* --- bad keys --- */
 
 static void test_bad_host_key(void)
@@ -392,4 +442,4 @@ static void test_bad_host_key(void)
         fixture_stop(&f);
 }
 
-UDK_TEST_MAIN(test_one_process, test_host_crash, test_stop_one_member, test_bad_host_key)
+UDK_TEST_MAIN(test_one_process, test_host_crash, test_stop_one_member, test_member_hang, test_bad_host_key)
