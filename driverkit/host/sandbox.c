@@ -204,6 +204,9 @@ static const char *const allowed_syscalls[] = {
         "getrandom", "uname", "sysinfo", "prlimit64", "getrlimit",
         /* signals: within the process */
         "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "rt_sigtimedwait", "tgkill", "tkill",
+        /* a poll, sleep or futex wait with a time-out stopped and continued (SIGSTOP, a freezer, a
+         * debugger) resumes through it: denied, the wait fails with EPERM */
+        "restart_syscall",
         "getpid", "gettid", "getppid", "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid",
         "getgroups",
         /* waiting */
