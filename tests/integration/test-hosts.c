@@ -225,6 +225,28 @@ static void test_one_process(void)
         cmdline(pc, line, sizeof(line));
         ASSERT_FALSE(strstr(line, "--shared"));
 
+        /* udkctl drivers names the host in each member's note. */
+        {
+                const char *udkctl = getenv("UDKCTL");
+                char cmd[512], text[4096], row[128];
+                size_t n;
+                FILE *p;
+
+                if (!udkctl)
+                        UDK_TEST_SKIP("UDKCTL is set by meson");
+                snprintf(cmd, sizeof(cmd), "'%s' --socket '%s' drivers", udkctl, f.p.socket);
+                p = popen(cmd, "r");
+                ASSERT_NOT_NULL(p);
+                n = fread(text, 1, sizeof(text) - 1, p);
+                text[n] = '\0';
+                ASSERT_INT_EQ(pclose(p), 0);
+                snprintf(row, sizeof(row), "%d         0        0  shared host pair\n", (int)pa);
+                /* Both members, and no other driver, in the host. */
+                ASSERT_STR_CONTAINS(text, row);
+                ASSERT_STR_CONTAINS(strstr(text, row) + strlen(row), row);
+                ASSERT_FALSE(strstr(strstr(strstr(text, row) + strlen(row), row) + strlen(row), "shared host"));
+        }
+
         /* Each member has its own device and answers its own calls. */
         wait_object(f.client, &f.p, "device", "test:knob", true);
         wait_object(f.client, &f.p, "device", "test:knob2", true);
