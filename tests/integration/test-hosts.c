@@ -51,12 +51,27 @@ static void write_file(const char *path, const char *text)
         ASSERT_OK(close(fd));
 }
 
-/* The bus driver's personality, and @more with each @FAMILY@ the test family's build folder. */
+/* @src with each @FAMILY@ replaced by the test family's build folder. */
+static void with_family_dir(char *buf, size_t size, const char *src)
+{
+        const char *dir = family_dir(), *at;
+        size_t len = 0;
+
+        buf[0] = '\0';
+        while ((at = strstr(src, "@FAMILY@"))) {
+                len += (size_t)snprintf(buf + len, size - len, "%.*s%s", (int)(at - src), src, dir);
+                ASSERT_TRUE(len < size);
+                src = at + strlen("@FAMILY@");
+        }
+        len += (size_t)snprintf(buf + len, size - len, "%s", src);
+        ASSERT_TRUE(len < size);
+}
+
+/* The bus driver's personality, and @more (personalities, @FAMILY@ the drivers' folder). */
 static void fixture_write(struct fixture *f, const char *nubs, const char *more)
 {
         char path[256], text[8192];
-        const char *dir = family_dir(), *at;
-        size_t len = 0;
+        const char *dir = family_dir();
 
         snprintf(f->drivers, sizeof(f->drivers), "/tmp/udk-hosts-XXXXXX");
         ASSERT_TRUE(mkdtemp(f->drivers) != NULL);
@@ -68,14 +83,7 @@ static void fixture_write(struct fixture *f, const char *nubs, const char *more)
                  "driver = %s/udk-driver-test-bus.so\ngrant = nubs.ini\n",
                  dir);
         write_file(path, text);
-        text[0] = '\0';
-        while ((at = strstr(more, "@FAMILY@"))) {
-                len += (size_t)snprintf(text + len, sizeof(text) - len, "%.*s%s", (int)(at - more), more, dir);
-                ASSERT_TRUE(len < sizeof(text));
-                more = at + strlen("@FAMILY@");
-        }
-        len += (size_t)snprintf(text + len, sizeof(text) - len, "%s", more);
-        ASSERT_TRUE(len < sizeof(text));
+        with_family_dir(text, sizeof(text), more);
         snprintf(path, sizeof(path), "%s/10-drivers.conf", f->drivers);
         write_file(path, text);
 }
@@ -427,6 +435,63 @@ static void test_member_hang(void)
         fixture_stop(&f);
 }
 
+/* --- a reload adds a driver to the key: the running host cannot load it, a new one of the key runs it --- */
+
+#define HANG_PERSONALITY                                                                                     \
+        "[personality]\nname = pair-hang\nfamily = test\nmatch.vendor = 0x1234\nmatch.product = 0x0005\n"     \
+        "driver = @FAMILY@/udk-driver-test-hang.so\nhost = pair\nstart_timeout = 10min\nstop_timeout = 100ms\n"
+
+static void test_reload_new_driver(void)
+{
+        static struct fixture f;
+        char path[256], text[8192], line[4096], needle[512];
+        udk_object_id a, b;
+        union object o;
+        pid_t pa, ph;
+
+        fixture_write(&f, THREE_NUBS NUB(5, "knob5", 0x0005), PERSONALITIES);
+        fixture_start(&f);
+        a = wait_driver(f.client, &f.p, "knob", "running", &o);
+        pa = (pid_t)prop_int(&o.obj, "pid");
+        b = wait_driver(f.client, &f.p, "knob2", "running", &o);
+        ASSERT_INT_EQ(prop_int(&o.obj, "pid"), pa);
+        ASSERT_INT_EQ(driver_of(f.client, "knob5"), 0);
+
+        /* pair-hang comes with a reload: its driver is not in the running host, so a second host of the
+         * key runs it (its start() hangs, which holds only that host). */
+        snprintf(path, sizeof(path), "%s/10-drivers.conf", f.drivers);
+        with_family_dir(text, sizeof(text), PERSONALITIES HANG_PERSONALITY);
+        write_file(path, text);
+        wait_driver(f.client, &f.p, "knob5", "starting", &o);
+        for (uint64_t deadline = now_ms() + WAIT_MS; prop_int(&o.obj, "pid") == 0;) {
+                ASSERT_TRUE(now_ms() < deadline);
+                proc_pump(&f.p, 5);
+                wait_driver(f.client, &f.p, "knob5", "starting", &o);
+        }
+        ph = (pid_t)prop_int(&o.obj, "pid");
+        ASSERT_INT_NE(ph, pa);
+        ASSERT_STR_EQ(prop_string(&o.obj, "host"), "pair");
+        cmdline(ph, line, sizeof(line));
+        ASSERT_STR_CONTAINS(line, "--shared=pair ");
+        snprintf(needle, sizeof(needle), "%s/udk-driver-test-hang.so", family_dir());
+        ASSERT_STR_CONTAINS(line, needle);
+
+        /* The first host's members ran on through the reload. */
+        driver_info(&f, a, &o);
+        ASSERT_STR_EQ(prop_string(&o.obj, "state"), "running");
+        ASSERT_INT_EQ(prop_int(&o.obj, "pid"), pa);
+        ASSERT_INT_EQ(prop_int(&o.obj, "restarts"), 0);
+        driver_info(&f, b, &o);
+        ASSERT_INT_EQ(prop_int(&o.obj, "pid"), pa);
+        ASSERT_INT_EQ(call_level(f.client, a), -6000);
+
+        /* A new instance of pair-a joins a host that has its driver: the first one. */
+        write_file(f.nubs, THREE_NUBS NUB(5, "knob5", 0x0005) NUB(6, "knob6", 0x0001));
+        wait_driver(f.client, &f.p, "knob6", "running", &o);
+        ASSERT_INT_EQ(prop_int(&o.obj, "pid"), pa);
+        fixture_stop(&f);
+}
+
 /* --- bad keys --- */
 
 static void test_bad_host_key(void)
@@ -464,4 +529,5 @@ static void test_bad_host_key(void)
         fixture_stop(&f);
 }
 
-UDK_TEST_MAIN(test_one_process, test_host_crash, test_stop_one_member, test_member_hang, test_bad_host_key)
+UDK_TEST_MAIN(test_one_process, test_host_crash, test_stop_one_member, test_member_hang,
+              test_reload_new_driver, test_bad_host_key)
