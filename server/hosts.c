@@ -105,7 +105,8 @@ static int host_spawn(struct udkd_server *server, const struct udkd_personality 
                         r = host_add_driver(h, o->driver);
         }
         if (r >= 0)
-                r = udkd_driverhost_spawn(server, h->key, h->drivers, h->n_drivers, &h->pid, &h->pidfd, &h->fd);
+                r = udkd_driverhost_spawn(server, h->key, h->drivers, h->n_drivers, &h->pid, &h->pidfd,
+                                          &h->fd);
         if (r < 0) {
                 for (uint32_t i = 0; i < h->n_drivers; i++)
                         free(h->drivers[i]);
@@ -113,8 +114,8 @@ static int host_spawn(struct udkd_server *server, const struct udkd_personality 
                 return r;
         }
         server->hosts[slot] = h;
-        udk_info("shared host '%s': pid %d started with %" PRIu32 " driver%s", h->key, (int)h->pid, h->n_drivers,
-                 h->n_drivers == 1 ? "" : "s");
+        udk_info("shared host '%s': pid %d started with %" PRIu32 " driver%s", h->key, (int)h->pid,
+                 h->n_drivers, h->n_drivers == 1 ? "" : "s");
         udkd_loop_arm_host(server, h);
         *ret = h;
         return 0;
@@ -177,8 +178,8 @@ int udkd_host_attach(struct udkd_server *server, struct server_driver *d, const 
                 r = host_send_attach(h, driver, sv[1], &tag);
                 if (r == 0)
                         break;
-                udk_warn("shared host '%s' (pid %d): cannot pass it driver '%s': %s", h->key, (int)h->pid, d->name,
-                         strerror(-r));
+                udk_warn("shared host '%s' (pid %d): cannot pass it driver '%s': %s", h->key, (int)h->pid,
+                         d->name, strerror(-r));
                 if (r == -EAGAIN)
                         udkd_host_kill(server, h, NULL, "does not read its channel");
                 else
@@ -232,14 +233,15 @@ void udkd_host_kill(struct udkd_server *server, struct server_host *h, struct se
                 if (d == cause)
                         udk_strlcpy(d->kill_reason, reason, sizeof(d->kill_reason));
                 else
-                        snprintf(d->kill_reason, sizeof(d->kill_reason), "shared host '%s' killed (%s%s%s)", h->key,
-                                 cause ? cause->name : "", cause ? ": " : "", reason);
+                        snprintf(d->kill_reason, sizeof(d->kill_reason), "shared host '%s' killed (%s%s%s)",
+                                 h->key, cause ? cause->name : "", cause ? ": " : "", reason);
                 d->killed = true;
                 d->deadline = 0;
                 d->pong_deadline = 0;
         }
         if (pidfd_send_signal(h->pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
-                udk_error("shared host '%s' (pid %d): cannot kill it: %s", h->key, (int)h->pid, strerror(errno));
+                udk_error("shared host '%s' (pid %d): cannot kill it: %s", h->key, (int)h->pid,
+                          strerror(errno));
 }
 
 static struct server_driver *host_member(struct udkd_server *server, struct server_host *h, uint32_t tag)
@@ -254,7 +256,8 @@ static struct server_driver *host_member(struct udkd_server *server, struct serv
 }
 
 /* An instance ended in its host: as its own process's exit with that code. */
-static void on_detached(struct udkd_server *server, struct server_host *h, const struct udk_dmsg_host_detached *m)
+static void on_detached(struct udkd_server *server, struct server_host *h,
+                        const struct udk_dmsg_host_detached *m)
 {
         struct server_driver *d = host_member(server, h, m->h.sequence);
         bool crash;
@@ -306,12 +309,15 @@ void udkd_host_readable(struct udkd_server *server, struct server_host *h, int r
                         return; /* it is going: its pidfd says when */
                 err[0] = '\0';
                 if (n < 0)
-                        snprintf(err, sizeof(err), "%s", n == -EMSGSIZE ? "over the size limit" : strerror((int)-n));
+                        snprintf(err, sizeof(err), "%s",
+                                 n == -EMSGSIZE ? "over the size limit" : strerror((int)-n));
                 else if (udk_dmsg_check(&buf, (size_t)n, n_fds, true, err, sizeof(err)) == 0 &&
                          buf.h.type != UDK_DMSG_HOST_DETACHED)
-                        snprintf(err, sizeof(err), "a %s message on the host's channel", udk_dmsg_type_name(buf.h.type));
+                        snprintf(err, sizeof(err), "a %s message on the host's channel",
+                                 udk_dmsg_type_name(buf.h.type));
                 else if (err[0] == '\0' && (buf.h.sequence > h->next_tag || buf.detached.reserved != 0))
-                        snprintf(err, sizeof(err), "host-detached of instance %" PRIu32 ", which it never had",
+                        snprintf(err, sizeof(err),
+                                 "host-detached of instance %" PRIu32 ", which it never had",
                                  buf.h.sequence);
                 if (err[0]) {
                         snprintf(why, sizeof(why), "a malformed message: %s", err);
@@ -350,8 +356,9 @@ void udkd_host_exited(struct udkd_server *server, struct server_host *h)
         if (h->fd >= 0)
                 close(h->fd);
         h->pidfd = h->fd = -1;
-        udk_log(h->n_members ? UDK_LOG_WARN : UDK_LOG_DEBUG, "shared host '%s' (pid %d): %s, %" PRIu32 " member%s",
-                h->key, (int)h->pid, exit_text, h->n_members, h->n_members == 1 ? "" : "s");
+        udk_log(h->n_members ? UDK_LOG_WARN : UDK_LOG_DEBUG,
+                "shared host '%s' (pid %d): %s, %" PRIu32 " member%s", h->key, (int)h->pid, exit_text,
+                h->n_members, h->n_members == 1 ? "" : "s");
         h->pid = 0; /* no member joins it any more */
 
         /* Every member's run is over, as a host of its own would have exited. */
@@ -378,7 +385,8 @@ void udkd_hosts_tick(struct udkd_server *server, uint64_t now)
         for (uint32_t i = 0; i < UDKD_HOSTS_MAX; i++) {
                 struct server_host *h = server->hosts[i];
 
-                if (h && h->fd < 0 && h->pid > 0 && !h->killed && h->close_deadline && now >= h->close_deadline)
+                if (h && h->fd < 0 && h->pid > 0 && !h->killed && h->close_deadline &&
+                    now >= h->close_deadline)
                         udkd_host_kill(server, h, NULL, "did not exit once its last driver went");
         }
 }

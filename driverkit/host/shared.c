@@ -116,8 +116,8 @@ static void attach(struct shared_host *h, const struct udk_dmsg_host_attach *m, 
         }
         r = host_check_socket(fd);
         if (r < 0) {
-                udk_error("instance %u: its descriptor is not a SOCK_SEQPACKET unix socket (%s)", m->h.sequence,
-                          strerror(-r));
+                udk_error("instance %u: its descriptor is not a SOCK_SEQPACKET unix socket (%s)",
+                          m->h.sequence, strerror(-r));
                 close(fd);
                 detached_send(h, m->h.sequence, UDK_DRIVERHOST_EXIT_USAGE);
                 return;
@@ -169,7 +169,8 @@ static void on_ctl(void *data, struct udk_dispatch_source *source)
         }
         if (udk_dmsg_check(buf.bytes, (size_t)n, n_fds, false, err, sizeof(err)) == 0 &&
             (buf.h.type != UDK_DMSG_HOST_ATTACH || buf.attach.reserved != 0))
-                snprintf(err, sizeof(err), "a %s message on the host's channel%s", udk_dmsg_type_name(buf.h.type),
+                snprintf(err, sizeof(err), "a %s message on the host's channel%s",
+                         udk_dmsg_type_name(buf.h.type),
                          buf.h.type == UDK_DMSG_HOST_ATTACH ? " with its reserved field not 0" : "");
         if (err[0]) {
                 udk_error("udkd sent a bad message: %s", err);
@@ -188,8 +189,8 @@ static void on_ctl(void *data, struct udk_dispatch_source *source)
         attach(h, &buf.attach, fds[0]);
 }
 
-int shared_host_run(const struct udk_driver_descriptor *const *descs, size_t n_descs, struct udk_dispatch_queue *q,
-                    int ctl)
+int shared_host_run(const struct udk_driver_descriptor *const *descs, size_t n_descs,
+                    struct udk_dispatch_queue *q, int ctl)
 {
         struct shared_host h = { .descs = descs, .n_descs = n_descs, .q = q, .ctl = ctl };
         int r;

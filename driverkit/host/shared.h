@@ -18,7 +18,7 @@ int host_check_socket(int fd);
  * the channel (0) or broke its protocol (UDK_DRIVERHOST_EXIT_PROTOCOL) and
  * every instance ended, as an enum udk_driverhost_exit.
  */
-int shared_host_run(const struct udk_driver_descriptor *const *descs, size_t n_descs, struct udk_dispatch_queue *q,
-                    int ctl);
+int shared_host_run(const struct udk_driver_descriptor *const *descs, size_t n_descs,
+                    struct udk_dispatch_queue *q, int ctl);
 
 #endif

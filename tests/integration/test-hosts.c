@@ -129,17 +129,17 @@ static void fixture_stop(struct fixture *f)
         rmdir(f->drivers);
 }
 
-#define NUB(handle, name, product)                                                                           \
+#define NUB(handle, name, product) \
         "[nub]\nhandle = " #handle "\nname = " name "\nvendor = 0x1234\nproduct = " #product "\n"
 #define THREE_NUBS NUB(1, "knob", 0x0001) NUB(2, "knob2", 0x0002) NUB(3, "knob3", 0x0003)
 
 /* pair-a and pair-b (two drivers) share the host "pair"; alone runs in a process of its own. */
-#define PERSONALITIES                                                                                        \
-        "[personality]\nname = pair-a\nfamily = test\nmatch.vendor = 0x1234\nmatch.product = 0x0001\n"        \
-        "driver = @FAMILY@/udk-driver-test-audio.so\nhost = pair\n"                                          \
-        "[personality]\nname = pair-b\nfamily = test\nmatch.vendor = 0x1234\nmatch.product = 0x0002\n"        \
-        "driver = @FAMILY@/udk-driver-test-crasher.so\nhost = pair\n"                                        \
-        "[personality]\nname = alone\nfamily = test\nmatch.vendor = 0x1234\nmatch.product = 0x0003\n"         \
+#define PERSONALITIES                                                                                  \
+        "[personality]\nname = pair-a\nfamily = test\nmatch.vendor = 0x1234\nmatch.product = 0x0001\n" \
+        "driver = @FAMILY@/udk-driver-test-audio.so\nhost = pair\n"                                    \
+        "[personality]\nname = pair-b\nfamily = test\nmatch.vendor = 0x1234\nmatch.product = 0x0002\n" \
+        "driver = @FAMILY@/udk-driver-test-crasher.so\nhost = pair\n"                                  \
+        "[personality]\nname = alone\nfamily = test\nmatch.vendor = 0x1234\nmatch.product = 0x0003\n"  \
         "driver = @FAMILY@/udk-driver-test-audio.so\n"
 
 static void driver_info(struct fixture *f, udk_object_id driver, union object *o)
@@ -173,7 +173,8 @@ static void cmdline(pid_t pid, char *buf, size_t size)
 }
 
 /* Both members running again after a crash, in one new host: its pid. */
-static pid_t wait_both_restarted(struct fixture *f, udk_object_id a, udk_object_id b, pid_t old, int64_t restarts)
+static pid_t wait_both_restarted(struct fixture *f, udk_object_id a, udk_object_id b, pid_t old,
+                                 int64_t restarts)
 {
         uint64_t deadline = now_ms() + WAIT_MS;
         union object oa, ob;
@@ -185,8 +186,9 @@ static pid_t wait_both_restarted(struct fixture *f, udk_object_id a, udk_object_
                     prop_int(&oa.obj, "pid") != old && prop_int(&oa.obj, "pid") == prop_int(&ob.obj, "pid"))
                         return (pid_t)prop_int(&oa.obj, "pid");
                 if (now_ms() >= deadline)
-                        udk_test_fail("pair-a (pid %" PRId64 ", %" PRId64 " restarts) and pair-b (pid %" PRId64
-                                      ", %" PRId64 " restarts) not both back in one new host; stderr: %s",
+                        udk_test_fail("pair-a (pid %" PRId64 ", %" PRId64
+                                      " restarts) and pair-b (pid %" PRId64 ", %" PRId64
+                                      " restarts) not both back in one new host; stderr: %s",
                                       prop_int(&oa.obj, "pid"), prop_int(&oa.obj, "restarts"),
                                       prop_int(&ob.obj, "pid"), prop_int(&ob.obj, "restarts"), f->p.err);
                 proc_pump(&f->p, 5);
@@ -252,7 +254,8 @@ static void test_one_process(void)
                 /* Both members, and no other driver, in the host. */
                 ASSERT_STR_CONTAINS(text, row);
                 ASSERT_STR_CONTAINS(strstr(text, row) + strlen(row), row);
-                ASSERT_FALSE(strstr(strstr(strstr(text, row) + strlen(row), row) + strlen(row), "shared host"));
+                ASSERT_FALSE(
+                        strstr(strstr(strstr(text, row) + strlen(row), row) + strlen(row), "shared host"));
         }
 
         /* Each member has its own device and answers its own calls. */
@@ -411,7 +414,8 @@ static void test_member_hang(void)
         union object o;
 
         fixture_write(&f, NUB(1, "knob", 0x0001) NUB(2, "knob2", 0x0002),
-                      "[personality]\nname = pair-a\nfamily = test\nmatch.vendor = 0x1234\nmatch.product = 0x0001\n"
+                      "[personality]\nname = pair-a\nfamily = test\nmatch.vendor = 0x1234\nmatch.product = "
+                      "0x0001\n"
                       "driver = @FAMILY@/udk-driver-test-audio.so\nhost = pair\n"
                       "[personality]\nname = pair-hang\nfamily = test\nmatch.vendor = 0x1234\n"
                       "match.product = 0x0002\ndriver = @FAMILY@/udk-driver-test-hang.so\nhost = pair\n"
@@ -426,7 +430,8 @@ static void test_member_hang(void)
         a = wait_driver(f.client, &f.p, "knob", "running", &o);
         ASSERT_TRUE(a != hang);
         ASSERT_INT_EQ(prop_int(&o.obj, "crashes"), 2);
-        ASSERT_STR_EQ(prop_string(&o.obj, "last_exit"), "shared host 'pair' killed (pair-hang: start time-out)");
+        ASSERT_STR_EQ(prop_string(&o.obj, "last_exit"),
+                      "shared host 'pair' killed (pair-hang: start time-out)");
         ASSERT_STR_EQ(prop_string(&o.obj, "host"), "pair");
         ASSERT_INT_GT(prop_int(&o.obj, "pid"), 0);
         ASSERT_INT_EQ(call_level(f.client, a), -6000);
@@ -435,11 +440,13 @@ static void test_member_hang(void)
         fixture_stop(&f);
 }
 
-/* --- a reload adds a driver to the key: the running host cannot load it, a new one of the key runs it --- */
+/* --- a reload adds a driver to the key: the running host cannot load it, a new one of the key runs it ---
+ */
 
-#define HANG_PERSONALITY                                                                                     \
-        "[personality]\nname = pair-hang\nfamily = test\nmatch.vendor = 0x1234\nmatch.product = 0x0005\n"     \
-        "driver = @FAMILY@/udk-driver-test-hang.so\nhost = pair\nstart_timeout = 10min\nstop_timeout = 100ms\n"
+#define HANG_PERSONALITY                                                                                  \
+        "[personality]\nname = pair-hang\nfamily = test\nmatch.vendor = 0x1234\nmatch.product = 0x0005\n" \
+        "driver = @FAMILY@/udk-driver-test-hang.so\nhost = pair\nstart_timeout = 10min\nstop_timeout = "  \
+        "100ms\n"
 
 static void test_reload_new_driver(void)
 {
@@ -508,7 +515,8 @@ static void test_bad_host_key(void)
         write_file(path, "[personality]\nname = empty-key\nfamily = test\nmatch.vendor = 0x9999\nhost =\n");
         snprintf(path, sizeof(path), "%s/30-long.conf", f.drivers);
         snprintf(text, sizeof(text),
-                 "[personality]\nname = long-key\nfamily = test\nhost = %s\nmatch.vendor = 0x9999\n", long_key);
+                 "[personality]\nname = long-key\nfamily = test\nhost = %s\nmatch.vendor = 0x9999\n",
+                 long_key);
         write_file(path, text);
         fixture_start(&f);
         /* The good files load and run as ever. */
@@ -518,8 +526,8 @@ static void test_bad_host_key(void)
         snprintf(text, sizeof(text), "%s/20-empty.conf:5: empty value for 'host'", f.drivers);
         ASSERT_STR_EQ(errors[0], text);
         snprintf(text, sizeof(text),
-                 "%s/30-long.conf:4: bad host key '%s' (letters, digits, '_', '.', '-'; at most 63)", f.drivers,
-                 long_key);
+                 "%s/30-long.conf:4: bad host key '%s' (letters, digits, '_', '.', '-'; at most 63)",
+                 f.drivers, long_key);
         ASSERT_STR_EQ(errors[1], text);
         free(errors);
         snprintf(path, sizeof(path), "%s/20-empty.conf", f.drivers);
