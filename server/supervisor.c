@@ -478,7 +478,8 @@ void udkd_driver_end(struct udkd_server *server, struct server_driver *d, bool c
         d->pid = 0;
         d->deadline = 0;
         d->pong_deadline = 0;
-        /* Before the policy: a restart at once joins (or spawns) a host that is still taking members. */
+        /* Before the policy: a host it leaves without members is closed, so a restart at once gets a new
+         * one instead of joining a host on its way out. */
         udkd_host_detach(server, d);
 
         fail_calls(server, d);
