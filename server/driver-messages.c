@@ -138,6 +138,11 @@ static int on_status(struct udkd_server *server, struct server_driver *d, const 
                 char reason[sizeof(d->kill_reason)];
 
                 snprintf(reason, sizeof(reason), "start failed: %s", m->message[0] ? m->message : strerror(-m->status));
+                if (d->host) {
+                        /* Its shared host ends the instance alone (HOST_DETACHED), within the start time-out. */
+                        udk_strlcpy(d->kill_reason, reason, sizeof(d->kill_reason));
+                        return 0;
+                }
                 udkd_driver_kill(server, d, reason);
                 return 0;
         }

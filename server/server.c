@@ -66,7 +66,17 @@ static int module_get(struct udkd_server *s, const struct server_device *d,
                 s->modules_cap *= 2;
         }
         m = &s->modules[s->n_modules];
+        /* Its own copy: a driver's device, whose configuration named it first, may go before it. */
+        m->name = strdup(h->plugin);
+        if (!m->name) {
+                device_error(d, d->conf->handlers_line, "handler '%s': %s", h->spec, strerror(ENOMEM));
+                return -ENOMEM;
+        }
         r = udk_dsp_module_load(h->plugin, s->plugin_path, &m->module, err, sizeof(err));
+        if (r < 0) {
+                free(m->name);
+                m->name = NULL;
+        }
         if (r == -ENOENT) {
                 device_error(d, d->conf->handlers_line, "handler '%s': no plugin udk-dsp-%s.so in %s",
                              h->spec, h->plugin, s->plugin_path);
@@ -76,7 +86,6 @@ static int module_get(struct udkd_server *s, const struct server_device *d,
                 device_error(d, d->conf->handlers_line, "handler '%s': %s", h->spec, err);
                 return r;
         }
-        m->name = h->plugin;
         s->n_modules++;
         *ret = udk_dsp_module_plugin(m->module);
         return 0;
@@ -600,8 +609,10 @@ struct udkd_server *udkd_server_destroy(struct udkd_server *server)
                         free(server->devices[i].driver_conf);
                 }
         }
-        for (size_t i = 0; i < server->n_modules; i++)
+        for (size_t i = 0; i < server->n_modules; i++) {
                 server->modules[i].module = udk_dsp_module_unload(server->modules[i].module);
+                free(server->modules[i].name);
+        }
         udkd_personalities_finish(server);
         free(server->driverhost);
         free(server->modules);

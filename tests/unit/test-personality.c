@@ -332,6 +332,10 @@ static void test_errors(void)
                 { HEAD "restart_limit = 5/0s\n", LIMIT_SENTENCE("5/0s") },
                 { HEAD "host = a/b\n",
                   "p.conf:5: bad host key 'a/b' (letters, digits, '_', '.', '-'; at most 63)" },
+                { HEAD "host =\n", "p.conf:5: empty value for 'host'" },
+                { HEAD "host = 0123456789012345678901234567890123456789012345678901234567890123\n",
+                  "p.conf:5: bad host key '0123456789012345678901234567890123456789012345678901234567890123' "
+                  "(letters, digits, '_', '.', '-'; at most 63)" },
                 { HEAD "fallback = maybe\n", "p.conf:5: fallback 'maybe' is neither yes nor no" },
                 { HEAD "property.a-b = 1\n",
                   "p.conf:5: bad property name in 'property.a-b' (letters, digits, '_'; at most 31)" },
