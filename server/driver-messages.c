@@ -64,12 +64,12 @@ static int send_start(struct udkd_server *server, struct server_driver *d, char 
                 udk_strlcpy(m.props[m.n_props].value, p->properties[i].value, sizeof(m.props[0].value));
                 m.n_props++;
         }
-        /* The nub's device node first (udk_nub_fd(nub, 0)), then the grants. */
-        r = udkd_nub_devnode_open(d->nub, why, why_size);
-        if (r < 0 && r != -ENOENT)
+        /* The nub's files first (udk_nub_fd(nub, 0): its device node; pci: config, resource0), then the
+         * grants. */
+        r = udkd_nub_files_open(d->nub, fds, UDK_MSG_FDS_MAX, why, why_size);
+        if (r < 0)
                 return r;
-        if (r >= 0)
-                fds[n_fds++] = r;
+        n_fds = (unsigned)r;
         for (size_t i = 0; i < p->n_grants && n_fds < UDK_MSG_FDS_MAX; i++) {
                 int fd = open(p->grants[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
 

@@ -451,5 +451,9 @@ int udkd_node_position(const struct server_node *n);
  * and the path is its kind (hid: /dev/hidrawN): the fd, -ENOENT without one, else an error with its
  * sentence in @why. */
 int udkd_nub_devnode_open(const struct server_nub *nub, char *why, size_t why_size);
+/* The files udkd opens for @nub's driver into @fds (at most @max): its device node (hid), or a pci nub's
+ * sysfs config and resource0 (when it has one) from its "slot".  Their count (0: none), else an error
+ * with its sentence in @why. */
+int udkd_nub_files_open(const struct server_nub *nub, int *fds, unsigned max, char *why, size_t why_size);
 
 #endif
