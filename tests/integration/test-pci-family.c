@@ -5,14 +5,19 @@
  * hosts): the HD-audio controller of tests/fixtures/pci-hda.umockdev
  * enumerated with its exact properties, hotplug in and out, a function
  * with a truncated attribute left out with a warning naming it while the
- * others carry on.
+ * others carry on; the example pci-hda matched and started, its volume
+ * read from the fixture's BAR0 register, and udkctl set writing exactly
+ * the register's bytes in the fixture's resource0.
  *
  * The bus driver's host runs unsandboxed (host_wrap): it reads /sys and
  * /run/udev, which the sandbox does not grant yet.  The other drivers'
  * hosts are sandboxed.
  */
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <inttypes.h>
 #include <stdint.h>
 
@@ -163,4 +168,140 @@ static void test_hotplug(void)
         fixture_stop(&f);
 }
 
-UDK_TEST_MAIN(test_enumeration, test_hotplug)
+/* Run $UDKCTL --socket @socket @args to its end (bounded); its exit status, its output in @p. */
+static int ctl(struct proc *p, const char *socket, const char *const *args)
+{
+        const char *argv[16] = { getenv("UDKCTL"), "--socket", socket };
+        size_t n = 3;
+        int out[2], err[2];
+
+        if (!argv[0])
+                UDK_TEST_SKIP("UDKCTL is not set (run through meson test)");
+        for (; *args; args++) {
+                ASSERT_TRUE(n < UDK_ELEMENTSOF(argv) - 1);
+                argv[n++] = *args;
+        }
+        argv[n] = NULL;
+        memset(p, 0, sizeof(*p));
+        ASSERT_OK(pipe2(out, O_CLOEXEC));
+        ASSERT_OK(pipe2(err, O_CLOEXEC));
+        fflush(NULL);
+        p->pid = fork();
+        ASSERT_OK(p->pid);
+        if (p->pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                dup2(out[1], STDOUT_FILENO);
+                dup2(err[1], STDERR_FILENO);
+                execv(argv[0], (char *const *)argv);
+                _exit(127);
+        }
+        close(out[1]);
+        close(err[1]);
+        p->out_fd = out[0];
+        p->err_fd = err[0];
+        ASSERT_OK(fcntl(p->out_fd, F_SETFL, O_NONBLOCK));
+        ASSERT_OK(fcntl(p->err_fd, F_SETFL, O_NONBLOCK));
+        proc_finish(p, WAIT_MS);
+        return proc_exit_status(p);
+}
+
+#define CTL(p, socket, ...) ctl(p, socket, (const char *const[]){ __VA_ARGS__, NULL })
+
+static const char *control_value(struct udk_client *client, udk_object_id device, const char *name,
+                                 char *buf, size_t size)
+{
+        struct udk_msg_object *objects = NULL;
+        size_t n = 0;
+
+        ASSERT_OK(udk_client_list(client, device, &objects, &n));
+        buf[0] = '\0';
+        for (size_t i = 0; i < n; i++) {
+                const struct udk_msg_object *o = udk_client_objects_at(objects, i);
+
+                if (o->parent == device && strcmp(o->klass, "control") == 0 && strcmp(o->name, name) == 0 &&
+                    prop_string(o, "value"))
+                        udk_strlcpy(buf, prop_string(o, "value"), size);
+        }
+        free(objects);
+        return buf;
+}
+
+static void wait_control(struct fixture *f, udk_object_id device, const char *name, const char *value)
+{
+        char now[64];
+
+        for (uint64_t deadline = now_ms() + WAIT_MS;
+             strcmp(control_value(f->client, device, name, now, sizeof(now)), value) != 0;) {
+                if (now_ms() >= deadline)
+                        udk_test_fail("%s is '%s', not '%s', after %d ms; stderr: %s", name, now, value,
+                                      WAIT_MS, f->udkd.err);
+                proc_pump(&f->udkd, 2);
+        }
+}
+
+/* The fixture's resource0, whole, as the testbed holds it. */
+static void resource0_read(struct fixture *f, uint8_t *buf, size_t size)
+{
+        char path[512];
+        int fd;
+
+        snprintf(path, sizeof(path), "%s/devices/pci0000:00/0000:00:1f.3/resource0",
+                 umockdev_testbed_get_sys_dir(f->bed));
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        ASSERT_OK(fd);
+        ASSERT_INT_EQ(pread(fd, buf, size, 0), (long long)size);
+        ASSERT_OK(close(fd));
+}
+
+/* The example: matched by class, config space checked, BAR0's register shown as volume and written back. */
+static void test_hda_volume(void)
+{
+        struct fixture f = { .dir = "/tmp/udk-test-pci-host-XXXXXX" };
+        static uint8_t before[16384], after[16384];
+        struct proc c;
+        udk_object_id device;
+        union object o;
+
+        fixture_start(&f);
+        wait_driver(f.client, &f.udkd, "pci-0000-00-1f.3", "running", &o);
+        ASSERT_STR_EQ(prop_string(&o.obj, "personality"), "pci-hda");
+        proc_wait_stderr(&f.udkd,
+                         "pci-0000-00-1f.3: 8086:a0c8 revision 0x20, BAR0 16384 bytes, register 0x0 = "
+                         "0x000000c8: -20.0 dB",
+                         WAIT_MS);
+        ASSERT_OK(udk_client_find_class(f.client, "device", "pci-0000-00-1f.3", &device));
+        wait_control(&f, device, "volume", "-20.0 dB");
+        wait_control(&f, device, "gain.level", "-20.0 dB");
+
+        resource0_read(&f, before, sizeof(before));
+        ASSERT_INT_EQ(CTL(&c, f.udkd.socket, "set", "pci-hda:pci-0000-00-1f.3", "volume", "-30"), 0);
+        ASSERT_STR_EQ(c.out, "pci-0000-00-1f.3: volume = -30.0 dB\n");
+        wait_control(&f, device, "gain.level", "-30.0 dB");
+        /* 300 tenths of a dB, little-endian, at offset 0; every other byte as it was. */
+        resource0_read(&f, after, sizeof(after));
+        ASSERT_UINT_EQ(after[0], 0x2c);
+        ASSERT_UINT_EQ(after[1], 0x01);
+        ASSERT_UINT_EQ(after[2], 0x00);
+        ASSERT_UINT_EQ(after[3], 0x00);
+        ASSERT_TRUE(memcmp(after + 4, before + 4, sizeof(after) - 4) == 0);
+        ASSERT_UINT_EQ(after[0x10], 0xef); /* the fixture's other registers, untouched */
+        ASSERT_UINT_EQ(after[0x3fff], 0x12);
+
+        ASSERT_INT_EQ(CTL(&c, f.udkd.socket, "set", "pci-hda:pci-0000-00-1f.3", "volume", "-12.5"), 0);
+        wait_control(&f, device, "gain.level", "-12.5 dB");
+        resource0_read(&f, after, sizeof(after));
+        ASSERT_UINT_EQ(after[0], 125);
+        ASSERT_UINT_EQ(after[1], 0);
+        ASSERT_INT_EQ(CTL(&c, f.udkd.socket, "set", "pci-hda:pci-0000-00-1f.3", "volume", "-70"), 1);
+        ASSERT_STR_EQ(c.err, "udkctl: volume: -70 is out of range (a level in dB, -60..0)\n");
+        resource0_read(&f, after, sizeof(after));
+        ASSERT_UINT_EQ(after[0], 125);
+
+        /* Unplugged: the driver stops and its device goes. */
+        umockdev_testbed_uevent(f.bed, HDA_SYSFS, "remove");
+        wait_object(f.client, &f.udkd, "nub", "pci-0000-00-1f.3", false);
+        wait_object(f.client, &f.udkd, "device", "pci-0000-00-1f.3", false);
+        fixture_stop(&f);
+}
+
+UDK_TEST_MAIN(test_enumeration, test_hotplug, test_hda_volume)
