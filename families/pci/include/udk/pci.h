@@ -43,8 +43,9 @@ struct udk_pci_device;
 int udk_pci_device_open(struct udk_driver *drv, const struct udk_nub *nub, struct udk_pci_device **ret);
 void udk_pci_device_close(struct udk_pci_device *dev); /* accepts NULL; unmaps */
 
-/* The bytes of config space the config file holds: 256 (conventional), 4096 (extended), or 64 when
- * udkd could open it only read-only as a user other than root. */
+/* The bytes of config space the config file holds: 256 (conventional) or 4096 (extended).  A udkd
+ * that is not root opens it read-only, and the kernel then reads only its first 64 bytes: reads past
+ * them are -EIO. */
 size_t udk_pci_config_size(const struct udk_pci_device *dev);
 
 /*
