@@ -44,6 +44,13 @@ static const char vga[] = "P: /devices/pci0000:00/0000:00:02.0\nE: SUBSYSTEM=pci
                           "A: subsystem_device=0x0a1f\nA: class=0x030000\nA: revision=0x01\n"
                           "A: modalias=pci:v00008086d00009A49sv00001028sd00000A1Fbc03sc00i00\n";
 
+/* An HDMI audio function whose config file is a symlink: udkd will not follow it for the driver. */
+static const char hdmi[] = "P: /devices/pci0000:00/0000:01:00.1\nE: SUBSYSTEM=pci\n"
+                           "A: vendor=0x10de\nA: device=0x10f0\nA: subsystem_vendor=0x10de\n"
+                           "A: subsystem_device=0x0000\nA: class=0x040300\nA: revision=0xa1\n"
+                           "A: modalias=pci:v000010DEd000010F0sv000010DEsd00000000bc04sc03i00\n"
+                           "H: resource0=00000000\n";
+
 struct fixture {
         UMockdevTestbed *bed;
         struct proc udkd;
@@ -137,7 +144,8 @@ static void test_enumeration(void)
 }
 
 /* Hotplug: a truncated vendor is a warning about that function alone; a graphics controller comes and
- * is published; the controller goes. */
+ * is published; an audio function whose config is a symlink is published but its driver is not started;
+ * the controller goes. */
 static void test_hotplug(void)
 {
         struct fixture f = { .dir = "/tmp/udk-test-pci-host-XXXXXX" };
@@ -161,6 +169,24 @@ static void test_hotplug(void)
         ASSERT_TRUE(udk_client_find_class(f.client, "nub", "pci-0000-00-1c.0", &(udk_object_id){ 0 }) < 0);
         /* The controller is untouched. */
         ASSERT_STR_EQ(nub_prop(f.client, "pci-0000-00-1f.3", "vendor", &o), "0x8086");
+
+        /* A bus driver cannot make udkd follow a symlink out of the function's directory. */
+        {
+                char link[512], target[512];
+
+                ASSERT_TRUE(umockdev_testbed_add_from_string(f.bed, hdmi, &error));
+                snprintf(link, sizeof(link), "%s/devices/pci0000:00/0000:01:00.1/config",
+                         umockdev_testbed_get_sys_dir(f.bed));
+                snprintf(target, sizeof(target), "%s/devices/pci0000:00/0000:00:1f.3/config",
+                         umockdev_testbed_get_sys_dir(f.bed));
+                ASSERT_OK(symlink(target, link));
+        }
+        umockdev_testbed_uevent(f.bed, "/sys/devices/pci0000:00/0000:01:00.1", "add");
+        wait_object(f.client, &f.udkd, "nub", "pci-0000-01-00.1", true);
+        ASSERT_STR_EQ(nub_prop(f.client, "pci-0000-01-00.1", "vendor", &o), "0x10de");
+        proc_wait_stderr(&f.udkd, "/sys/bus/pci/devices/0000:01:00.1/config: Too many levels of symbolic links",
+                         WAIT_MS);
+        ASSERT_TRUE(udk_client_find_class(f.client, "device", "pci-0000-01-00.1", &(udk_object_id){ 0 }) < 0);
 
         umockdev_testbed_uevent(f.bed, HDA_SYSFS, "remove");
         wait_object(f.client, &f.udkd, "nub", "pci-0000-00-1f.3", false);
