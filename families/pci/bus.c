@@ -152,7 +152,8 @@ static void bus_add(struct bus *bus, struct udev_device *dev)
         modalias = udev_device_get_sysattr_value(dev, "modalias");
         if (!modalias_ok(modalias)) {
                 udk_driver_log(bus->drv, UDK_LOG_WARN, "%s: modalias %s: left out", slot,
-                               modalias ? "is empty, too long or not printable" : "is missing or unreadable");
+                               modalias ? "is empty, too long or not printable"
+                                        : "is missing or unreadable");
                 return;
         }
         for (size_t i = 0; i < PCI_PUBLISHED_MAX && !p; i++)

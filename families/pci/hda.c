@@ -108,8 +108,8 @@ static int hda_start(struct udk_driver *drv, void *state, const struct udk_nub *
                  udk_nub_name(provider), udk_nub_name(provider), volume_db);
         r = udk_driver_device_create(drv, text, &h->device);
         if (r < 0) {
-                udk_driver_log(drv, UDK_LOG_ERROR, "device pci-hda:%s not created: %s", udk_nub_name(provider),
-                               udk_driver_error(drv));
+                udk_driver_log(drv, UDK_LOG_ERROR, "device pci-hda:%s not created: %s",
+                               udk_nub_name(provider), udk_driver_error(drv));
                 goto fail;
         }
         r = udk_driver_device_add_level(drv, h->device, "volume", VOLUME_MIN_DB, VOLUME_MAX_DB, volume_db);
@@ -136,8 +136,8 @@ static void hda_stop(struct udk_driver *drv, void *state)
 
 /* A client moved volume (udkctl set pci-hda:pci-0000-00-1f.3 volume -30): into the register, then the
  * gain. */
-static void hda_control_changed(struct udk_driver *drv, void *state, udk_object_id device, const char *control,
-                                const char *value)
+static void hda_control_changed(struct udk_driver *drv, void *state, udk_object_id device,
+                                const char *control, const char *value)
 {
         struct hda *h = state;
         double db;

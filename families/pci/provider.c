@@ -48,7 +48,7 @@ int udk_pci_device_open(struct udk_driver *drv, const struct udk_nub *nub, struc
         dev->drv = drv;
         dev->config = udk_nub_fd(nub, 0);
         dev->resource = udk_nub_fd(nub, 1);
-        dev->config_size = st.st_size < 0 ? 0
+        dev->config_size = st.st_size < 0                                   ? 0
                            : (uint64_t)st.st_size > UDK_PCI_CONFIG_SIZE_MAX ? UDK_PCI_CONFIG_SIZE_MAX
                                                                             : (size_t)st.st_size;
         *ret = dev;
@@ -177,7 +177,8 @@ int udk_pci_bar_read(struct udk_pci_device *dev, unsigned bar, uint64_t offset, 
         return 0;
 }
 
-int udk_pci_bar_write(struct udk_pci_device *dev, unsigned bar, uint64_t offset, unsigned size, uint32_t value)
+int udk_pci_bar_write(struct udk_pci_device *dev, unsigned bar, uint64_t offset, unsigned size,
+                      uint32_t value)
 {
         int r;
 

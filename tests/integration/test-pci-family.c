@@ -157,7 +157,8 @@ static void test_hotplug(void)
 
         ASSERT_TRUE(umockdev_testbed_add_from_string(f.bed, broken, &error));
         umockdev_testbed_uevent(f.bed, "/sys/devices/pci0000:00/0000:00:1c.0", "add");
-        proc_wait_stderr(&f.udkd, "0000:00:1c.0: vendor '0x80' is not 0x and 4 hex digits: left out", WAIT_MS);
+        proc_wait_stderr(&f.udkd, "0000:00:1c.0: vendor '0x80' is not 0x and 4 hex digits: left out",
+                         WAIT_MS);
         ASSERT_TRUE(umockdev_testbed_add_from_string(f.bed, vga, &error));
         umockdev_testbed_uevent(f.bed, "/sys/devices/pci0000:00/0000:00:02.0", "add");
         wait_object(f.client, &f.udkd, "nub", "pci-0000-00-02.0", true);
@@ -184,9 +185,11 @@ static void test_hotplug(void)
         umockdev_testbed_uevent(f.bed, "/sys/devices/pci0000:00/0000:01:00.1", "add");
         wait_object(f.client, &f.udkd, "nub", "pci-0000-01-00.1", true);
         ASSERT_STR_EQ(nub_prop(f.client, "pci-0000-01-00.1", "vendor", &o), "0x10de");
-        proc_wait_stderr(&f.udkd, "/sys/bus/pci/devices/0000:01:00.1/config: Too many levels of symbolic links",
+        proc_wait_stderr(&f.udkd,
+                         "/sys/bus/pci/devices/0000:01:00.1/config: Too many levels of symbolic links",
                          WAIT_MS);
-        ASSERT_TRUE(udk_client_find_class(f.client, "device", "pci-0000-01-00.1", &(udk_object_id){ 0 }) < 0);
+        ASSERT_TRUE(udk_client_find_class(f.client, "device", "pci-0000-01-00.1", &(udk_object_id){ 0 }) <
+                    0);
 
         umockdev_testbed_uevent(f.bed, HDA_SYSFS, "remove");
         wait_object(f.client, &f.udkd, "nub", "pci-0000-00-1f.3", false);

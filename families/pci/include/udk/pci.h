@@ -73,7 +73,8 @@ size_t udk_pci_bar_size(const struct udk_pci_device *dev, unsigned bar);
  * another size or an unaligned offset, -ERANGE past the BAR's length,
  * -ENOENT for a BAR that is not mapped.
  */
-int udk_pci_bar_read(struct udk_pci_device *dev, unsigned bar, uint64_t offset, unsigned size, uint32_t *ret);
+int udk_pci_bar_read(struct udk_pci_device *dev, unsigned bar, uint64_t offset, unsigned size,
+                     uint32_t *ret);
 int udk_pci_bar_write(struct udk_pci_device *dev, unsigned bar, uint64_t offset, unsigned size,
                       uint32_t value);
 
