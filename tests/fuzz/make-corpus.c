@@ -7,6 +7,10 @@
  *
  *   make-corpus DIR     writes DIR/protocol/ and DIR/driver-protocol/
  *
+ * Each message comes twice: NAME with its strings as written, and
+ * NAME-full with every string filled to its array's last byte, so that one
+ * mutated byte (the NUL) tests each string's check.
+ *
  * tests/fuzz/make-corpus.sh runs it and adds the configuration and
  * personality seeds; the output is checked in.
  */
@@ -22,13 +26,28 @@
 
 static const char *out_dir;
 static int failures;
+static bool full; /* the -full variants */
+
+/* udk_strlcpy, or with full, @value padded to fill @size - 1 bytes. */
+static void str(char *dst, const char *value, size_t size)
+{
+        size_t n = strlen(value);
+
+        if (!full) {
+                udk_strlcpy(dst, value, size);
+                return;
+        }
+        for (size_t i = 0; i + 1 < size; i++)
+                dst[i] = i < n ? value[i] : (char)('a' + i % 26);
+        dst[size - 1] = '\0';
+}
 
 static void emit(const char *target, const char *name, unsigned framing, const void *msg, size_t len)
 {
         char path[512];
         FILE *f;
 
-        snprintf(path, sizeof(path), "%s/%s/%s", out_dir, target, name);
+        snprintf(path, sizeof(path), "%s/%s/%s%s", out_dir, target, name, full ? "-full" : "");
         f = fopen(path, "wb");
         if (!f || fputc((int)framing, f) == EOF || fwrite(msg, 1, len, f) != len || fclose(f) != 0) {
                 fprintf(stderr, "make-corpus: %s: %s\n", path, strerror(errno));
@@ -78,7 +97,7 @@ static void client_protocol(void)
 #define CLEAR() memset(&m, 0, sizeof(m))
         CLEAR();
         m.hello.version = UDK_PROTOCOL_VERSION;
-        udk_strlcpy(m.hello.name, "udkctl", sizeof(m.hello.name));
+        str(m.hello.name, "udkctl", sizeof(m.hello.name));
         request("hello", &m, UDK_MSG_HELLO, sizeof(m.hello));
         CLEAR();
         request("list-all", &m, UDK_MSG_LIST, sizeof(m.ref));
@@ -96,8 +115,8 @@ static void client_protocol(void)
         request("match", &m, UDK_MSG_MATCH, sizeof(m.ref));
         CLEAR();
         m.set_control.id = 3;
-        udk_strlcpy(m.set_control.control, "volume", sizeof(m.set_control.control));
-        udk_strlcpy(m.set_control.value, "-6dB", sizeof(m.set_control.value));
+        str(m.set_control.control, "volume", sizeof(m.set_control.control));
+        str(m.set_control.value, "-6dB", sizeof(m.set_control.value));
         request("set-control", &m, UDK_MSG_SET_CONTROL, sizeof(m.set_control));
         CLEAR();
         m.subscribe.mask = UDK_SUBSCRIBE_ALL;
@@ -105,7 +124,7 @@ static void client_protocol(void)
         CLEAR();
         m.open = (struct udk_msg_open){ .device = 3, .input_channels = 2, .output_channels = 2, .rate = 48000,
                                         .link = UDK_LINK_CHAIN, .gain_bits = 0x3f800000 };
-        udk_strlcpy(m.open.name, "tone", sizeof(m.open.name));
+        str(m.open.name, "tone", sizeof(m.open.name));
         request("open", &m, UDK_MSG_OPEN, sizeof(m.open));
         CLEAR();
         m.move = (struct udk_msg_move){ .node = 12, .position = 1 };
@@ -130,23 +149,26 @@ static void client_protocol(void)
         CLEAR();
         m.reply.status = -ENOENT;
         m.reply.count = 0;
-        udk_strlcpy(m.reply.message, "no object 42", sizeof(m.reply.message));
+        str(m.reply.message, "no object 42", sizeof(m.reply.message));
         answer("reply", &m, UDK_MSG_REPLY, sizeof(m.reply), 7, 0);
         CLEAR();
         m.welcome = (struct udk_msg_welcome){ .version = UDK_PROTOCOL_VERSION, .session = 5,
                                               .max_message = UDK_MSG_SIZE_MAX };
-        udk_strlcpy(m.welcome.server, "udkd 0.1.0", sizeof(m.welcome.server));
+        str(m.welcome.server, "udkd 0.1.0", sizeof(m.welcome.server));
         answer("welcome", &m, UDK_MSG_WELCOME, sizeof(m.welcome), 1, 0);
         CLEAR();
         m.object.id = 3;
         m.object.parent = 2;
-        udk_strlcpy(m.object.klass, "device", sizeof(m.object.klass));
-        udk_strlcpy(m.object.name, "studio", sizeof(m.object.name));
+        str(m.object.klass, "device", sizeof(m.object.klass));
+        str(m.object.name, "studio", sizeof(m.object.name));
         m.object.n_props = 4;
         udk_prop_int(&m.object.props[0], "rate", 48000, 0);
         udk_prop_double(&m.object.props[1], "load", 0.25, 0);
         udk_prop_string(&m.object.props[2], "backend", "virtual", 0);
         udk_prop_bool(&m.object.props[3], "running", true, UDK_PROP_SETTABLE);
+        for (int i = 0; i < 4; i++)
+                str(m.object.props[i].key, m.object.props[i].key, sizeof(m.object.props[i].key));
+        str(m.object.props[2].s, "virtual", sizeof(m.object.props[2].s));
         answer("object", &m, UDK_MSG_OBJECT, udk_msg_object_size(4), 7, 0);
         answer("added", &m, UDK_MSG_EVENT_ADDED, udk_msg_object_size(4), 0, 0);
         m.object.n_props = 0;
@@ -161,7 +183,7 @@ static void client_protocol(void)
         CLEAR();
         m.stats_node = (struct udk_msg_stats_node){ .node = 12, .state = UDK_NODE_RUNNING, .pid = 100,
                                                     .cycles = 1000 };
-        udk_strlcpy(m.stats_node.name, "tone", sizeof(m.stats_node.name));
+        str(m.stats_node.name, "tone", sizeof(m.stats_node.name));
         answer("stats-node", &m, UDK_MSG_STATS_NODE, sizeof(m.stats_node), 7, 0);
         CLEAR();
         m.opened = (struct udk_msg_opened){ .node = 12, .device = 3, .slot = 1, .rate = 48000, .period = 64,
@@ -175,17 +197,17 @@ static void client_protocol(void)
         memcpy(m.call_result.data, "wxyz", 4);
         answer("call-result", &m, UDK_MSG_CALL_RESULT, udk_msg_call_result_size(4), 7, 0);
         CLEAR();
-        udk_strlcpy(m.text.text, "/usr/lib/udk/drivers/x.conf:3: unknown key 'nme'", sizeof(m.text.text));
+        str(m.text.text, "/usr/lib/udk/drivers/x.conf:3: unknown key 'nme'", sizeof(m.text.text));
         answer("text", &m, UDK_MSG_TEXT, sizeof(m.text), 7, 0);
         CLEAR();
         m.candidate = (struct udk_msg_match_candidate){ .personality = 30, .verdict = UDK_MATCH_VERDICT_WON,
                                                         .tier = 3, .probe_score = 10, .n_rules = 2 };
-        udk_strlcpy(m.candidate.name, "test-audio", sizeof(m.candidate.name));
-        udk_strlcpy(m.candidate.why, "won over 'vendor-class': tier 3 above tier 2", sizeof(m.candidate.why));
+        str(m.candidate.name, "test-audio", sizeof(m.candidate.name));
+        str(m.candidate.why, "won over 'vendor-class': tier 3 above tier 2", sizeof(m.candidate.why));
         answer("match-candidate", &m, UDK_MSG_MATCH_CANDIDATE, sizeof(m.candidate), 7, 0);
         CLEAR();
         m.node_state = (struct udk_msg_node_state){ .node = 12, .state = UDK_NODE_SUSPENDED };
-        udk_strlcpy(m.node_state.reason, "late 50 cycles in a row", sizeof(m.node_state.reason));
+        str(m.node_state.reason, "late 50 cycles in a row", sizeof(m.node_state.reason));
         answer("node-state", &m, UDK_MSG_EVENT_NODE_STATE, sizeof(m.node_state), 0, 0);
         CLEAR();
         m.peer = (struct udk_msg_peer){ .node = 13, .slot = 2, .output_channels = 2, .output_offset = 192,
@@ -205,8 +227,8 @@ static void dmsg(const char *name, void *msg, uint32_t type, size_t len, uint32_
 
 static void prop(struct udk_dprop *p, const char *key, const char *value)
 {
-        udk_strlcpy(p->key, key, sizeof(p->key));
-        udk_strlcpy(p->value, value, sizeof(p->value));
+        str(p->key, key, sizeof(p->key));
+        str(p->value, value, sizeof(p->value));
 }
 
 static void driver_protocol(void)
@@ -244,10 +266,10 @@ static void driver_protocol(void)
         m.start.n_nub_props = 2;
         m.start.n_fds = 1;
         m.start.restarts = 1;
-        udk_strlcpy(m.start.personality, "test-audio", sizeof(m.start.personality));
-        udk_strlcpy(m.start.class_name, "TestAudio", sizeof(m.start.class_name));
-        udk_strlcpy(m.start.family, "test", sizeof(m.start.family));
-        udk_strlcpy(m.start.nub_name, "knob", sizeof(m.start.nub_name));
+        str(m.start.personality, "test-audio", sizeof(m.start.personality));
+        str(m.start.class_name, "TestAudio", sizeof(m.start.class_name));
+        str(m.start.family, "test", sizeof(m.start.family));
+        str(m.start.nub_name, "knob", sizeof(m.start.nub_name));
         prop(&m.start.props[0], "vendor", "0x1234");
         prop(&m.start.props[1], "product", "0x0001");
         prop(&m.start.props[2], "channels", "2");
@@ -258,8 +280,8 @@ static void driver_protocol(void)
         dmsg("ping", &m, UDK_DMSG_PING, sizeof(m.h), 3, false, 0);
         CLEAR();
         m.control.device = 3;
-        udk_strlcpy(m.control.control, "volume", sizeof(m.control.control));
-        udk_strlcpy(m.control.value, "-6.0dB", sizeof(m.control.value));
+        str(m.control.control, "volume", sizeof(m.control.control));
+        str(m.control.value, "-6.0dB", sizeof(m.control.value));
         dmsg("control-changed", &m, UDK_DMSG_CONTROL_CHANGED, sizeof(m.control), 0, false, 0);
         dmsg("control-set", &m, UDK_DMSG_CONTROL_SET, sizeof(m.control), 6, true, 0);
         CLEAR();
@@ -273,12 +295,12 @@ static void driver_protocol(void)
 
         CLEAR();
         m.ready = (struct udk_dmsg_ready){ .version = UDK_DRIVER_PROTOCOL_VERSION, .abi = 1 };
-        udk_strlcpy(m.ready.driver, "test-audio", sizeof(m.ready.driver));
+        str(m.ready.driver, "test-audio", sizeof(m.ready.driver));
         dmsg("ready", &m, UDK_DMSG_READY, sizeof(m.ready), 1, true, 0);
         CLEAR();
         dmsg("started", &m, UDK_DMSG_STARTED, sizeof(m.status), 2, true, 0);
         m.status.status = -ENODEV;
-        udk_strlcpy(m.status.message, "no such device", sizeof(m.status.message));
+        str(m.status.message, "no such device", sizeof(m.status.message));
         dmsg("stopped", &m, UDK_DMSG_STOPPED, sizeof(m.status), 4, true, 0);
         CLEAR();
         dmsg("pong", &m, UDK_DMSG_PONG, sizeof(m.h), 3, true, 0);
@@ -289,8 +311,8 @@ static void driver_protocol(void)
         CLEAR();
         m.nub.handle = 1;
         m.nub.n_props = 3;
-        udk_strlcpy(m.nub.family, "test", sizeof(m.nub.family));
-        udk_strlcpy(m.nub.name, "knob", sizeof(m.nub.name));
+        str(m.nub.family, "test", sizeof(m.nub.family));
+        str(m.nub.name, "knob", sizeof(m.nub.name));
         prop(&m.nub.props[0], "vendor", "0x1234");
         prop(&m.nub.props[1], "product", "0x0001");
         prop(&m.nub.props[2], "modalias", "test:v1234p0001");
@@ -299,17 +321,23 @@ static void driver_protocol(void)
         m.nub_ref.handle = 1;
         dmsg("remove-nub", &m, UDK_DMSG_REMOVE_NUB, sizeof(m.nub_ref), 3, true, 0);
         CLEAR();
-        m.device.text_size = sizeof(device_text);
         memcpy(m.device.text, device_text, sizeof(device_text));
-        dmsg("device-create", &m, UDK_DMSG_DEVICE_CREATE, udk_dmsg_device_size(sizeof(device_text)), 4, true, 0);
+        m.device.text_size = sizeof(device_text);
+        if (full) { /* a comment fills the text to its limit */
+                memset(m.device.text + sizeof(device_text) - 1, 'c', UDK_DEVICE_TEXT_MAX - sizeof(device_text));
+                m.device.text[sizeof(device_text) - 1] = '#';
+                m.device.text[UDK_DEVICE_TEXT_MAX - 1] = '\0';
+                m.device.text_size = UDK_DEVICE_TEXT_MAX;
+        }
+        dmsg("device-create", &m, UDK_DMSG_DEVICE_CREATE, udk_dmsg_device_size(m.device.text_size), 4, true, 0);
         CLEAR();
         m.control_add = (struct udk_dmsg_control_add){ .device = 3, .kind = UDK_DCONTROL_LEVEL, .min = -60,
                                                        .max = 0, .value = -6 };
-        udk_strlcpy(m.control_add.name, "volume", sizeof(m.control_add.name));
+        str(m.control_add.name, "volume", sizeof(m.control_add.name));
         dmsg("control-add", &m, UDK_DMSG_CONTROL_ADD, sizeof(m.control_add), 5, true, 0);
         CLEAR();
         m.log.level = 2;
-        udk_strlcpy(m.log.text, "started on nub knob", sizeof(m.log.text));
+        str(m.log.text, "started on nub knob", sizeof(m.log.text));
         dmsg("log", &m, UDK_DMSG_LOG, sizeof(m.log), 0, true, 0);
 #undef CLEAR
 }
@@ -330,7 +358,10 @@ int main(int argc, char **argv)
                         return 1;
                 }
         }
-        client_protocol();
-        driver_protocol();
+        for (int i = 0; i < 2; i++) {
+                full = i == 1;
+                client_protocol();
+                driver_protocol();
+        }
         return failures ? 1 : 0;
 }

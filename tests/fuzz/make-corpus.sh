@@ -10,6 +10,9 @@ build=${1:-build-fuzz}
 corpus=tests/fuzz/corpus
 mkdir -p "$corpus/protocol" "$corpus/driver-protocol" "$corpus/config" "$corpus/personality"
 "$build/tests/fuzz/make-corpus" "$corpus"
+for f in "$corpus"/protocol/*-full "$corpus"/driver-protocol/*-full; do # no strings: no variant
+  if cmp -s "$f" "${f%-full}"; then rm "$f"; fi
+done
 
 # config: byte 0 even, a whole file; odd, a driver's device text.
 for f in server/demo.conf tests/fuzz/seeds/config/*.conf; do
