@@ -16,6 +16,7 @@
 #include <udk/util.h>
 
 #include "match.h"
+#include "nub-message.h"
 #include "server-private.h"
 
 static int nub_slot(struct udkd_server *server)
@@ -76,23 +77,11 @@ int udkd_nub_publish(struct udkd_server *server, struct server_driver *publisher
 {
         enum udkd_family family;
         struct server_nub *n;
-        int slot;
+        int slot, r;
 
-        if (udkd_family_from_name(m->family, &family) < 0 || family == UDKD_FAMILY_ROOT) {
-                snprintf(err, err_size, "nub '%s': unknown family '%s' (test, usb, pci, hid, serial)", m->name,
-                         m->family);
-                return -EINVAL;
-        }
-        if (!udkd_ini_name_is_valid(m->name, strlen(m->name))) {
-                snprintf(err, err_size, "nub '%s': a bad name (letters, digits, '_', '.', '-'; at most %u)",
-                         m->name, UDK_OBJECT_NAME_MAX - 1);
-                return -EINVAL;
-        }
-        if (m->n_props > UDKD_NUB_PROPS_MAX) {
-                snprintf(err, err_size, "nub '%s': %" PRIu32 " properties, at most %u", m->name, m->n_props,
-                         UDKD_NUB_PROPS_MAX);
-                return -E2BIG;
-        }
+        r = udkd_nub_message_check(m, &family, err, err_size);
+        if (r < 0)
+                return r;
         if (udkd_nub_find_handle(server, publisher, m->handle)) {
                 snprintf(err, err_size, "nub '%s': handle %" PRIu32 " is taken by another of this driver's nubs",
                          m->name, m->handle);

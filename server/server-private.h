@@ -22,6 +22,7 @@
 #include "crash-window.h"
 #include "driver-gate.h"
 #include "match.h"
+#include "nub-message.h"
 #include "personality.h"
 #include "server.h"
 
@@ -35,7 +36,6 @@
 
 /* Drivers: nubs, driver instances, the devices they create. */
 #define UDKD_NUBS_MAX           256u
-#define UDKD_NUB_PROPS_MAX      16u  /* a nub's properties; START adds the personality's 8 */
 #define UDKD_DRIVERS_MAX        128u /* driver instances, running or not */
 #define UDKD_DRIVER_DEVICES_MAX 32u  /* devices drivers created, all drivers together */
 #define UDKD_DRIVER_CALLS_MAX   16u  /* clients' calls in flight to one driver */

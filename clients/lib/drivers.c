@@ -31,9 +31,10 @@ static int unexpected(struct udk_client_request *req, const struct udk_msg_heade
 
 struct call_out {
         bool answered;
-        struct udk_msg_call_result result; /* without its structure */
         void *struct_out;
         uint32_t struct_out_max;
+        /* Without its structure; last, as a member that ends in a flexible array must be. */
+        struct udk_msg_call_result result;
 };
 
 static int call_data(struct udk_client *c, struct udk_client_request *req, const struct udk_msg_header *msg,

@@ -5,6 +5,7 @@
  * and no match; then the explanation of every candidate.
  */
 #include "match.h"
+#include "nub-message.h"
 #include "udk-test.h"
 
 static const char usb_text[] = "[personality]\n"
@@ -490,4 +491,40 @@ static void test_nub(void)
         udkd_personality_set_finish(&set);
 }
 
-UDK_TEST_MAIN(test_table, test_tie_by_path, test_tiers, test_explain, test_nub)
+/* A driver's PUBLISH_NUB: its family, name and property count, before udkd holds the nub. */
+static void test_nub_message(void)
+{
+        struct udk_dmsg_nub m = { .handle = 1, .n_props = UDKD_NUB_PROPS_MAX };
+        enum udkd_family family = UDKD_FAMILY_COUNT;
+        char err[UDK_MSG_TEXT_MAX];
+
+        strcpy(m.family, "usb");
+        strcpy(m.name, "knob-1.a_b");
+        ASSERT_OK(udkd_nub_message_check(&m, &family, err, sizeof(err)));
+        ASSERT_INT_EQ(family, UDKD_FAMILY_USB);
+
+        family = UDKD_FAMILY_COUNT;
+        strcpy(m.family, "root");
+        ASSERT_ERROR(udkd_nub_message_check(&m, &family, err, sizeof(err)), EINVAL);
+        ASSERT_STR_EQ(err, "nub 'knob-1.a_b': unknown family 'root' (test, usb, pci, hid, serial)");
+        ASSERT_INT_EQ(family, UDKD_FAMILY_COUNT);
+        strcpy(m.family, "scsi");
+        ASSERT_ERROR(udkd_nub_message_check(&m, &family, err, sizeof(err)), EINVAL);
+        ASSERT_STR_EQ(err, "nub 'knob-1.a_b': unknown family 'scsi' (test, usb, pci, hid, serial)");
+
+        strcpy(m.family, "test");
+        strcpy(m.name, "a b");
+        ASSERT_ERROR(udkd_nub_message_check(&m, &family, err, sizeof(err)), EINVAL);
+        ASSERT_STR_EQ(err, "nub 'a b': a bad name (letters, digits, '_', '.', '-'; at most 63)");
+        m.name[0] = '\0';
+        ASSERT_ERROR(udkd_nub_message_check(&m, &family, err, sizeof(err)), EINVAL);
+        ASSERT_STR_EQ(err, "nub '': a bad name (letters, digits, '_', '.', '-'; at most 63)");
+
+        strcpy(m.name, "knob");
+        m.n_props = UDKD_NUB_PROPS_MAX + 1;
+        ASSERT_ERROR(udkd_nub_message_check(&m, &family, err, sizeof(err)), E2BIG);
+        ASSERT_STR_EQ(err, "nub 'knob': 17 properties, at most 16");
+        ASSERT_INT_EQ(family, UDKD_FAMILY_COUNT);
+}
+
+UDK_TEST_MAIN(test_table, test_tie_by_path, test_tiers, test_explain, test_nub, test_nub_message)
