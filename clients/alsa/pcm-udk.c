@@ -576,6 +576,11 @@ static int conf_string(snd_config_t *n, const char *id, char **ret)
         return 0;
 }
 
+/* alsa-lib's macro defines the entry point without a prototype, which clang's
+ * -Wmissing-prototypes refuses (gcc's does not look inside the macro). */
+int SND_PCM_PLUGIN_ENTRY(udk)(snd_pcm_t **pcmp, const char *name, snd_config_t *root, snd_config_t *conf,
+                              snd_pcm_stream_t stream, int mode);
+
 SND_PCM_PLUGIN_DEFINE_FUNC(udk)
 {
         snd_config_iterator_t i, next;

@@ -428,6 +428,8 @@ static void test_speaker_test(void)
 static char alsa_errors[4096];
 
 static void on_alsa_error(const char *file, int line, const char *function, int err, const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
+static void on_alsa_error(const char *file, int line, const char *function, int err, const char *fmt, ...)
 {
         size_t len = strlen(alsa_errors);
         va_list ap;
