@@ -86,17 +86,18 @@ static int attr_hex(struct bus *bus, struct udev_device *dev, const char *attr, 
                 return -ENOENT;
         }
         if (strlen(v) != digits || strspn(v, "0123456789abcdefABCDEF") != digits) {
-                udk_driver_log(bus->drv, UDK_LOG_WARN, "usb %s: %s '%s' is not %zu hex digits: left out", name,
-                               attr, v, digits);
+                udk_driver_log(bus->drv, UDK_LOG_WARN, "usb %s: %s '%s' is not %zu hex digits: left out",
+                               name, attr, v, digits);
                 return -EINVAL;
         }
         *ret = (unsigned)strtoul(v, NULL, 16);
         return 0;
 }
 
+/* Decimal, some of them padded with spaces ("%2d": bNumInterfaces, bAlternateSetting). */
 static int attr_dec(struct bus *bus, struct udev_device *dev, const char *attr, unsigned max, unsigned *ret)
 {
-        const char *v = udev_device_get_sysattr_value(dev, attr);
+        const char *v = udev_device_get_sysattr_value(dev, attr), *digits = v;
         const char *name = udev_device_get_sysname(dev);
         char *end;
         unsigned long n;
@@ -105,9 +106,11 @@ static int attr_dec(struct bus *bus, struct udev_device *dev, const char *attr, 
                 udk_driver_log(bus->drv, UDK_LOG_WARN, "usb %s: %s unreadable: left out", name, attr);
                 return -ENOENT;
         }
+        while (*digits == ' ')
+                digits++;
         errno = 0;
-        n = strtoul(v, &end, 10);
-        if (v[0] < '0' || v[0] > '9' || errno || *end || n > max) {
+        n = strtoul(digits, &end, 10);
+        if (digits[0] < '0' || digits[0] > '9' || errno || *end || n > max) {
                 udk_driver_log(bus->drv, UDK_LOG_WARN, "usb %s: %s '%s' is not a number (0..%u): left out",
                                name, attr, v, max);
                 return -EINVAL;
@@ -148,12 +151,12 @@ static void nub_publish(struct bus *bus, const char *sysname, const char *name, 
                 if (!bus->nubs[i].sysname[0])
                         slot = &bus->nubs[i];
         if (!slot) {
-                udk_driver_log(bus->drv, UDK_LOG_WARN, "usb %s: more than %u devices and interfaces: left out",
-                               sysname, NUBS_MAX);
+                udk_driver_log(bus->drv, UDK_LOG_WARN,
+                               "usb %s: more than %u devices and interfaces: left out", sysname, NUBS_MAX);
                 return;
         }
-        r = udk_driver_publish_nub(bus->drv, (uint32_t)(slot - bus->nubs) + 1, "usb", name, props->p, props->n,
-                                   NULL);
+        r = udk_driver_publish_nub(bus->drv, (uint32_t)(slot - bus->nubs) + 1, "usb", name, props->p,
+                                   props->n, NULL);
         if (r < 0) {
                 udk_driver_log(bus->drv, UDK_LOG_WARN, "usb %s: not published: %s", sysname,
                                udk_driver_error(bus->drv)[0] ? udk_driver_error(bus->drv) : strerror(-r));
@@ -182,12 +185,15 @@ static void device_add(struct bus *bus, struct udev_device *dev)
         struct props props = { .n = 0 };
         char name[NAME_MAX_];
 
-        if (attr_hex(bus, dev, "idVendor", 4, &vendor) < 0 || attr_hex(bus, dev, "idProduct", 4, &product) < 0 ||
-            attr_hex(bus, dev, "bcdDevice", 4, &bcd) < 0 || attr_hex(bus, dev, "bDeviceClass", 2, &cls) < 0 ||
+        if (attr_hex(bus, dev, "idVendor", 4, &vendor) < 0 ||
+            attr_hex(bus, dev, "idProduct", 4, &product) < 0 ||
+            attr_hex(bus, dev, "bcdDevice", 4, &bcd) < 0 ||
+            attr_hex(bus, dev, "bDeviceClass", 2, &cls) < 0 ||
             attr_hex(bus, dev, "bDeviceSubClass", 2, &subcls) < 0 ||
-            attr_hex(bus, dev, "bDeviceProtocol", 2, &proto) < 0 || attr_dec(bus, dev, "busnum", 999, &busnum) < 0 ||
-            attr_dec(bus, dev, "devnum", 999, &devnum) < 0 || attr_dec(bus, dev, "bNumInterfaces", 255, &n_ifaces) < 0 ||
-            attr_speed(bus, dev, &speed) < 0)
+            attr_hex(bus, dev, "bDeviceProtocol", 2, &proto) < 0 ||
+            attr_dec(bus, dev, "busnum", 999, &busnum) < 0 ||
+            attr_dec(bus, dev, "devnum", 999, &devnum) < 0 ||
+            attr_dec(bus, dev, "bNumInterfaces", 255, &n_ifaces) < 0 || attr_speed(bus, dev, &speed) < 0)
                 return;
         snprintf(name, sizeof(name), "usb-%s", sysname);
         props_add(&props, "vendor", "0x%04x", vendor);
@@ -225,13 +231,14 @@ static void interface_add(struct bus *bus, struct udev_device *dev)
         if (!nub_find(bus, udev_device_get_sysname(parent)))
                 return;
         if (attr_hex(bus, dev, "bInterfaceNumber", 2, &number) < 0 ||
-            attr_hex(bus, dev, "bAlternateSetting", 2, &alt) < 0 ||
+            attr_dec(bus, dev, "bAlternateSetting", 255, &alt) < 0 ||
             attr_hex(bus, dev, "bInterfaceClass", 2, &cls) < 0 ||
             attr_hex(bus, dev, "bInterfaceSubClass", 2, &subcls) < 0 ||
             attr_hex(bus, dev, "bInterfaceProtocol", 2, &proto) < 0 ||
-            attr_hex(bus, dev, "bNumEndpoints", 2, &n_eps) < 0 || attr_hex(bus, parent, "idVendor", 4, &vendor) < 0 ||
-            attr_hex(bus, parent, "idProduct", 4, &product) < 0 || attr_hex(bus, parent, "bcdDevice", 4, &bcd) < 0 ||
-            attr_speed(bus, parent, &speed) < 0)
+            attr_hex(bus, dev, "bNumEndpoints", 2, &n_eps) < 0 ||
+            attr_hex(bus, parent, "idVendor", 4, &vendor) < 0 ||
+            attr_hex(bus, parent, "idProduct", 4, &product) < 0 ||
+            attr_hex(bus, parent, "bcdDevice", 4, &bcd) < 0 || attr_speed(bus, parent, &speed) < 0)
                 return;
         modalias = udev_device_get_sysattr_value(dev, "modalias");
         if (!modalias || strncmp(modalias, "usb:", 4) != 0) {
@@ -267,7 +274,8 @@ static void bus_add(struct bus *bus, struct udev_device *dev)
         if (!sysname || !devtype || nub_find(bus, sysname))
                 return;
         if (strlen(sysname) + strlen("usb-") >= NAME_MAX_) {
-                udk_driver_log(bus->drv, UDK_LOG_WARN, "usb %s: a name too long for a nub: left out", sysname);
+                udk_driver_log(bus->drv, UDK_LOG_WARN, "usb %s: a name too long for a nub: left out",
+                               sysname);
                 return;
         }
         if (strcmp(devtype, "usb_device") == 0)
