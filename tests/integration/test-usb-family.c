@@ -195,6 +195,20 @@ static void test_enumeration(void)
         check_interface(c, "usb-1-2_1.3", "3", "0xff", "0x00", "2",
                         "usb:v1397p0508d0100dcEFdsc02dp01icFFisc00ip00in03");
         nub_absent(c, "usb-1-2_1.4");
+        /* The mixer matches the audio control interface alone, and udkd hands it the device's node.  The
+         * fixture's node has no usbfs behind it (no ioctls), so libusb refuses it and the mixer fails to
+         * start with that sentence: its transfers are tested in tests/unit/test-usb-mixer.c. */
+        wait_driver(c, &f.udkd, "usb-1-2_1.0", "failed", &o);
+        ASSERT_STR_EQ(prop_string(&o.obj, "personality"), "usb-mixer");
+        proc_wait_stderr(&f.udkd,
+                         "driver 'usb-mixer': libusb on usb-1-2_1.0's device node: Input/output error",
+                         WAIT_MS);
+        ASSERT_TRUE(strstr(f.udkd.err, "no usb device: udkd hands it") == NULL);
+        ASSERT_TRUE(strstr(f.udkd.err, "is not a /dev/bus/usb/BBB/DDD node") == NULL);
+        ASSERT_UINT_EQ(driver_of(c, "usb-1-2"), 0);
+        ASSERT_UINT_EQ(driver_of(c, "usb-1-2_1.1"), 0);
+        ASSERT_UINT_EQ(driver_of(c, "usb-1-2_1.2"), 0);
+        ASSERT_UINT_EQ(driver_of(c, "usb-1-2_1.3"), 0);
         fixture_stop(&f);
 }
 
