@@ -4,7 +4,7 @@
  * driver's sandbox lets it open nothing by name, so udkd hands the node
  * as the nub's first descriptor.  Only the families that have nodes, and
  * only their own kind of node: a bus driver cannot make udkd open any
- * other file (hid: /dev/hidrawN).
+ * other file (hid: /dev/hidrawN; usb: /dev/bus/usb/BBB/DDD).
  *
  * A pci nub has no node: udkd opens its sysfs config file and resource0
  * (BAR0) instead, from the nub's "slot" property, checked to be a
@@ -33,19 +33,36 @@ static bool devnode_is_hidraw(const char *path)
         return true;
 }
 
+/* /dev/bus/usb/BBB/DDD: three digits each, as udev names them. */
+static bool devnode_is_usb(const char *path)
+{
+        const char *n = path + strlen("/dev/bus/usb/");
+
+        if (strncmp(path, "/dev/bus/usb/", strlen("/dev/bus/usb/")) != 0 || strlen(n) != 7 || n[3] != '/')
+                return false;
+        for (unsigned i = 0; i < 7; i++)
+                if (i != 3 && (n[i] < '0' || n[i] > '9'))
+                        return false;
+        return true;
+}
+
 int udkd_nub_devnode_open(const struct server_nub *nub, char *why, size_t why_size)
 {
         const char *devnode = NULL;
         int fd;
 
-        if (nub->family != UDKD_FAMILY_HID)
+        if (nub->family != UDKD_FAMILY_HID && nub->family != UDKD_FAMILY_USB)
                 return -ENOENT;
         for (uint32_t i = 0; i < nub->n_props; i++)
                 if (strcmp(nub->props[i].key, "devnode") == 0)
                         devnode = nub->props[i].value;
         if (!devnode)
                 return -ENOENT;
-        if (!devnode_is_hidraw(devnode)) {
+        if (nub->family == UDKD_FAMILY_USB && !devnode_is_usb(devnode)) {
+                snprintf(why, why_size, "devnode %s is not a /dev/bus/usb/BBB/DDD node", devnode);
+                return -EPERM;
+        }
+        if (nub->family == UDKD_FAMILY_HID && !devnode_is_hidraw(devnode)) {
                 snprintf(why, why_size, "devnode %s is not a /dev/hidrawN node", devnode);
                 return -EPERM;
         }

@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The USB bus driver: binds udkd's root nub of the usb bus and publishes a
+ * nub of family "usb" for each USB device libudev knows (subsystem usb,
+ * devtype usb_device), named usb-<bus path> (usb-1-2), and one for each of
+ * its interfaces (usb_interface), named usb-<bus path>_<config>.<number>
+ * (usb-1-2_1.0), whose "parent" property names the device's nub
+ * (docs/families.md#usb).  Hotplug: a udev monitor on the dispatch queue
+ * plugs a device or interface in on "add" and unplugs it on "remove" (a
+ * device's interfaces with it).  An attribute that cannot be read or does
+ * not parse leaves that device (or interface) out with one warning naming
+ * it; the others are published as usual.
+ *
+ * It needs /sys, /run/udev and a udev netlink socket: the driver host's
+ * sandbox must let a bus driver reach them (or run it with
+ * UDK_DRIVERHOST_NO_SANDBOX=1).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libudev.h>
+
+#include <udk/driver.h>
+
+#define NUBS_MAX  512u /* devices and interfaces at once */
+#define NAME_MAX_ 64u  /* udkd's UDK_OBJECT_NAME_MAX, its NUL included */
+#define PROPS_MAX 16u  /* udkd's limit on a nub's properties */
+#define VALUE_MAX 96u  /* udkd's UDK_DPROP_VALUE_MAX, its NUL included */
+
+struct published {
+        char sysname[NAME_MAX_]; /* "" for a free slot */
+};
+
+struct bus {
+        struct udk_driver *drv;
+        struct udev *udev;
+        struct udev_monitor *monitor;
+        struct udk_dispatch_source *watch;
+        struct published nubs[NUBS_MAX]; /* handle: index + 1 */
+};
+
+struct props {
+        struct udk_nub_property p[PROPS_MAX];
+        char values[PROPS_MAX][VALUE_MAX];
+        size_t n;
+};
+
+__attribute__((format(printf, 3, 4))) static void props_add(struct props *props, const char *key,
+                                                            const char *fmt, ...)
+{
+        va_list ap;
+
+        if (props->n >= PROPS_MAX)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(props->values[props->n], VALUE_MAX, fmt, ap);
+        va_end(ap);
+        props->p[props->n] = (struct udk_nub_property){ key, props->values[props->n] };
+        props->n++;
+}
+
+/* A value udkd takes: printable ASCII, at most VALUE_MAX - 1 bytes (a longer string is cut). */
+static void props_add_text(struct props *props, const char *key, const char *text)
+{
+        char clean[VALUE_MAX];
+        size_t n = 0;
+
+        for (; text && *text && n < VALUE_MAX - 1; text++)
+                clean[n++] = (*text >= 0x20 && *text < 0x7f) ? *text : '?';
+        clean[n] = '\0';
+        if (n)
+                props_add(props, key, "%s", clean);
+}
+
+/* sysfs prints these with a fixed width ("%04x", "%02x"): fewer digits is a truncated attribute. */
+static int attr_hex(struct bus *bus, struct udev_device *dev, const char *attr, size_t digits, unsigned *ret)
+{
+        const char *v = udev_device_get_sysattr_value(dev, attr);
+        const char *name = udev_device_get_sysname(dev);
+
+        if (!v) {
+                udk_driver_log(bus->drv, UDK_LOG_WARN, "usb %s: %s unreadable: left out", name, attr);
+                return -ENOENT;
+        }
+        if (strlen(v) != digits || strspn(v, "0123456789abcdefABCDEF") != digits) {
+                udk_driver_log(bus->drv, UDK_LOG_WARN, "usb %s: %s '%s' is not %zu hex digits: left out",
+                               name, attr, v, digits);
+                return -EINVAL;
+        }
+        *ret = (unsigned)strtoul(v, NULL, 16);
+        return 0;
+}
+
+/* Decimal, some of them padded with spaces ("%2d": bNumInterfaces, bAlternateSetting). */
+static int attr_dec(struct bus *bus, struct udev_device *dev, const char *attr, unsigned max, unsigned *ret)
+{
+        const char *v = udev_device_get_sysattr_value(dev, attr), *digits = v;
+        const char *name = udev_device_get_sysname(dev);
+        char *end;
+        unsigned long n;
+
+        if (!v) {
+                udk_driver_log(bus->drv, UDK_LOG_WARN, "usb %s: %s unreadable: left out", name, attr);
+                return -ENOENT;
+        }
+        while (*digits == ' ')
+                digits++;
+        errno = 0;
+        n = strtoul(digits, &end, 10);
+        if (digits[0] < '0' || digits[0] > '9' || errno || *end || n > max) {
+                udk_driver_log(bus->drv, UDK_LOG_WARN, "usb %s: %s '%s' is not a number (0..%u): left out",
+                               name, attr, v, max);
+                return -EINVAL;
+        }
+        *ret = (unsigned)n;
+        return 0;
+}
+
+/* The kernel's speed in Mb/s: "1.5", "12", "480", "5000", ... */
+static int attr_speed(struct bus *bus, struct udev_device *dev, const char **ret)
+{
+        const char *v = udev_device_get_sysattr_value(dev, "speed");
+
+        if (!v || !*v || strspn(v, "0123456789.") != strlen(v) || strlen(v) >= VALUE_MAX) {
+                udk_driver_log(bus->drv, UDK_LOG_WARN, "usb %s: speed %s%s%s: left out",
+                               udev_device_get_sysname(dev), v ? "'" : "unreadable", v ? v : "",
+                               v ? "' is not a number of Mb/s" : "");
+                return -EINVAL;
+        }
+        *ret = v;
+        return 0;
+}
+
+static struct published *nub_find(struct bus *bus, const char *sysname)
+{
+        for (size_t i = 0; i < NUBS_MAX; i++)
+                if (strcmp(bus->nubs[i].sysname, sysname) == 0)
+                        return &bus->nubs[i];
+        return NULL;
+}
+
+static void nub_publish(struct bus *bus, const char *sysname, const char *name, const struct props *props)
+{
+        struct published *slot = NULL;
+        int r;
+
+        for (size_t i = 0; i < NUBS_MAX && !slot; i++)
+                if (!bus->nubs[i].sysname[0])
+                        slot = &bus->nubs[i];
+        if (!slot) {
+                udk_driver_log(bus->drv, UDK_LOG_WARN,
+                               "usb %s: more than %u devices and interfaces: left out", sysname, NUBS_MAX);
+                return;
+        }
+        r = udk_driver_publish_nub(bus->drv, (uint32_t)(slot - bus->nubs) + 1, "usb", name, props->p,
+                                   props->n, NULL);
+        if (r < 0) {
+                udk_driver_log(bus->drv, UDK_LOG_WARN, "usb %s: not published: %s", sysname,
+                               udk_driver_error(bus->drv)[0] ? udk_driver_error(bus->drv) : strerror(-r));
+                return;
+        }
+        snprintf(slot->sysname, sizeof(slot->sysname), "%s", sysname);
+        udk_driver_log(bus->drv, UDK_LOG_INFO, "%s plugged in", name);
+}
+
+static void nub_unpublish(struct bus *bus, struct published *slot)
+{
+        int r = udk_driver_remove_nub(bus->drv, (uint32_t)(slot - bus->nubs) + 1);
+
+        if (r < 0)
+                udk_driver_log(bus->drv, UDK_LOG_WARN, "usb %s: not removed: %s", slot->sysname,
+                               strerror(-r));
+        else
+                udk_driver_log(bus->drv, UDK_LOG_INFO, "usb %s unplugged", slot->sysname);
+        slot->sysname[0] = '\0';
+}
+
+static void device_add(struct bus *bus, struct udev_device *dev)
+{
+        const char *sysname = udev_device_get_sysname(dev), *devnode = udev_device_get_devnode(dev), *speed;
+        unsigned vendor, product, bcd, cls, subcls, proto, busnum, devnum, n_ifaces;
+        struct props props = { .n = 0 };
+        char name[NAME_MAX_];
+
+        if (attr_hex(bus, dev, "idVendor", 4, &vendor) < 0 ||
+            attr_hex(bus, dev, "idProduct", 4, &product) < 0 ||
+            attr_hex(bus, dev, "bcdDevice", 4, &bcd) < 0 ||
+            attr_hex(bus, dev, "bDeviceClass", 2, &cls) < 0 ||
+            attr_hex(bus, dev, "bDeviceSubClass", 2, &subcls) < 0 ||
+            attr_hex(bus, dev, "bDeviceProtocol", 2, &proto) < 0 ||
+            attr_dec(bus, dev, "busnum", 999, &busnum) < 0 ||
+            attr_dec(bus, dev, "devnum", 999, &devnum) < 0 ||
+            attr_dec(bus, dev, "bNumInterfaces", 255, &n_ifaces) < 0 || attr_speed(bus, dev, &speed) < 0)
+                return;
+        snprintf(name, sizeof(name), "usb-%s", sysname);
+        props_add(&props, "vendor", "0x%04x", vendor);
+        props_add(&props, "product", "0x%04x", product);
+        props_add(&props, "bcdDevice", "0x%04x", bcd);
+        props_add(&props, "class", "0x%02x", cls);
+        props_add(&props, "subclass", "0x%02x", subcls);
+        props_add(&props, "protocol", "0x%02x", proto);
+        props_add(&props, "interfaces", "%u", n_ifaces);
+        props_add_text(&props, "manufacturer", udev_device_get_sysattr_value(dev, "manufacturer"));
+        props_add_text(&props, "product_name", udev_device_get_sysattr_value(dev, "product"));
+        props_add_text(&props, "serial", udev_device_get_sysattr_value(dev, "serial"));
+        props_add(&props, "speed", "%s", speed);
+        props_add(&props, "bus_path", "%s", sysname);
+        props_add(&props, "busnum", "%u", busnum);
+        props_add(&props, "devnum", "%u", devnum);
+        props_add_text(&props, "devnode", devnode);
+        nub_publish(bus, sysname, name, &props);
+}
+
+static void interface_add(struct bus *bus, struct udev_device *dev)
+{
+        const char *sysname = udev_device_get_sysname(dev), *modalias, *colon = strchr(sysname, ':'), *speed;
+        struct udev_device *parent = udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_device");
+        unsigned vendor, product, bcd, number, alt, cls, subcls, proto, n_eps;
+        struct props props = { .n = 0 };
+        char name[NAME_MAX_];
+
+        if (!parent || !colon) {
+                udk_driver_log(bus->drv, UDK_LOG_WARN, "usb %s: %s: left out", sysname,
+                               colon ? "no usb_device parent" : "not a DEVICE:CONFIG.INTERFACE name");
+                return;
+        }
+        /* A device left out (with its warning) leaves its interfaces out, quietly. */
+        if (!nub_find(bus, udev_device_get_sysname(parent)))
+                return;
+        if (attr_hex(bus, dev, "bInterfaceNumber", 2, &number) < 0 ||
+            attr_dec(bus, dev, "bAlternateSetting", 255, &alt) < 0 ||
+            attr_hex(bus, dev, "bInterfaceClass", 2, &cls) < 0 ||
+            attr_hex(bus, dev, "bInterfaceSubClass", 2, &subcls) < 0 ||
+            attr_hex(bus, dev, "bInterfaceProtocol", 2, &proto) < 0 ||
+            attr_hex(bus, dev, "bNumEndpoints", 2, &n_eps) < 0 ||
+            attr_hex(bus, parent, "idVendor", 4, &vendor) < 0 ||
+            attr_hex(bus, parent, "idProduct", 4, &product) < 0 ||
+            attr_hex(bus, parent, "bcdDevice", 4, &bcd) < 0 || attr_speed(bus, parent, &speed) < 0)
+                return;
+        modalias = udev_device_get_sysattr_value(dev, "modalias");
+        if (!modalias || strncmp(modalias, "usb:", 4) != 0) {
+                udk_driver_log(bus->drv, UDK_LOG_WARN, "usb %s: modalias %s%s%s: left out", sysname,
+                               modalias ? "'" : "unreadable", modalias ? modalias : "",
+                               modalias ? "' is not usb:..." : "");
+                return;
+        }
+        snprintf(name, sizeof(name), "usb-%.*s_%s", (int)(colon - sysname), sysname, colon + 1);
+        props_add(&props, "parent", "usb-%s", udev_device_get_sysname(parent));
+        props_add(&props, "vendor", "0x%04x", vendor);
+        props_add(&props, "product", "0x%04x", product);
+        props_add(&props, "bcdDevice", "0x%04x", bcd);
+        props_add(&props, "interface", "%u", number);
+        props_add(&props, "alternate", "%u", alt);
+        props_add(&props, "class", "0x%02x", cls);
+        props_add(&props, "subclass", "0x%02x", subcls);
+        props_add(&props, "protocol", "0x%02x", proto);
+        props_add(&props, "endpoints", "%u", n_eps);
+        props_add_text(&props, "serial", udev_device_get_sysattr_value(parent, "serial"));
+        props_add(&props, "speed", "%s", speed);
+        props_add(&props, "bus_path", "%s", udev_device_get_sysname(parent));
+        /* The device's node: an interface's driver talks to the device through it. */
+        props_add_text(&props, "devnode", udev_device_get_devnode(parent));
+        props_add_text(&props, "modalias", modalias);
+        nub_publish(bus, sysname, name, &props);
+}
+
+static void bus_add(struct bus *bus, struct udev_device *dev)
+{
+        const char *devtype = udev_device_get_devtype(dev), *sysname = udev_device_get_sysname(dev);
+
+        if (!sysname || !devtype || nub_find(bus, sysname))
+                return;
+        if (strlen(sysname) + strlen("usb-") >= NAME_MAX_) {
+                udk_driver_log(bus->drv, UDK_LOG_WARN, "usb %s: a name too long for a nub: left out",
+                               sysname);
+                return;
+        }
+        if (strcmp(devtype, "usb_device") == 0)
+                device_add(bus, dev);
+        else if (strcmp(devtype, "usb_interface") == 0)
+                interface_add(bus, dev);
+}
+
+/* A device goes with its interfaces (the kernel sends theirs first; a lost event must not leave them). */
+static void bus_remove(struct bus *bus, struct udev_device *dev)
+{
+        const char *sysname = udev_device_get_sysname(dev);
+        size_t len;
+
+        if (!sysname)
+                return;
+        len = strlen(sysname);
+        for (size_t i = 0; i < NUBS_MAX; i++)
+                if (strncmp(bus->nubs[i].sysname, sysname, len) == 0 && bus->nubs[i].sysname[len] == ':')
+                        nub_unpublish(bus, &bus->nubs[i]);
+        for (size_t i = 0; i < NUBS_MAX; i++)
+                if (strcmp(bus->nubs[i].sysname, sysname) == 0)
+                        nub_unpublish(bus, &bus->nubs[i]);
+}
+
+static void bus_event(void *data, struct udk_dispatch_source *source)
+{
+        struct bus *bus = data;
+        struct udev_device *dev;
+
+        /* The monitor's socket is non-blocking: drain it. */
+        while ((dev = udev_monitor_receive_device(bus->monitor))) {
+                const char *action = udev_device_get_action(dev);
+
+                if (action && (strcmp(action, "add") == 0 || strcmp(action, "change") == 0))
+                        bus_add(bus, dev);
+                else if (action && strcmp(action, "remove") == 0)
+                        bus_remove(bus, dev);
+                udev_device_unref(dev);
+        }
+}
+
+/* Devices first, then interfaces: an interface is published only after its device. */
+static int bus_scan(struct bus *bus, const char *devtype)
+{
+        struct udev_enumerate *e = udev_enumerate_new(bus->udev);
+        struct udev_list_entry *entry;
+        int r;
+
+        if (!e)
+                return -ENOMEM;
+        r = udev_enumerate_add_match_subsystem(e, "usb");
+        if (r >= 0)
+                r = udev_enumerate_add_match_property(e, "DEVTYPE", devtype);
+        if (r >= 0)
+                r = udev_enumerate_scan_devices(e);
+        if (r < 0) {
+                udk_driver_log(bus->drv, UDK_LOG_ERROR, "cannot enumerate usb devices: %s", strerror(-r));
+                udev_enumerate_unref(e);
+                return r;
+        }
+        udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e))
+        {
+                const char *path = udev_list_entry_get_name(entry);
+                struct udev_device *dev = udev_device_new_from_syspath(bus->udev, path);
+
+                if (!dev) {
+                        udk_driver_log(bus->drv, UDK_LOG_WARN, "usb %s: gone while enumerating: left out",
+                                       strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
+                        continue;
+                }
+                bus_add(bus, dev);
+                udev_device_unref(dev);
+        }
+        udev_enumerate_unref(e);
+        return 0;
+}
+
+static void bus_stop(struct udk_driver *drv, void *state)
+{
+        struct bus *bus = state;
+
+        /* The nubs go with the host: udkd removes them and stops their drivers. */
+        udk_dispatch_source_destroy(bus->watch);
+        bus->watch = NULL;
+        bus->monitor = udev_monitor_unref(bus->monitor);
+        bus->udev = udev_unref(bus->udev);
+}
+
+static int bus_start(struct udk_driver *drv, void *state, const struct udk_nub *provider)
+{
+        struct bus *bus = state;
+        int r;
+
+        bus->drv = drv;
+        bus->udev = udev_new();
+        if (!bus->udev)
+                return -ENOMEM;
+        /* Monitor before scanning: a device plugged in between is then seen twice (and published once),
+         * never missed. */
+        bus->monitor = udev_monitor_new_from_netlink(bus->udev, "udev");
+        if (!bus->monitor) {
+                r = errno ? -errno : -ENOMEM;
+                udk_driver_log(drv, UDK_LOG_ERROR, "no udev monitor: %s", strerror(-r));
+                goto fail;
+        }
+        r = udev_monitor_filter_add_match_subsystem_devtype(bus->monitor, "usb", NULL);
+        if (r >= 0)
+                r = udev_monitor_enable_receiving(bus->monitor);
+        if (r < 0) {
+                udk_driver_log(drv, UDK_LOG_ERROR, "udev monitor: %s", strerror(-r));
+                goto fail;
+        }
+        r = udk_dispatch_fd_create(udk_driver_queue(drv), udev_monitor_get_fd(bus->monitor),
+                                   UDK_DISPATCH_READABLE, bus_event, bus, &bus->watch);
+        if (r == 0)
+                r = bus_scan(bus, "usb_device");
+        if (r == 0)
+                r = bus_scan(bus, "usb_interface");
+        if (r == 0)
+                return 0;
+fail:
+        bus_stop(drv, bus); /* the host calls stop() only after a start() that succeeded */
+        return r;
+}
+
+static const struct udk_driver_descriptor bus_descriptor = {
+        .abi_version = UDK_DRIVER_ABI_VERSION,
+        .name = "usb-bus",
+        .description = "the USB family's bus: a nub per device and per interface, hotplugged through udev",
+        .state_size = sizeof(struct bus),
+        .start = bus_start,
+        .stop = bus_stop,
+};
+
+UDK_DRIVER_EXPORT(bus_descriptor);
