@@ -64,6 +64,19 @@ static int send_start(struct udkd_server *server, struct server_driver *d, char 
                 udk_strlcpy(m.props[m.n_props].value, p->properties[i].value, sizeof(m.props[0].value));
                 m.n_props++;
         }
+        /* The nub's device node first (udk_nub_fd(nub, 0)); a node that went is the driver's crash. */
+        r = udkd_nub_devnode_open(d->nub, why, why_size);
+        if (r >= 0) {
+                fds[n_fds++] = r;
+        } else if (r != -ENOENT) {
+                char reason[sizeof(d->kill_reason)];
+
+                snprintf(reason, sizeof(reason), "start failed: %s", why);
+                why[0] = '\0';
+                udk_warn("driver '%s': %s", d->name, reason + 14);
+                udkd_driver_kill(server, d, reason);
+                return 0;
+        }
         for (size_t i = 0; i < p->n_grants && n_fds < UDK_MSG_FDS_MAX; i++) {
                 int fd = open(p->grants[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
 

@@ -284,6 +284,11 @@ void udkd_nub_match(struct udkd_server *server, struct server_nub *n);
 void udkd_nubs_match_unbound(struct udkd_server *server);
 void udkd_nubs_destroy(struct udkd_server *server);
 
+/* devnode.c */
+/* Open @n's device node (its `devnode`) for its driver, as its family allows: the fd; -ENOENT when it
+ * names none; another -errno with a sentence in @err when it may not be opened or cannot be. */
+int udkd_nub_devnode_open(const struct server_nub *n, char *err, size_t err_size);
+
 /* supervisor.c */
 /* A driver of personality @index on @nub, started at once. */
 int udkd_driver_create(struct udkd_server *server, struct server_nub *nub, size_t index);

@@ -138,7 +138,8 @@ static int spawn_host(struct udkd_server *server, struct server_driver *d, const
         posix_spawn_file_actions_t fa;
         posix_spawnattr_t attr;
         sigset_t none, defaults;
-        char *argv[5];
+        const struct udkd_personality *p = udkd_driver_personality(server, d);
+        char *argv[6];
         int sv[2], child, argc = 0, r;
         const char *no_sandbox = getenv("UDK_DRIVERHOST_NO_SANDBOX");
         pid_t pid;
@@ -166,6 +167,8 @@ static int spawn_host(struct udkd_server *server, struct server_driver *d, const
                 argv[argc++] = (char *)"--verbose";
         if (no_sandbox && strcmp(no_sandbox, "1") == 0)
                 argv[argc++] = (char *)"--no-sandbox";
+        if (p && p->sandbox_udev)
+                argv[argc++] = (char *)"--udev";
         argv[argc++] = (char *)driver_path;
         argv[argc] = NULL;
 

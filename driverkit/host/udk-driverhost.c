@@ -30,10 +30,12 @@
 static void usage(FILE *out)
 {
         fprintf(out,
-                "Usage: udk-driverhost [--no-sandbox] [--verbose] [--help] DRIVER.so\n"
+                "Usage: udk-driverhost [--no-sandbox] [--udev] [--verbose] [--help] DRIVER.so\n"
                 "Run one udk driver for udkd, which passes the socket to itself on fd 3.\n"
                 "\n"
                 "  --no-sandbox  skip Landlock and seccomp (for debugging; warns)\n"
+                "  --udev        let the driver read /sys, /run/udev and /etc/udev and open a udev\n"
+                "                monitor (a bus driver's personality with sandbox = udev)\n"
                 "  --verbose     log debug lines\n"
                 "  --help        print this help\n"
                 "\n"
@@ -111,6 +113,7 @@ int main(int argc, char **argv)
         static const struct option options[] = {
                 { "no-sandbox", no_argument, NULL, 'n' },
                 { "verbose", no_argument, NULL, 'v' },
+                { "udev", no_argument, NULL, 'u' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -129,6 +132,9 @@ int main(int argc, char **argv)
                         break;
                 case 'v':
                         udk_log_set_level(UDK_LOG_DEBUG);
+                        break;
+                case 'u':
+                        sandbox_allow_udev();
                         break;
                 case 'h':
                         usage(stdout);

@@ -47,6 +47,7 @@ struct udk_driver {
         enum driver_phase phase;
         int exit_code; /* enum udk_driverhost_exit, once the queue is told to quit */
         bool hung_up;  /* udkd closed the socket */
+        bool terminated; /* udk_driver_terminate(): stop() runs at the end */
 
         struct udk_dispatch_source *sock_source;
         struct udk_dispatch_source *pending_source;

@@ -133,6 +133,15 @@ void driver_fail(struct udk_driver *drv, int code)
         }
 }
 
+UDK_EXPORT void udk_driver_terminate(struct udk_driver *drv)
+{
+        if (!drv || drv->phase != PHASE_RUNNING || drv->terminated)
+                return;
+        drv->terminated = true;
+        udk_info("driver '%s': its device is gone: stopping", drv->desc->name);
+        driver_fail(drv, UDK_DRIVERHOST_EXIT_OK);
+}
+
 static void driver_hang_up(struct udk_driver *drv)
 {
         if (drv->hung_up)
@@ -624,7 +633,7 @@ UDK_EXPORT int udk_driver_host_run(const struct udk_driver_descriptor *desc, str
         }
 
         /* udkd hung up on a running driver: stop it as STOP would have. */
-        if (drv->hung_up && drv->phase == PHASE_RUNNING && desc->stop)
+        if ((drv->hung_up || drv->terminated) && drv->phase == PHASE_RUNNING && desc->stop)
                 desc->stop(drv, drv->state);
         /* After a protocol error nothing more of the driver runs: udkd cannot be trusted to answer it. */
         if (code != UDK_DRIVERHOST_EXIT_PROTOCOL && desc->free)
