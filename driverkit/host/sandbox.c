@@ -239,7 +239,7 @@ static const char *const udev_syscalls[] = {
 
 static int seccomp_add_udev(scmp_filter_ctx ctx)
 {
-        const scmp_datum_t write_flags = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | __O_TMPFILE;
+        const scmp_datum_t write_flags = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | (__O_TMPFILE & ~O_DIRECTORY);
         int r = 0;
 
         for (size_t i = 0; i < UDK_ELEMENTSOF(udev_syscalls) && r >= 0; i++) {
