@@ -77,7 +77,7 @@ struct server_device {
 
 /* One per plugin name, shared by every instance of it. */
 struct server_module {
-        const char *name; /* the configuration's */
+        char *name; /* owned: the configuration that named it may go first */
         struct udk_dsp_module *module;
 };
 

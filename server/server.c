@@ -76,7 +76,13 @@ static int module_get(struct udkd_server *s, const struct server_device *d,
                 device_error(d, d->conf->handlers_line, "handler '%s': %s", h->spec, err);
                 return r;
         }
-        m->name = h->plugin;
+        /* Its own copy: a driver's device, whose configuration named it, may go before the module does. */
+        m->name = strdup(h->plugin);
+        if (!m->name) {
+                m->module = udk_dsp_module_unload(m->module);
+                device_error(d, d->conf->handlers_line, "handler '%s': %s", h->spec, strerror(ENOMEM));
+                return -ENOMEM;
+        }
         s->n_modules++;
         *ret = udk_dsp_module_plugin(m->module);
         return 0;
@@ -534,8 +540,10 @@ struct udkd_server *udkd_server_destroy(struct udkd_server *server)
                         free(server->devices[i].driver_conf);
                 }
         }
-        for (size_t i = 0; i < server->n_modules; i++)
+        for (size_t i = 0; i < server->n_modules; i++) {
                 server->modules[i].module = udk_dsp_module_unload(server->modules[i].module);
+                free(server->modules[i].name);
+        }
         udkd_personalities_finish(server);
         free(server->driverhost);
         free(server->modules);
