@@ -169,9 +169,41 @@ const char *udk_serial_error(const struct udk_serial *s)
         return s ? s->error : "";
 }
 
+static const tcflag_t sizes[] = { CS5, CS6, CS7, CS8 }; /* 5..8 data bits */
+static const char *const parity_names[] = { "none", "even", "odd" };
+static const char *const flow_names[] = { "none", "rtscts", "xonxoff" };
+
+static int serial_check(struct udk_serial *s, const struct udk_serial_config *c, speed_t speed)
+{
+        unsigned bits = 8, parity, stop;
+        struct termios t;
+
+        if (tcgetattr(s->fd, &t) < 0)
+                return serial_fail(s, -errno, "tcgetattr: %s", strerror(errno));
+        for (unsigned i = 0; i < UDK_ELEMENTSOF(sizes); i++)
+                if ((t.c_cflag & CSIZE) == sizes[i])
+                        bits = 5 + i;
+        parity = !(t.c_cflag & PARENB) ? UDK_SERIAL_PARITY_NONE
+                 : (t.c_cflag & PARODD) ? UDK_SERIAL_PARITY_ODD
+                                        : UDK_SERIAL_PARITY_EVEN;
+        stop = t.c_cflag & CSTOPB ? 2 : 1;
+        if (cfgetospeed(&t) != speed)
+                return serial_fail(s, -EINVAL, "the tty did not take baud %u", c->baud);
+        if (bits != c->data_bits)
+                return serial_fail(s, -EINVAL, "the tty kept %u data bits (asked for %u)", bits, c->data_bits);
+        if (parity != (unsigned)c->parity)
+                return serial_fail(s, -EINVAL, "the tty kept parity %s (asked for %s)", parity_names[parity],
+                                   parity_names[c->parity]);
+        if (stop != c->stop_bits)
+                return serial_fail(s, -EINVAL, "the tty kept %u stop bits (asked for %u)", stop, c->stop_bits);
+        if (!!(t.c_cflag & CRTSCTS) != (c->flow == UDK_SERIAL_FLOW_RTSCTS) ||
+            !!(t.c_iflag & IXON) != (c->flow == UDK_SERIAL_FLOW_XONXOFF))
+                return serial_fail(s, -EINVAL, "the tty did not take flow control %s", flow_names[c->flow]);
+        return 0;
+}
+
 int udk_serial_configure(struct udk_serial *s, const struct udk_serial_config *c)
 {
-        static const tcflag_t sizes[] = { CS5, CS6, CS7, CS8 };
         struct termios t;
         speed_t speed;
 
@@ -208,7 +240,8 @@ int udk_serial_configure(struct udk_serial *s, const struct udk_serial_config *c
                 return serial_fail(s, -EINVAL, "baud %u: %s", c->baud, strerror(errno));
         if (tcsetattr(s->fd, TCSANOW, &t) < 0)
                 return serial_fail(s, -errno, "tcsetattr (baud %u): %s", c->baud, strerror(errno));
-        return 0;
+        /* tcsetattr succeeds when any part was taken: read back what the tty does now. */
+        return serial_check(s, c, speed);
 }
 
 /* --- reading --- */

@@ -15,6 +15,7 @@
 #include <pty.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <termios.h>
 
 #include <udk/client.h>
 #include <udk/util.h>
@@ -316,6 +317,49 @@ static void test_bus_crash(void)
         fixture_stop(&f);
 }
 
+/* property.line reaches the tty: the slave's termios (shared by every open of it) say so. */
+static void test_line_config(void)
+{
+        static struct fixture f;
+        struct termios t;
+        union object o;
+        int fd;
+
+        fixture_start(&f, "property.line = 57600 8N2 rtscts\n");
+        wait_driver(f.client, &f.udkd, f.nub, "running", &o);
+        master_expect(&f, "GET VOL\n");
+        fd = open(f.slave, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+        ASSERT_OK(fd);
+        ASSERT_OK(tcgetattr(fd, &t));
+        ASSERT_UINT_EQ(cfgetospeed(&t), B57600);
+        ASSERT_UINT_EQ(cfgetispeed(&t), B57600);
+        ASSERT_UINT_EQ(t.c_cflag & CSIZE, CS8);
+        ASSERT_UINT_EQ(t.c_cflag & PARENB, 0);
+        ASSERT_UINT_EQ(t.c_cflag & CSTOPB, CSTOPB);
+        ASSERT_UINT_EQ(t.c_cflag & CRTSCTS, CRTSCTS);
+        ASSERT_UINT_EQ(t.c_iflag & (IXON | IXOFF), 0);
+        /* Raw: no echo, no line editing, no signals, no output processing. */
+        ASSERT_UINT_EQ(t.c_lflag & (ECHO | ICANON | ISIG | IEXTEN), 0);
+        ASSERT_UINT_EQ(t.c_oflag & OPOST, 0);
+        ASSERT_OK(close(fd));
+        fixture_stop(&f);
+}
+
+/* What the tty did not take is refused, not ignored: a pseudo-terminal keeps 8 data bits. */
+static void test_line_not_taken(void)
+{
+        static struct fixture f;
+        char sentence[160];
+        union object o;
+
+        fixture_start(&f, "property.line = 57600 7E1\nrestart = no\n");
+        wait_driver(f.client, &f.udkd, f.nub, "failed", &o);
+        snprintf(sentence, sizeof(sentence), "driver 'fader': %s: the tty kept 8 data bits (asked for 7)\n",
+                 f.slave);
+        proc_wait_stderr(&f.udkd, sentence, WAIT_MS);
+        fixture_stop(&f);
+}
+
 /* A serial line termios cannot do: the driver's start fails with a sentence that names it. */
 static void test_bad_line(void)
 {
@@ -329,4 +373,4 @@ static void test_bad_line(void)
         fixture_stop(&f);
 }
 
-UDK_TEST_MAIN(test_fader_end_to_end, test_bus_crash, test_bad_line)
+UDK_TEST_MAIN(test_fader_end_to_end, test_bus_crash, test_line_config, test_line_not_taken, test_bad_line)

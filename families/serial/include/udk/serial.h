@@ -75,7 +75,8 @@ void udk_serial_close(struct udk_serial *s);
 /* The last refusal's sentence, "" when there was none. */
 const char *udk_serial_error(const struct udk_serial *s);
 
-/* Apply @config (tcsetattr): -EINVAL for a rate, frame or flow control termios cannot express, with a
+/* Apply @config (tcsetattr): -EINVAL for a rate, frame or flow control termios cannot express, or
+ * that the tty did not take (read back: a pseudo-terminal keeps 8 data bits without parity), with a
  * sentence; the tty's own refusal as its errno. */
 int udk_serial_configure(struct udk_serial *s, const struct udk_serial_config *config);
 
