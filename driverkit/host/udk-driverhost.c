@@ -30,7 +30,7 @@
 static void usage(FILE *out)
 {
         fprintf(out,
-                "Usage: udk-driverhost [--no-sandbox] [--udev] [--verbose] [--help] DRIVER.so\n"
+                "Usage: udk-driverhost [--no-sandbox] [--verbose] [--help] DRIVER.so\n"
                 "Run one udk driver for udkd, which passes the socket to itself on fd 3.\n"
                 "\n"
                 "  --no-sandbox  skip Landlock and seccomp (for debugging; warns)\n"
