@@ -154,7 +154,7 @@ static void test_enumerate(void)
         wait_object(f.client, &f.udkd, "nub", "ttyUSB0", true);
         nub_properties(&f, "ttyUSB0", props, sizeof(props));
         ASSERT_STR_EQ(props, FTDI_PROPERTIES);
-        proc_wait_stderr(&f.udkd, "driver 'serial-bus': 1 tty published", WAIT_MS);
+        proc_wait_stderr(&f.udkd, "driver 'serial-bus': 2 ttys published", WAIT_MS);
         /* The bad adapter: one warning naming it, and left out. */
         proc_wait_stderr(&f.udkd,
                          "driver 'serial-bus': tty ttyUSB1: its USB device 1-3 has idVendor '04', not 4 hex digits: "
@@ -162,6 +162,18 @@ static void test_enumerate(void)
                          WAIT_MS);
         ASSERT_UINT_EQ(count_nubs(&f, "ttyUSB1"), 0);
         ASSERT_UINT_EQ(count_nubs(&f, "tty7"), 0);
+        /* An attribute that is not text: the nub without it, and a warning. */
+        proc_wait_stderr(&f.udkd,
+                         "driver 'serial-bus': tty ttyUSB2: manufacturer holds a byte 0x01 that is not text: left out",
+                         WAIT_MS);
+        nub_properties(&f, "ttyUSB2", props, sizeof(props));
+        ASSERT_STR_EQ(props, "family=serial\ndevnode=/dev/ttyUSB2\nsubsystem=tty\nparent_subsystem=usb-serial\n"
+                             "driver=ftdi_sio\nvendor=0x0403\nproduct=0x6015\n");
+        /* One that cannot be read (there is none): the tty left out, and a warning. */
+        proc_wait_stderr(&f.udkd,
+                         "driver 'serial-bus': tty ttyUSB3: its USB device 1-5 has no readable idProduct: left out",
+                         WAIT_MS);
+        ASSERT_UINT_EQ(count_nubs(&f, "ttyUSB3"), 0);
         fixture_stop(&f);
 }
 
