@@ -93,8 +93,8 @@ static int bus_publish(struct bus *bus, const char *key, const char *name, const
         if (bus_find(bus, key))
                 return 0; /* seen already (the monitor and the enumeration both saw it) */
         if (bus->n_nubs == BUS_NUBS_MAX) {
-                udk_driver_log(bus->drv, UDK_LOG_WARN, "tty %s: %u ttys published already, the most: left out",
-                               name, BUS_NUBS_MAX);
+                udk_driver_log(bus->drv, UDK_LOG_WARN,
+                               "tty %s: %u ttys published already, the most: left out", name, BUS_NUBS_MAX);
                 return -ENOSPC;
         }
         n = &bus->nubs[bus->n_nubs];
@@ -136,14 +136,16 @@ static const char *attr_text(struct bus *bus, struct udev_device *dev, const cha
         if (!v)
                 return NULL;
         if (strlen(v) >= UDK_DPROP_VALUE_MAX) {
-                udk_driver_log(bus->drv, UDK_LOG_WARN, "tty %s: %s of %zu bytes (at most %u): left out", tty, attr,
-                               strlen(v), UDK_DPROP_VALUE_MAX - 1);
+                udk_driver_log(bus->drv, UDK_LOG_WARN, "tty %s: %s of %zu bytes (at most %u): left out", tty,
+                               attr, strlen(v), UDK_DPROP_VALUE_MAX - 1);
                 return NULL;
         }
         for (const char *c = v; *c; c++)
                 if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f) {
-                        udk_driver_log(bus->drv, UDK_LOG_WARN, "tty %s: %s holds a byte 0x%02x that is not text: "
-                                       "left out", tty, attr, (unsigned char)*c);
+                        udk_driver_log(bus->drv, UDK_LOG_WARN,
+                                       "tty %s: %s holds a byte 0x%02x that is not text: "
+                                       "left out",
+                                       tty, attr, (unsigned char)*c);
                         return NULL;
                 }
         return v;
@@ -156,7 +158,8 @@ static int attr_id(struct bus *bus, struct udev_device *usb, const char *tty, co
         const char *v = udev_device_get_sysattr_value(usb, attr);
 
         if (!v) {
-                udk_driver_log(bus->drv, UDK_LOG_WARN, "tty %s: its USB device %s has no readable %s: left out", tty,
+                udk_driver_log(bus->drv, UDK_LOG_WARN,
+                               "tty %s: its USB device %s has no readable %s: left out", tty,
                                udev_device_get_sysname(usb), attr);
                 return -ENODATA;
         }
@@ -182,7 +185,8 @@ static void bus_add(struct bus *bus, struct udev_device *dev)
         char id[16];
 
         if (!parent) {
-                udk_driver_log(bus->drv, UDK_LOG_DEBUG, "tty %s: no parent device (a virtual tty): skipped", tty);
+                udk_driver_log(bus->drv, UDK_LOG_DEBUG, "tty %s: no parent device (a virtual tty): skipped",
+                               tty);
                 return;
         }
         if (!devnode) {
@@ -240,13 +244,16 @@ static void bus_add_named(struct bus *bus, const char *list)
                 size_t len = 0;
 
                 if (++n > BUS_NAMED_MAX) {
-                        udk_driver_log(bus->drv, UDK_LOG_WARN, "property.ttys: more than %u ttys: '%s' left out",
-                                       BUS_NAMED_MAX, path);
+                        udk_driver_log(bus->drv, UDK_LOG_WARN,
+                                       "property.ttys: more than %u ttys: '%s' left out", BUS_NAMED_MAX,
+                                       path);
                         continue;
                 }
                 if (strncmp(path, "/dev/", 5) != 0 || !path[5]) {
-                        udk_driver_log(bus->drv, UDK_LOG_WARN, "property.ttys: '%s' is not a path under /dev: "
-                                       "left out", path);
+                        udk_driver_log(bus->drv, UDK_LOG_WARN,
+                                       "property.ttys: '%s' is not a path under /dev: "
+                                       "left out",
+                                       path);
                         continue;
                 }
                 if (bus_has_devnode(bus, path))
@@ -284,8 +291,8 @@ static void bus_enumerate(struct bus *bus)
                 struct udev_device *dev = udev_device_new_from_syspath(bus->udev, syspath);
 
                 if (!dev) {
-                        udk_driver_log(bus->drv, UDK_LOG_WARN, "tty at %s vanished while the ttys were enumerated",
-                                       syspath);
+                        udk_driver_log(bus->drv, UDK_LOG_WARN,
+                                       "tty at %s vanished while the ttys were enumerated", syspath);
                         continue;
                 }
                 bus_add(bus, dev);
@@ -343,7 +350,8 @@ static int bus_start(struct udk_driver *drv, void *state, const struct udk_nub *
         /* Listen before enumerating: a tty plugged in between is seen twice (and published once), never
          * missed.  Without a monitor (no netlink here) the ttys present are still published. */
         bus->monitor = udev_monitor_new_from_netlink(bus->udev, "udev");
-        r = bus->monitor ? udev_monitor_filter_add_match_subsystem_devtype(bus->monitor, "tty", NULL) : -errno;
+        r = bus->monitor ? udev_monitor_filter_add_match_subsystem_devtype(bus->monitor, "tty", NULL)
+                         : -errno;
         if (r >= 0)
                 r = udev_monitor_enable_receiving(bus->monitor);
         if (r >= 0)
@@ -364,7 +372,8 @@ static int bus_start(struct udk_driver *drv, void *state, const struct udk_nub *
 static const struct udk_driver_descriptor bus_descriptor = {
         .abi_version = UDK_DRIVER_ABI_VERSION,
         .name = "serial-bus",
-        .description = "the serial family's bus: ttys with a parent device (libudev) and ttys named in its personality",
+        .description = "the serial family's bus: ttys with a parent device (libudev) and ttys named in its "
+                       "personality",
         .state_size = sizeof(struct bus),
         .start = bus_start,
         .stop = bus_stop,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The serial family's provider library (<udk/serial.h>): termios, lines in, bytes out, break, modem lines. */
+/* The serial family's provider library (<udk/serial.h>): termios, lines in, bytes out, break, modem lines.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -14,9 +15,9 @@
 #include <udk/serial.h>
 #include <udk/util.h>
 
-#define SERIAL_LINE_MAX    4096u
-#define SERIAL_OUT_MAX     65536u
-#define SERIAL_READ_CHUNK  512u
+#define SERIAL_LINE_MAX   4096u
+#define SERIAL_OUT_MAX    65536u
+#define SERIAL_READ_CHUNK 512u
 
 struct udk_serial {
         struct udk_driver *drv;
@@ -27,17 +28,18 @@ struct udk_serial {
         udk_serial_line_fn on_line;
         udk_serial_event_fn on_event;
         void *data;
-        char *line;       /* line_max + 1 */
+        char *line; /* line_max + 1 */
         size_t line_max, line_len;
-        bool overlong;    /* dropping up to the next '\n' */
-        bool noisy;       /* the line being read holds bytes that are not text */
+        bool overlong; /* dropping up to the next '\n' */
+        bool noisy;    /* the line being read holds bytes that are not text */
 
         struct udk_dispatch_source *writer;
         uint8_t *out;
         size_t out_len, out_cap;
 };
 
-static int serial_fail(struct udk_serial *s, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int serial_fail(struct udk_serial *s, int r, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 static int serial_fail(struct udk_serial *s, int r, const char *fmt, ...)
 {
         va_list ap;
@@ -57,11 +59,12 @@ static const struct {
         uint32_t baud;
         speed_t speed;
 } bauds[] = {
-        { 50, B50 },         { 75, B75 },         { 110, B110 },       { 134, B134 },       { 150, B150 },
-        { 200, B200 },       { 300, B300 },       { 600, B600 },       { 1200, B1200 },     { 1800, B1800 },
-        { 2400, B2400 },     { 4800, B4800 },     { 9600, B9600 },     { 19200, B19200 },   { 38400, B38400 },
-        { 57600, B57600 },   { 115200, B115200 }, { 230400, B230400 }, { 460800, B460800 }, { 500000, B500000 },
-        { 576000, B576000 }, { 921600, B921600 }, { 1000000, B1000000 }, { 1152000, B1152000 },
+        { 50, B50 },           { 75, B75 },           { 110, B110 },         { 134, B134 },
+        { 150, B150 },         { 200, B200 },         { 300, B300 },         { 600, B600 },
+        { 1200, B1200 },       { 1800, B1800 },       { 2400, B2400 },       { 4800, B4800 },
+        { 9600, B9600 },       { 19200, B19200 },     { 38400, B38400 },     { 57600, B57600 },
+        { 115200, B115200 },   { 230400, B230400 },   { 460800, B460800 },   { 500000, B500000 },
+        { 576000, B576000 },   { 921600, B921600 },   { 1000000, B1000000 }, { 1152000, B1152000 },
         { 1500000, B1500000 }, { 2000000, B2000000 }, { 2500000, B2500000 }, { 3000000, B3000000 },
         { 3500000, B3500000 }, { 4000000, B4000000 },
 };
@@ -76,8 +79,7 @@ static int baud_speed(uint32_t baud, speed_t *ret)
         return -EINVAL;
 }
 
-int udk_serial_config_parse(const char *text, struct udk_serial_config *config, char *err,
-                                       size_t err_size)
+int udk_serial_config_parse(const char *text, struct udk_serial_config *config, char *err, size_t err_size)
 {
         struct udk_serial_config c = *config;
         char buf[128], *save = NULL, *word;
@@ -94,14 +96,15 @@ int udk_serial_config_parse(const char *text, struct udk_serial_config *config, 
                 int64_t v;
 
                 if (word[0] >= '0' && word[0] <= '9' && strlen(word) > 3) {
-                        if (udk_parse_int64(word, 1, 4000000, &v) < 0 || baud_speed((uint32_t)v, &speed) < 0) {
+                        if (udk_parse_int64(word, 1, 4000000, &v) < 0 ||
+                            baud_speed((uint32_t)v, &speed) < 0) {
                                 snprintf(err, err_size, "serial line '%s': '%s' is not a standard baud rate",
                                          text, word);
                                 return -EINVAL;
                         }
                         c.baud = (uint32_t)v;
-                } else if (strlen(word) == 3 && word[0] >= '5' && word[0] <= '8' && strchr("NEOneo", word[1]) &&
-                           (word[2] == '1' || word[2] == '2')) {
+                } else if (strlen(word) == 3 && word[0] >= '5' && word[0] <= '8' &&
+                           strchr("NEOneo", word[1]) && (word[2] == '1' || word[2] == '2')) {
                         c.data_bits = (uint8_t)(word[0] - '0');
                         c.parity = (word[1] | 0x20) == 'n'   ? UDK_SERIAL_PARITY_NONE
                                    : (word[1] | 0x20) == 'e' ? UDK_SERIAL_PARITY_EVEN
@@ -115,7 +118,8 @@ int udk_serial_config_parse(const char *text, struct udk_serial_config *config, 
                         c.flow = UDK_SERIAL_FLOW_XONXOFF;
                 } else {
                         snprintf(err, err_size,
-                                 "serial line '%s': '%s' is neither a baud rate, a frame (8N1) nor a flow control "
+                                 "serial line '%s': '%s' is neither a baud rate, a frame (8N1) nor a flow "
+                                 "control "
                                  "(none, rtscts, xonxoff)",
                                  text, word);
                         return -EINVAL;
@@ -183,19 +187,21 @@ static int serial_check(struct udk_serial *s, const struct udk_serial_config *c,
         for (unsigned i = 0; i < UDK_ELEMENTSOF(sizes); i++)
                 if ((t.c_cflag & CSIZE) == sizes[i])
                         bits = 5 + i;
-        parity = !(t.c_cflag & PARENB) ? UDK_SERIAL_PARITY_NONE
+        parity = !(t.c_cflag & PARENB)  ? UDK_SERIAL_PARITY_NONE
                  : (t.c_cflag & PARODD) ? UDK_SERIAL_PARITY_ODD
                                         : UDK_SERIAL_PARITY_EVEN;
         stop = t.c_cflag & CSTOPB ? 2 : 1;
         if (cfgetospeed(&t) != speed)
                 return serial_fail(s, -EINVAL, "the tty did not take baud %u", c->baud);
         if (bits != c->data_bits)
-                return serial_fail(s, -EINVAL, "the tty kept %u data bits (asked for %u)", bits, c->data_bits);
+                return serial_fail(s, -EINVAL, "the tty kept %u data bits (asked for %u)", bits,
+                                   c->data_bits);
         if (parity != (unsigned)c->parity)
                 return serial_fail(s, -EINVAL, "the tty kept parity %s (asked for %s)", parity_names[parity],
                                    parity_names[c->parity]);
         if (stop != c->stop_bits)
-                return serial_fail(s, -EINVAL, "the tty kept %u stop bits (asked for %u)", stop, c->stop_bits);
+                return serial_fail(s, -EINVAL, "the tty kept %u stop bits (asked for %u)", stop,
+                                   c->stop_bits);
         if (!!(t.c_cflag & CRTSCTS) != (c->flow == UDK_SERIAL_FLOW_RTSCTS) ||
             !!(t.c_iflag & IXON) != (c->flow == UDK_SERIAL_FLOW_XONXOFF))
                 return serial_fail(s, -EINVAL, "the tty did not take flow control %s", flow_names[c->flow]);
@@ -211,10 +217,11 @@ int udk_serial_configure(struct udk_serial *s, const struct udk_serial_config *c
                 return -EINVAL;
         s->error[0] = '\0';
         if (baud_speed(c->baud, &speed) < 0)
-                return serial_fail(s, -EINVAL,
-                                   "baud %u is not a standard rate (50, 75, 110, ... 9600, 19200, 38400, 57600, "
-                                   "115200, 230400, ... 4000000)",
-                                   c->baud);
+                return serial_fail(
+                        s, -EINVAL,
+                        "baud %u is not a standard rate (50, 75, 110, ... 9600, 19200, 38400, 57600, "
+                        "115200, 230400, ... 4000000)",
+                        c->baud);
         if (c->data_bits < 5 || c->data_bits > 8)
                 return serial_fail(s, -EINVAL, "%u data bits (5 to 8)", c->data_bits);
         if (c->stop_bits != 1 && c->stop_bits != 2)
@@ -222,7 +229,8 @@ int udk_serial_configure(struct udk_serial *s, const struct udk_serial_config *c
         if ((unsigned)c->parity > UDK_SERIAL_PARITY_ODD)
                 return serial_fail(s, -EINVAL, "parity %u (none, even or odd)", (unsigned)c->parity);
         if ((unsigned)c->flow > UDK_SERIAL_FLOW_XONXOFF)
-                return serial_fail(s, -EINVAL, "flow control %u (none, rtscts or xonxoff)", (unsigned)c->flow);
+                return serial_fail(s, -EINVAL, "flow control %u (none, rtscts or xonxoff)",
+                                   (unsigned)c->flow);
         if (tcgetattr(s->fd, &t) < 0)
                 return serial_fail(s, -errno, "tcgetattr: %s", strerror(errno));
         t.c_cflag &= ~(tcflag_t)(CSIZE | PARENB | PARODD | CSTOPB | CRTSCTS);
@@ -325,7 +333,7 @@ static void serial_readable(void *data, struct udk_dispatch_source *source)
 }
 
 int udk_serial_read_lines(struct udk_serial *s, size_t line_max, udk_serial_line_fn line,
-                                     udk_serial_event_fn event, void *data)
+                          udk_serial_event_fn event, void *data)
 {
         int r;
 
@@ -340,8 +348,8 @@ int udk_serial_read_lines(struct udk_serial *s, size_t line_max, udk_serial_line
         s->on_line = line;
         s->on_event = event;
         s->data = data;
-        r = udk_dispatch_fd_create(udk_driver_queue(s->drv), s->fd, UDK_DISPATCH_READABLE, serial_readable, s,
-                                   &s->reader);
+        r = udk_dispatch_fd_create(udk_driver_queue(s->drv), s->fd, UDK_DISPATCH_READABLE, serial_readable,
+                                   s, &s->reader);
         if (r < 0) {
                 free(s->line);
                 s->line = NULL;
@@ -375,8 +383,8 @@ static void serial_writable(void *data, struct udk_dispatch_source *source)
         int r = serial_drain(s);
 
         if (r < 0) {
-                udk_driver_log(s->drv, UDK_LOG_WARN, "serial: write failed: %s; %zu bytes dropped", strerror(-r),
-                               s->out_len);
+                udk_driver_log(s->drv, UDK_LOG_WARN, "serial: write failed: %s; %zu bytes dropped",
+                               strerror(-r), s->out_len);
                 s->out_len = 0;
         }
         if (s->out_len == 0) {
@@ -392,8 +400,8 @@ int udk_serial_write(struct udk_serial *s, const void *buf, size_t len)
         if (!s || (!buf && len))
                 return -EINVAL;
         if (len > SERIAL_OUT_MAX - s->out_len)
-                return serial_fail(s, -ENOBUFS, "%zu bytes to write, %zu pending: more than %u", len, s->out_len,
-                                   SERIAL_OUT_MAX);
+                return serial_fail(s, -ENOBUFS, "%zu bytes to write, %zu pending: more than %u", len,
+                                   s->out_len, SERIAL_OUT_MAX);
         if (s->out_cap < s->out_len + len) {
                 size_t cap = UDK_MAX(s->out_len + len, s->out_cap * 2);
                 uint8_t *more = realloc(s->out, cap);
@@ -447,7 +455,8 @@ int udk_serial_modem_get(struct udk_serial *s, unsigned *ret_lines)
 
 int udk_serial_modem_set(struct udk_serial *s, unsigned lines, unsigned mask)
 {
-        int set = (int)(lines & mask & (TIOCM_DTR | TIOCM_RTS)), clear = (int)(~lines & mask & (TIOCM_DTR | TIOCM_RTS));
+        int set = (int)(lines & mask & (TIOCM_DTR | TIOCM_RTS)),
+            clear = (int)(~lines & mask & (TIOCM_DTR | TIOCM_RTS));
 
         if (!s)
                 return -EINVAL;

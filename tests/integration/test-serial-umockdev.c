@@ -127,18 +127,18 @@ static size_t count_nubs(struct fixture *f, const char *name)
         return found;
 }
 
-#define FTDI_PROPERTIES                                                                                      \
-        "family=serial\n"                                                                                    \
-        "devnode=/dev/ttyUSB0\n"                                                                             \
-        "subsystem=tty\n"                                                                                    \
-        "parent_subsystem=usb-serial\n"                                                                      \
-        "driver=ftdi_sio\n"                                                                                  \
-        "modalias=usb:v0403p6001d0600dc00dsc00dp00icFFiscFFipFFin00\n"                                       \
-        "vendor=0x0403\n"                                                                                    \
-        "product=0x6001\n"                                                                                   \
-        "revision=0x0600\n"                                                                                  \
-        "serial=A50285BI\n"                                                                                  \
-        "manufacturer=FTDI\n"                                                                                \
+#define FTDI_PROPERTIES                                                \
+        "family=serial\n"                                              \
+        "devnode=/dev/ttyUSB0\n"                                       \
+        "subsystem=tty\n"                                              \
+        "parent_subsystem=usb-serial\n"                                \
+        "driver=ftdi_sio\n"                                            \
+        "modalias=usb:v0403p6001d0600dc00dsc00dp00icFFiscFFipFFin00\n" \
+        "vendor=0x0403\n"                                              \
+        "product=0x6001\n"                                             \
+        "revision=0x0600\n"                                            \
+        "serial=A50285BI\n"                                            \
+        "manufacturer=FTDI\n"                                          \
         "product_name=FT232R USB UART\n"
 
 /* Enumeration: the adapter's nub with exactly these properties; the broken one and the virtual tty not. */
@@ -156,23 +156,27 @@ static void test_enumerate(void)
         ASSERT_STR_EQ(props, FTDI_PROPERTIES);
         proc_wait_stderr(&f.udkd, "driver 'serial-bus': 2 ttys published", WAIT_MS);
         /* The bad adapter: one warning naming it, and left out. */
-        proc_wait_stderr(&f.udkd,
-                         "driver 'serial-bus': tty ttyUSB1: its USB device 1-3 has idVendor '04', not 4 hex digits: "
-                         "left out",
-                         WAIT_MS);
+        proc_wait_stderr(
+                &f.udkd,
+                "driver 'serial-bus': tty ttyUSB1: its USB device 1-3 has idVendor '04', not 4 hex digits: "
+                "left out",
+                WAIT_MS);
         ASSERT_UINT_EQ(count_nubs(&f, "ttyUSB1"), 0);
         ASSERT_UINT_EQ(count_nubs(&f, "tty7"), 0);
         /* An attribute that is not text: the nub without it, and a warning. */
         proc_wait_stderr(&f.udkd,
-                         "driver 'serial-bus': tty ttyUSB2: manufacturer holds a byte 0x01 that is not text: left out",
+                         "driver 'serial-bus': tty ttyUSB2: manufacturer holds a byte 0x01 that is not "
+                         "text: left out",
                          WAIT_MS);
         nub_properties(&f, "ttyUSB2", props, sizeof(props));
-        ASSERT_STR_EQ(props, "family=serial\ndevnode=/dev/ttyUSB2\nsubsystem=tty\nparent_subsystem=usb-serial\n"
-                             "driver=ftdi_sio\nvendor=0x0403\nproduct=0x6015\n");
+        ASSERT_STR_EQ(props,
+                      "family=serial\ndevnode=/dev/ttyUSB2\nsubsystem=tty\nparent_subsystem=usb-serial\n"
+                      "driver=ftdi_sio\nvendor=0x0403\nproduct=0x6015\n");
         /* One that cannot be read (there is none): the tty left out, and a warning. */
-        proc_wait_stderr(&f.udkd,
-                         "driver 'serial-bus': tty ttyUSB3: its USB device 1-5 has no readable idProduct: left out",
-                         WAIT_MS);
+        proc_wait_stderr(
+                &f.udkd,
+                "driver 'serial-bus': tty ttyUSB3: its USB device 1-5 has no readable idProduct: left out",
+                WAIT_MS);
         ASSERT_UINT_EQ(count_nubs(&f, "ttyUSB3"), 0);
         fixture_stop(&f);
 }
@@ -205,8 +209,8 @@ static void test_hotplug_and_crash(void)
         ASSERT_OK(kill((pid_t)prop_int(&o.obj, "pid"), SIGKILL));
         for (uint64_t deadline = now_ms() + WAIT_MS;;) {
                 ASSERT_OK(udk_client_info(f.client, bus, &o.obj));
-                if (prop_int(&o.obj, "restarts") == 1 && strcmp(prop_string(&o.obj, "state"), "running") == 0 &&
-                    count_nubs(&f, "ttyUSB0") == 1)
+                if (prop_int(&o.obj, "restarts") == 1 &&
+                    strcmp(prop_string(&o.obj, "state"), "running") == 0 && count_nubs(&f, "ttyUSB0") == 1)
                         break;
                 ASSERT_TRUE(now_ms() < deadline);
                 proc_pump(&f.udkd, 2);

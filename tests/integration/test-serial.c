@@ -118,8 +118,8 @@ static void master_expect(struct fixture *f, const char *expect)
                 ssize_t n;
 
                 if (now_ms() >= deadline)
-                        udk_test_fail("the master got \"%.*s\", not \"%s\", within %d ms; stderr: %s", (int)len, got,
-                                      expect, WAIT_MS, f->udkd.err);
+                        udk_test_fail("the master got \"%.*s\", not \"%s\", within %d ms; stderr: %s",
+                                      (int)len, got, expect, WAIT_MS, f->udkd.err);
                 proc_pump(&f->udkd, 0);
                 if (poll(&pfd, 1, 5) <= 0)
                         continue;
@@ -165,7 +165,8 @@ static void control_get(struct fixture *f, udk_object_id device, const char *nam
                 udk_test_fail("device %" PRIu32 " has no control %s", device, name);
 }
 
-static void wait_control(struct fixture *f, udk_object_id device, const char *name, const char *value, double db)
+static void wait_control(struct fixture *f, udk_object_id device, const char *name, const char *value,
+                         double db)
 {
         char now[64];
         double now_db = 0;
@@ -185,7 +186,9 @@ static void wait_control(struct fixture *f, udk_object_id device, const char *na
 /* udkctl --socket SOCKET set UID volume VALUE, to its end. */
 static int ctl_set(struct fixture *f, const char *value, struct proc *c)
 {
-        const char *argv[] = { env_dir("UDKCTL"), "--socket", f->udkd.socket, "set", f->uid, "volume", value, NULL };
+        const char *argv[] = {
+                env_dir("UDKCTL"), "--socket", f->udkd.socket, "set", f->uid, "volume", value, NULL
+        };
         int out[2], err[2];
 
         memset(c, 0, sizeof(*c));
@@ -215,8 +218,8 @@ static void test_fader_end_to_end(void)
 {
         static struct fixture f;
         static struct proc c;
-        static const unsigned char noise[] = { 0x00, 0xff, 0x13, 0x9b, 'V', 'O', 'L', 0x07, 0x1b, '[', '2', 'J',
-                                               0x80, 0xfe, 0x01, '-', '6', 0x7f, '\n' };
+        static const unsigned char noise[] = { 0x00, 0xff, 0x13, 0x9b, 'V',  'O', 'L', 0x07, 0x1b, '[',
+                                               '2',  'J',  0x80, 0xfe, 0x01, '-', '6', 0x7f, '\n' };
         char overlong[200];
         udk_object_id driver, device;
         union object o;
@@ -245,7 +248,8 @@ static void test_fader_end_to_end(void)
         /* Noise: bytes that are not text, a line too long, a command that is none, a level out of range.
          * Each is a warning; the control stays; the next good line still works. */
         master_write(&f, noise, sizeof(noise));
-        proc_wait_stderr(&f.udkd, "driver 'fader': noise on the line (bytes that are not text): a line dropped",
+        proc_wait_stderr(&f.udkd,
+                         "driver 'fader': noise on the line (bytes that are not text): a line dropped",
                          WAIT_MS);
         memset(overlong, 'A', sizeof(overlong));
         master_write(&f, overlong, sizeof(overlong));
@@ -253,7 +257,8 @@ static void test_fader_end_to_end(void)
         proc_wait_stderr(&f.udkd, "driver 'fader': a line longer than 64 bytes: dropped", WAIT_MS);
         master_write(&f, "HELLO\nVOL -99\n", 14);
         proc_wait_stderr(&f.udkd, "driver 'fader': the box said 'HELLO': not a command: ignored", WAIT_MS);
-        proc_wait_stderr(&f.udkd, "driver 'fader': the box said 'VOL -99': not a level in dB (-60..0): ignored",
+        proc_wait_stderr(&f.udkd,
+                         "driver 'fader': the box said 'VOL -99': not a level in dB (-60..0): ignored",
                          WAIT_MS);
         wait_control(&f, device, "volume", "-20.0 dB", -20.0);
         master_write(&f, "VOL -3\n", 7);
@@ -368,7 +373,8 @@ static void test_bad_line(void)
 
         fixture_start(&f, "property.line = 12345 8N1\nrestart = no\n");
         wait_driver(f.client, &f.udkd, f.nub, "failed", &o);
-        proc_wait_stderr(&f.udkd, "property.line: serial line '12345 8N1': '12345' is not a standard baud rate",
+        proc_wait_stderr(&f.udkd,
+                         "property.line: serial line '12345 8N1': '12345' is not a standard baud rate",
                          WAIT_MS);
         fixture_stop(&f);
 }

@@ -50,7 +50,8 @@ static void fader_moved(struct fader *f, double db)
         snprintf(value, sizeof(value), "%.3f", db);
         if (udk_driver_device_set_control(f->drv, f->device, "volume", value) < 0 ||
             udk_driver_device_set_control(f->drv, f->device, "gain.level", value) < 0)
-                udk_driver_log(f->drv, UDK_LOG_WARN, "volume %s not applied: %s", value, udk_driver_error(f->drv));
+                udk_driver_log(f->drv, UDK_LOG_WARN, "volume %s not applied: %s", value,
+                               udk_driver_error(f->drv));
 }
 
 static void fader_line(void *data, struct udk_serial *s, const char *line, size_t len)
@@ -60,8 +61,9 @@ static void fader_line(void *data, struct udk_serial *s, const char *line, size_
 
         if (strncmp(line, "VOL ", 4) == 0) {
                 if (udk_parse_double(line + 4, VOLUME_MIN_DB, VOLUME_MAX_DB, &db) < 0) {
-                        udk_driver_log(f->drv, UDK_LOG_WARN, "the box said '%s': not a level in dB (%g..%g): ignored",
-                                       line, VOLUME_MIN_DB, VOLUME_MAX_DB);
+                        udk_driver_log(f->drv, UDK_LOG_WARN,
+                                       "the box said '%s': not a level in dB (%g..%g): ignored", line,
+                                       VOLUME_MIN_DB, VOLUME_MAX_DB);
                         return;
                 }
                 fader_moved(f, db);
@@ -79,7 +81,8 @@ static void fader_event(void *data, struct udk_serial *s, enum udk_serial_event 
 
         switch (event) {
         case UDK_SERIAL_EVENT_NOISE:
-                udk_driver_log(f->drv, UDK_LOG_WARN, "noise on the line (bytes that are not text): a line dropped");
+                udk_driver_log(f->drv, UDK_LOG_WARN,
+                               "noise on the line (bytes that are not text): a line dropped");
                 break;
         case UDK_SERIAL_EVENT_OVERLONG:
                 udk_driver_log(f->drv, UDK_LOG_WARN, "a line longer than %u bytes: dropped", LINE_MAX_BYTES);
@@ -100,8 +103,8 @@ static int fader_send(struct fader *f, const char *command)
         int r = udk_serial_write(f->serial, command, strlen(command));
 
         if (r < 0)
-                udk_driver_log(f->drv, UDK_LOG_WARN, "'%.*s' not sent: %s", (int)strcspn(command, "\n"), command,
-                               udk_serial_error(f->serial));
+                udk_driver_log(f->drv, UDK_LOG_WARN, "'%.*s' not sent: %s", (int)strcspn(command, "\n"),
+                               command, udk_serial_error(f->serial));
         return r;
 }
 
@@ -129,8 +132,10 @@ static int fader_start(struct udk_driver *drv, void *state, const struct udk_nub
         }
         r = udk_serial_open(drv, udk_nub_fd(provider, 0), &f->serial);
         if (r < 0) {
-                udk_driver_log(drv, UDK_LOG_ERROR, "nub '%s': its device node (%s) is not a tty I can use: %s",
-                               udk_nub_name(provider), udk_nub_property(provider, "devnode") ?: "none", strerror(-r));
+                udk_driver_log(drv, UDK_LOG_ERROR,
+                               "nub '%s': its device node (%s) is not a tty I can use: %s",
+                               udk_nub_name(provider), udk_nub_property(provider, "devnode") ?: "none",
+                               strerror(-r));
                 return r;
         }
         r = udk_serial_configure(f->serial, &config);
@@ -158,7 +163,8 @@ static int fader_start(struct udk_driver *drv, void *state, const struct udk_nub
                                udk_driver_error(drv));
                 goto fail;
         }
-        r = udk_driver_device_add_level(drv, f->device, "volume", VOLUME_MIN_DB, VOLUME_MAX_DB, VOLUME_DEFAULT_DB);
+        r = udk_driver_device_add_level(drv, f->device, "volume", VOLUME_MIN_DB, VOLUME_MAX_DB,
+                                        VOLUME_DEFAULT_DB);
         if (r == 0)
                 r = udk_serial_read_lines(f->serial, LINE_MAX_BYTES, fader_line, fader_event, f);
         /* Ask where the fader is: its answer moves the control. */
@@ -175,8 +181,8 @@ fail:
 }
 
 /* A client moved a control ("-20.0 dB"): the box's fader follows, and so does the gain handler. */
-static void fader_control_changed(struct udk_driver *drv, void *state, udk_object_id device, const char *control,
-                                  const char *value)
+static void fader_control_changed(struct udk_driver *drv, void *state, udk_object_id device,
+                                  const char *control, const char *value)
 {
         struct fader *f = state;
         char command[48];
@@ -191,7 +197,8 @@ static void fader_control_changed(struct udk_driver *drv, void *state, udk_objec
                 return;
         }
         if (udk_driver_device_set_control(drv, device, "gain.level", value) < 0)
-                udk_driver_log(drv, UDK_LOG_WARN, "gain.level %s not applied: %s", value, udk_driver_error(drv));
+                udk_driver_log(drv, UDK_LOG_WARN, "gain.level %s not applied: %s", value,
+                               udk_driver_error(drv));
         snprintf(command, sizeof(command), "SET VOL %.1f\n", db);
         fader_send(f, command);
 }

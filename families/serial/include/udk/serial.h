@@ -42,9 +42,9 @@ enum udk_serial_flow {
 };
 
 struct udk_serial_config {
-        uint32_t baud;      /* a standard rate: 50 .. 4000000 (udk_serial_configure lists them) */
-        uint8_t data_bits;  /* 5..8 */
-        uint8_t stop_bits;  /* 1 or 2 */
+        uint32_t baud;     /* a standard rate: 50 .. 4000000 (udk_serial_configure lists them) */
+        uint8_t data_bits; /* 5..8 */
+        uint8_t stop_bits; /* 1 or 2 */
         enum udk_serial_parity parity;
         enum udk_serial_flow flow;
 };
@@ -82,7 +82,8 @@ int udk_serial_configure(struct udk_serial *s, const struct udk_serial_config *c
 
 /* What happened to the input besides a line. */
 enum udk_serial_event {
-        UDK_SERIAL_EVENT_NOISE = 1,    /* a line with bytes that are not text (0x00-0x08, 0x0e-0x1f, 0x7f-0xff): dropped */
+        UDK_SERIAL_EVENT_NOISE =
+                1, /* a line with bytes that are not text (0x00-0x08, 0x0e-0x1f, 0x7f-0xff): dropped */
         UDK_SERIAL_EVENT_OVERLONG = 2, /* a line longer than line_max: dropped up to its end */
         UDK_SERIAL_EVENT_HANGUP = 3,   /* the device is gone (hang-up, EIO): reading stopped */
         UDK_SERIAL_EVENT_ERROR = 4,    /* read() failed otherwise (its errno): reading stopped */
@@ -91,7 +92,8 @@ enum udk_serial_event {
 /* A line without its "\n" (and a "\r" before it), NUL-terminated, @len bytes of text. */
 typedef void (*udk_serial_line_fn)(void *data, struct udk_serial *s, const char *line, size_t len);
 /* @error: the errno of UDK_SERIAL_EVENT_ERROR, else 0. */
-typedef void (*udk_serial_event_fn)(void *data, struct udk_serial *s, enum udk_serial_event event, int error);
+typedef void (*udk_serial_event_fn)(void *data, struct udk_serial *s, enum udk_serial_event event,
+                                    int error);
 
 /*
  * Read the tty line by line on the driver's dispatch queue: an fd source
