@@ -82,8 +82,8 @@ int udk_serial_configure(struct udk_serial *s, const struct udk_serial_config *c
 
 /* What happened to the input besides a line. */
 enum udk_serial_event {
-        UDK_SERIAL_EVENT_NOISE =
-                1, /* a line with bytes that are not text (0x00-0x08, 0x0e-0x1f, 0x7f-0xff): dropped */
+        /* a line with bytes that are not text (text: tab, CR, 0x20-0x7e): dropped */
+        UDK_SERIAL_EVENT_NOISE = 1,
         UDK_SERIAL_EVENT_OVERLONG = 2, /* a line longer than line_max: dropped up to its end */
         UDK_SERIAL_EVENT_HANGUP = 3,   /* the device is gone (hang-up, EIO): reading stopped */
         UDK_SERIAL_EVENT_ERROR = 4,    /* read() failed otherwise (its errno): reading stopped */
