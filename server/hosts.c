@@ -105,7 +105,7 @@ static int host_spawn(struct udkd_server *server, const struct udkd_personality 
                         r = host_add_driver(h, o->driver);
         }
         if (r >= 0)
-                r = udkd_driverhost_spawn(server, h->key, h->drivers, h->n_drivers, &h->pid, &h->pidfd,
+                r = udkd_driverhost_spawn(server, h->key, h->drivers, h->n_drivers, false, &h->pid, &h->pidfd,
                                           &h->fd);
         if (r < 0) {
                 for (uint32_t i = 0; i < h->n_drivers; i++)

@@ -102,6 +102,7 @@ struct parser {
         unsigned line;
         char *err;
         size_t err_size;
+        unsigned sandbox_line; /* the current section's sandbox key */
 };
 
 #define parse_error(p, ...) \
@@ -131,6 +132,15 @@ static int section_end(struct parser *p)
         if (!cur->driver)
                 return udkd_ini_error(p->err, p->err_size, p->path, cur->line,
                                       "[personality] '%s' without a driver", cur->name),
+                       -EINVAL;
+        if (cur->sandbox_udev && cur->family != UDKD_FAMILY_ROOT)
+                return udkd_ini_error(p->err, p->err_size, p->path, p->sandbox_line,
+                                      "sandbox = udev is for bus drivers only (family = root), not family %s",
+                                      udkd_family_name(cur->family)),
+                       -EINVAL;
+        if (cur->sandbox_udev && cur->host)
+                return udkd_ini_error(p->err, p->err_size, p->path, p->sandbox_line,
+                                      "sandbox = udev runs in a host of its own: no host key"),
                        -EINVAL;
         return 0;
 }
@@ -459,6 +469,14 @@ static int key_value(void *userdata, unsigned line, const char *key, char *value
                 return parse_property(p, cur, key, key + 9, value);
         if (strcmp(key, "grant") == 0)
                 return parse_grants(p, cur, value);
+        if (strcmp(key, "sandbox") == 0) {
+                /* What a driver may reach beyond its descriptors; one kind so far. */
+                if (strcmp(value, "udev") != 0)
+                        return parse_error(p, "unknown sandbox '%s' (udev)", value);
+                cur->sandbox_udev = true;
+                p->sandbox_line = line;
+                return 0;
+        }
         if (strcmp(key, "start_timeout") == 0)
                 return parse_duration(p, key, value, 1, DURATION_MAX_MS, &cur->start_timeout_ms);
         if (strcmp(key, "stop_timeout") == 0)

@@ -111,6 +111,7 @@ struct udkd_personality {
         size_t n_properties;
         char *grants[UDKD_PERSONALITY_GRANTS_MAX]; /* files udkd opens for the driver; relative ones joined */
         size_t n_grants;
+        bool sandbox_udev; /* sandbox = udev: a bus driver that reads sysfs and monitors udev */
         uint64_t start_timeout_ms;     /* READY and STARTED within this */
         uint64_t stop_timeout_ms;      /* STOPPED and the exit within this */
         uint64_t heartbeat_ms;         /* a PING this often; a PONG within 3 of them */

@@ -349,6 +349,7 @@ static void personality_props(struct props *p, const struct udkd_personality *pe
         PROP(p, udk_prop_string, "restart", udkd_restart_name(pers->restart), 0);
         PROP(p, udk_prop_string, "restart_limit", limit, 0);
         PROP(p, udk_prop_string, "host", pers->host ? pers->host : "", 0);
+        PROP(p, udk_prop_string, "sandbox", pers->sandbox_udev ? "udev" : "", 0);
         PROP(p, udk_prop_bool, "fallback", pers->fallback, 0);
 }
 

@@ -353,10 +353,11 @@ void udkd_driver_control_changed(struct udkd_server *server, struct server_devic
 void udkd_driver_end(struct udkd_server *server, struct server_driver *d, bool crash);
 /* "exit 1", "killed by SIGKILL", "killed by SIGSEGV (core dumped)". */
 void udkd_driver_describe_exit(const siginfo_t *si, char *buf, size_t size);
-/* Run udk-driverhost (--shared=@shared_key when not NULL) on @n_drivers @drivers with the socket's
- * other end on fd 3; its pid, pidfd and udkd's end (non-blocking).  0 or a negative errno. */
+/* Run udk-driverhost (--shared=@shared_key when not NULL; --udev with @udev, a bus driver's sandbox = udev)
+ * on @n_drivers @drivers with the socket's other end on fd 3; its pid, pidfd and udkd's end
+ * (non-blocking).  0 or a negative errno. */
 int udkd_driverhost_spawn(struct udkd_server *server, const char *shared_key, char *const *drivers,
-                          size_t n_drivers, pid_t *ret_pid, int *ret_pidfd, int *ret_fd);
+                          size_t n_drivers, bool udev, pid_t *ret_pid, int *ret_pidfd, int *ret_fd);
 
 /* hosts.c: shared hosts. */
 /* Run @d in the shared host of its personality @p's key, spawned if none runs that has its driver. */

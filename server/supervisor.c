@@ -142,12 +142,12 @@ void udkd_driver_kill(struct udkd_server *server, struct server_driver *d, const
 /* --- spawning --- */
 
 int udkd_driverhost_spawn(struct udkd_server *server, const char *shared_key, char *const *drivers,
-                          size_t n_drivers, pid_t *ret_pid, int *ret_pidfd, int *ret_fd)
+                          size_t n_drivers, bool udev, pid_t *ret_pid, int *ret_pidfd, int *ret_fd)
 {
         posix_spawn_file_actions_t fa;
         posix_spawnattr_t attr;
         sigset_t none, defaults;
-        char *argv[5 + UDKD_HOST_DRIVERS_MAX], shared[UDK_OBJECT_NAME_MAX + 16];
+        char *argv[6 + UDKD_HOST_DRIVERS_MAX], shared[UDK_OBJECT_NAME_MAX + 16];
         int sv[2], child, argc = 0, r, pidfd;
         const char *no_sandbox = getenv("UDK_DRIVERHOST_NO_SANDBOX");
         pid_t pid;
@@ -181,6 +181,8 @@ int udkd_driverhost_spawn(struct udkd_server *server, const char *shared_key, ch
                 argv[argc++] = (char *)"--verbose";
         if (no_sandbox && strcmp(no_sandbox, "1") == 0)
                 argv[argc++] = (char *)"--no-sandbox";
+        if (udev)
+                argv[argc++] = (char *)"--udev";
         for (size_t i = 0; i < n_drivers; i++)
                 argv[argc++] = drivers[i];
         argv[argc] = NULL;
@@ -228,9 +230,10 @@ out_socks:
 
 static int spawn_host(struct udkd_server *server, struct server_driver *d, const char *driver_path)
 {
+        const struct udkd_personality *p = udkd_driver_personality(server, d);
         char *drivers[] = { (char *)driver_path };
 
-        return udkd_driverhost_spawn(server, NULL, drivers, 1, &d->pid, &d->pidfd, &d->fd);
+        return udkd_driverhost_spawn(server, NULL, drivers, 1, p && p->sandbox_udev, &d->pid, &d->pidfd, &d->fd);
 }
 
 static void driver_settle(struct udkd_server *server, struct server_driver *d);

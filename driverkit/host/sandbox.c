@@ -10,12 +10,15 @@
 #include <limits.h>
 #include <link.h>
 #include <linux/landlock.h>
+#include <linux/netlink.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -62,6 +65,15 @@ struct sandbox_ruleset_attr {
 #define FS_READ_FILE (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_EXECUTE)
 
 #define SANDBOX_PATHS_MAX 64
+
+/* --udev: a family's bus driver that enumerates and monitors devices with libudev. */
+static bool udev_allowed;
+static const char *const udev_paths[] = { "/sys", "/run/udev", "/etc/udev" };
+
+void sandbox_allow_udev(void)
+{
+        udev_allowed = true;
+}
 
 struct sandbox_paths {
         char *paths[SANDBOX_PATHS_MAX];
@@ -169,6 +181,8 @@ int sandbox_landlock(const char *const *drivers, size_t n_drivers)
         dl_iterate_phdr(add_loaded, &paths);
         for (size_t i = 0; i < UDK_ELEMENTSOF(system_paths); i++)
                 paths_add(&paths, system_paths[i]);
+        for (size_t i = 0; udev_allowed && i < UDK_ELEMENTSOF(udev_paths); i++)
+                paths_add(&paths, udev_paths[i]);
         for (size_t i = 0; i < paths.n && r >= 0; i++) {
                 r = add_rule(ruleset, paths.paths[i], attr.handled_access_fs);
                 if (r < 0)
@@ -220,6 +234,35 @@ static const char *const allowed_syscalls[] = {
         "memfd_create",
 };
 
+/* What libudev needs to read sysfs and the udev database by name, and its netlink monitor: opening
+ * read-only (Landlock says where), reading folders and links, a NETLINK_KOBJECT_UEVENT socket. */
+static const char *const udev_syscalls[] = {
+        "getdents64", "readlink", "readlinkat", "access", "faccessat", "faccessat2", "statfs", "fstatfs",
+        "bind", "stat", "lstat",
+};
+
+static int seccomp_add_udev(scmp_filter_ctx ctx)
+{
+        const scmp_datum_t write_flags = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | (__O_TMPFILE & ~O_DIRECTORY);
+        int r = 0;
+
+        for (size_t i = 0; i < UDK_ELEMENTSOF(udev_syscalls) && r >= 0; i++) {
+                int nr = seccomp_syscall_resolve_name(udev_syscalls[i]);
+                if (nr != __NR_SCMP_ERROR)
+                        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+        }
+        if (r >= 0)
+                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+                                     SCMP_A2(SCMP_CMP_MASKED_EQ, write_flags, O_RDONLY));
+        if (r >= 0)
+                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1,
+                                     SCMP_A1(SCMP_CMP_MASKED_EQ, write_flags, O_RDONLY));
+        if (r >= 0)
+                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2, SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
+                                     SCMP_A2(SCMP_CMP_EQ, NETLINK_KOBJECT_UEVENT));
+        return r;
+}
+
 int sandbox_seccomp(void)
 {
         static const int prctl_options[] = { PR_SET_NAME, PR_GET_NAME, PR_GET_DUMPABLE, PR_GET_NO_NEW_PRIVS,
@@ -248,6 +291,8 @@ int sandbox_seccomp(void)
         for (size_t i = 0; i < UDK_ELEMENTSOF(prctl_options) && r >= 0; i++)
                 r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
                                      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)prctl_options[i]));
+        if (r >= 0 && udev_allowed)
+                r = seccomp_add_udev(ctx);
         if (r >= 0)
                 r = seccomp_load(ctx);
         if (r < 0)

@@ -25,4 +25,13 @@ int sandbox_landlock_abi(void);
  */
 int sandbox_seccomp(void);
 
+/*
+ * Before sandbox_landlock(): a bus driver that enumerates with libudev
+ * (udkd passes --udev for a personality's `sandbox = udev`).  Landlock
+ * then also lets it read /sys, /run/udev and /etc/udev; seccomp lets it
+ * open files read-only (Landlock still says where), read folders and
+ * links, and make a NETLINK_KOBJECT_UEVENT socket for the udev monitor.
+ */
+void sandbox_allow_udev(void);
+
 #endif

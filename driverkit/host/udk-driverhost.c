@@ -43,6 +43,8 @@ static void usage(FILE *out)
                 "  --shared=KEY  a shared host (the personalities' host key): fd 3 is udkd's channel,\n"
                 "                which passes a socket per instance of one of the (at most 16) drivers\n"
                 "  --no-sandbox  skip Landlock and seccomp (for debugging; warns)\n"
+                "  --udev        let the driver read /sys, /run/udev and /etc/udev and open a udev\n"
+                "                monitor (a bus driver's personality with sandbox = udev)\n"
                 "  --verbose     log debug lines\n"
                 "  --help        print this help\n"
                 "\n"
@@ -107,6 +109,7 @@ int main(int argc, char **argv)
                 { "shared", required_argument, NULL, 's' },
                 { "no-sandbox", no_argument, NULL, 'n' },
                 { "verbose", no_argument, NULL, 'v' },
+                { "udev", no_argument, NULL, 'u' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -130,6 +133,9 @@ int main(int argc, char **argv)
                         break;
                 case 'v':
                         udk_log_set_level(UDK_LOG_DEBUG);
+                        break;
+                case 'u':
+                        sandbox_allow_udev();
                         break;
                 case 'h':
                         usage(stdout);

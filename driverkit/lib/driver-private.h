@@ -49,6 +49,7 @@ struct udk_driver {
         enum driver_phase phase;
         int exit_code; /* enum udk_driverhost_exit, once done */
         bool hung_up;  /* udkd closed the socket */
+        bool terminated; /* udk_driver_terminate(): stop() runs at the end */
         bool done;     /* over: its owner muted, end_source signalled */
 
         /* What the driver's code made on the queue is this owner's: muted and reclaimed at the end. */

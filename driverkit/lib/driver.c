@@ -136,6 +136,15 @@ void driver_fail(struct udk_driver *drv, int code)
                 udk_dispatch_queue_quit(drv->q, UDK_DRIVERHOST_EXIT_FAILURE); /* cannot end it: end the host */
 }
 
+UDK_EXPORT void udk_driver_terminate(struct udk_driver *drv)
+{
+        if (!drv || drv->phase != PHASE_RUNNING || drv->terminated)
+                return;
+        drv->terminated = true;
+        udk_info("driver '%s': its device is gone: stopping", drv->desc->name);
+        driver_fail(drv, UDK_DRIVERHOST_EXIT_OK);
+}
+
 static void driver_hang_up(struct udk_driver *drv)
 {
         if (drv->hung_up)
@@ -586,7 +595,7 @@ static void on_end(void *data, struct udk_dispatch_source *source)
         struct dispatch_owner *before = dispatch_owner_enter(drv->q, &drv->owner);
 
         /* udkd hung up on a running driver: stop it as STOP would have. */
-        if (drv->hung_up && drv->phase == PHASE_RUNNING && desc->stop)
+        if ((drv->hung_up || drv->terminated) && drv->phase == PHASE_RUNNING && desc->stop)
                 desc->stop(drv, drv->state);
         drv->phase = PHASE_DONE;
         /* After a protocol error nothing more of the driver runs: udkd cannot be trusted to answer it. */

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/netlink.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -54,6 +55,37 @@ static int text_out(struct udk_driver_call *call, const char *text)
 static int m_open(struct udk_driver *drv, void *state, struct udk_driver_call *call)
 {
         int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+        int e = errno_of(fd);
+
+        if (fd >= 0)
+                close(fd);
+        return scalar(call, (uint64_t)e);
+}
+
+/* What a bus driver's --udev adds: reading sysfs, a udev monitor's socket; never writing. */
+static int try_open(struct udk_driver_call *call, const char *path, int flags)
+{
+        int fd = open(path, flags | O_CLOEXEC);
+        int e = errno_of(fd);
+
+        if (fd >= 0)
+                close(fd);
+        return scalar(call, (uint64_t)e);
+}
+
+static int m_sysfs_read(struct udk_driver *drv, void *state, struct udk_driver_call *call)
+{
+        return try_open(call, "/sys/class", O_RDONLY | O_DIRECTORY);
+}
+
+static int m_sysfs_write(struct udk_driver *drv, void *state, struct udk_driver_call *call)
+{
+        return try_open(call, "/sys/kernel/uevent_helper", O_WRONLY);
+}
+
+static int m_netlink_uevent(struct udk_driver *drv, void *state, struct udk_driver_call *call)
+{
+        int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
         int e = errno_of(fd);
 
         if (fd >= 0)
@@ -323,6 +355,9 @@ static const struct udk_driver_method probe_methods[] = {
         { PROBE_REMOVE, "remove", 1, 0, 1, 0, m_remove },
         { PROBE_DEVICE, "device", 0, UDK_DRIVER_SIZE_ANY, 2, 256, m_device },
         { PROBE_TIMER, "timer", 0, 0, 1, 0, m_timer },
+        { PROBE_SYSFS_READ, "sysfs-read", 0, 0, 1, 0, m_sysfs_read },
+        { PROBE_SYSFS_WRITE, "sysfs-write", 0, 0, 1, 0, m_sysfs_write },
+        { PROBE_NETLINK_UEVENT, "netlink-uevent", 0, 0, 1, 0, m_netlink_uevent },
 };
 
 static int probe_start(struct udk_driver *drv, void *state, const struct udk_nub *provider)

@@ -26,6 +26,9 @@ enum probe_selector {
         PROBE_REMOVE,
         PROBE_DEVICE,
         PROBE_TIMER, /* a 20 ms timer that logs each tick and is never destroyed: the host's to reclaim */
+        PROBE_SYSFS_READ,      /* open /sys/class read-only: the errno */
+        PROBE_SYSFS_WRITE,     /* open /sys/kernel/uevent_helper for writing: the errno */
+        PROBE_NETLINK_UEVENT,  /* socket(AF_NETLINK, ..., NETLINK_KOBJECT_UEVENT): the errno */
 };
 
 #endif

@@ -8,10 +8,12 @@
  * ABI, a malformed message, a socket that is not one, udkd hanging up.
  */
 #include <fcntl.h>
+#include <linux/landlock.h>
 #include <limits.h>
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -417,6 +419,57 @@ static void test_sandbox_denials(void)
         ASSERT_UINT_EQ(call_scalar(&h, PROBE_DATA_QUEUE), 0);
         host_stop(&h);
         ASSERT_FALSE(strstr(h.err, "warning"));
+}
+
+static bool landlock_present(void)
+{
+        return syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION) >= 1;
+}
+
+/* --udev (a bus driver's sandbox = udev): sysfs read-only and a uevent socket; nothing else more. */
+static void test_sandbox_udev(void)
+{
+        struct host h;
+        char path[PATH_MAX];
+        int sv[2], ep[2];
+
+        driver_path(path, sizeof(path), "sandbox-probe");
+        memset(&h, 0, sizeof(h));
+        h.sequence = 100;
+        ASSERT_OK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
+        ASSERT_OK(pipe2(ep, O_CLOEXEC));
+        h.pid = fork();
+        ASSERT_OK(h.pid);
+        if (h.pid == 0) {
+                const char *argv[] = { getenv("UDK_DRIVERHOST"), "--verbose", "--udev", path, NULL };
+
+                if (dup2(ep[1], 2) < 0 || dup2(sv[1], 3) < 0)
+                        _exit(127);
+                execv(argv[0], (char *const *)argv);
+                _exit(127);
+        }
+        close(ep[1]);
+        close(sv[1]);
+        h.sock = sv[0];
+        h.err_fd = ep[0];
+        expect_ready(&h, "sandbox-probe");
+        ASSERT_INT_EQ(host_start_with(&h, "loud", NULL), 0);
+        ASSERT_UINT_EQ(call_scalar(&h, PROBE_SYSFS_READ), 0);
+        ASSERT_UINT_EQ(call_scalar(&h, PROBE_NETLINK_UEVENT), 0);
+        /* Writing is refused by seccomp (a write flag), whatever Landlock would say. */
+        ASSERT_UINT_EQ(call_scalar(&h, PROBE_SYSFS_WRITE), EPERM);
+        /* Read-only outside /sys, /run/udev, /etc/udev: Landlock refuses it. */
+        ASSERT_UINT_EQ(call_scalar(&h, PROBE_OPEN), landlock_present() ? EACCES : 0);
+        ASSERT_UINT_EQ(call_scalar(&h, PROBE_SOCKET_UNIX), EPERM);
+        ASSERT_UINT_EQ(call_scalar(&h, PROBE_SOCKET_INET), EPERM);
+        ASSERT_UINT_EQ(call_scalar(&h, PROBE_EXECVE), EPERM);
+        host_stop(&h);
+
+        /* Without --udev, neither. */
+        host_start(&h, false);
+        ASSERT_UINT_EQ(call_scalar(&h, PROBE_SYSFS_READ), EPERM);
+        ASSERT_UINT_EQ(call_scalar(&h, PROBE_NETLINK_UEVENT), EPERM);
+        host_stop(&h);
 }
 
 /* The same probes without the sandbox succeed: the denials above are the sandbox's. */
@@ -941,7 +994,7 @@ static void test_shared_bad_channel(void)
                                    "expected 1\n");
 }
 
-UDK_TEST_MAIN(test_life, test_sandbox_denials, test_no_sandbox, test_call_checks, test_ping_pong,
+UDK_TEST_MAIN(test_life, test_sandbox_denials, test_sandbox_udev, test_no_sandbox, test_call_checks, test_ping_pong,
               test_control_changed, test_publish_nub, test_device_create, test_request_timeout, test_bad_abi,
               test_malformed, test_wrong_way, test_hang_up, test_start_fails, test_not_a_socket, test_help,
               test_shared_host, test_shared_bad_channel)

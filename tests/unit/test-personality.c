@@ -139,6 +139,7 @@ static void test_every_key(void)
         ASSERT_TRUE(p->fallback);
         ASSERT_UINT_EQ(p->n_properties, 0);
         ASSERT_UINT_EQ(p->n_grants, 0);
+        ASSERT_FALSE(p->sandbox_udev);
         ASSERT_UINT_EQ(p->start_timeout_ms, 5000);
         ASSERT_UINT_EQ(p->stop_timeout_ms, 5000);
         ASSERT_UINT_EQ(p->heartbeat_ms, 1000);
@@ -216,6 +217,7 @@ static void test_driver_keys(void)
                                    "property.gain = -6\n"
                                    "property.mode_2 = fast and loud\n"
                                    "grant = desc.ini, /etc/udk/extra.ini,sub/other\n"
+                                   "sandbox = udev\n"
                                    "start_timeout = 250ms\n"
                                    "stop_timeout = 2s\n"
                                    "heartbeat = 10ms\n"
@@ -241,6 +243,7 @@ static void test_driver_keys(void)
         ASSERT_STR_EQ(p->grants[0], "/etc/udk/drivers/desc.ini");
         ASSERT_STR_EQ(p->grants[1], "/etc/udk/extra.ini");
         ASSERT_STR_EQ(p->grants[2], "/etc/udk/drivers/sub/other");
+        ASSERT_TRUE(p->sandbox_udev);
         ASSERT_UINT_EQ(p->start_timeout_ms, 250);
         ASSERT_UINT_EQ(p->stop_timeout_ms, 2000);
         ASSERT_UINT_EQ(p->heartbeat_ms, 10);
@@ -346,6 +349,11 @@ static void test_errors(void)
                   "'_'; at most 31)" },
                 { HEAD "grant = a, , b\n", "p.conf:5: empty item in grant list" },
                 { HEAD "grant = a, b, c, d\n", "p.conf:5: too many grants (at most 3)" },
+                { HEAD "sandbox = network\n", "p.conf:5: unknown sandbox 'network' (udev)" },
+                { HEAD "sandbox = udev\n",
+                  "p.conf:5: sandbox = udev is for bus drivers only (family = root), not family usb" },
+                { "[personality]\nname = a\nfamily = root\ndriver = d.so\nsandbox = udev\nhost = bus\n",
+                  "p.conf:5: sandbox = udev runs in a host of its own: no host key" },
                 { HEAD "start_timeout = 5\n",
                   "p.conf:5: bad start_timeout '5' (a duration from 1ms to 1h in ms, s, min or h, as in 5s)" },
                 { HEAD "start_timeout = 0\n",

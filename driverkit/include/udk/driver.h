@@ -132,6 +132,15 @@ const char *udk_driver_personality_property(const struct udk_driver *drv, const 
 /* udkd's last refusal, "" when there was none. */
 const char *udk_driver_error(const struct udk_driver *drv);
 
+/*
+ * The device is gone (its node hung up, read() says EIO): end this run
+ * cleanly, as IOService's Terminate() does.  After the callback that runs
+ * now, stop() runs and the host exits 0; udkd marks the driver stopped
+ * and removes its devices (with `restart = always` it starts it again).
+ * Only for a started driver; accepts NULL.
+ */
+void udk_driver_terminate(struct udk_driver *drv);
+
 /* A line in udkd's log, tagged with the driver (and on the host's stderr). */
 void udk_driver_log(struct udk_driver *drv, enum udk_log_level level, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
