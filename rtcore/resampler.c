@@ -26,6 +26,8 @@ struct udk_resampler {
         bool variable;
         bool failed;
         double nominal, ratio;
+        uint64_t in_total, out_total;
+        double group_delay; /* output frames libsoxr's filter delays beyond what it holds */
 };
 
 static const struct {
@@ -77,18 +79,27 @@ static int fail(char *err, size_t err_size, int r, const char *fmt, ...)
         return r;
 }
 
-/* Run silence through until output has come out twice the filter's delay. */
+/*
+ * Run an impulse and then silence through, until a quarter second of input
+ * has gone in.  Where the impulse comes out tells the filter's group delay
+ * beyond what soxr_delay() counts (libsoxr holds back input it has not yet
+ * used, but it also starts its output early by part of the filter's
+ * length): the peak, refined by a parabola through its neighbours.
+ */
 static int resampler_prime(struct udk_resampler *r, uint32_t in_rate)
 {
         size_t out_max = (size_t)ceil(RESAMPLER_PRIME_CHUNK / r->ratio) + 64;
         float *in = calloc((size_t)RESAMPLER_PRIME_CHUNK * r->channels, sizeof(float));
         float *out = calloc(out_max * r->channels, sizeof(float));
-        /* A quarter second of input, at least: more than any recipe's delay. */
-        size_t rounds = in_rate / 4 / RESAMPLER_PRIME_CHUNK + 8;
+        size_t rounds = in_rate / 4 / RESAMPLER_PRIME_CHUNK + 8, made = 0;
+        double prev = 0, peak = 0, before = 0, after = 0, peak_at = 0;
+        bool after_peak = false;
         int rc = 0;
 
         if (!in || !out)
                 rc = -ENOMEM;
+        else
+                in[0] = 1.0f;
         for (size_t i = 0; rc == 0 && i < rounds; i++) {
                 size_t off = 0;
 
@@ -99,8 +110,27 @@ static int resampler_prime(struct udk_resampler *r, uint32_t in_rate)
                                                    out, out_max, &odone);
                         if (rc < 0 || (idone == 0 && odone == 0))
                                 break;
+                        for (size_t j = 0; j < odone; j++, made++) {
+                                double v = out[j * r->channels];
+                                if (after_peak) {
+                                        after = v;
+                                        after_peak = false;
+                                }
+                                if (fabs(v) > fabs(peak)) {
+                                        peak = v;
+                                        before = prev;
+                                        peak_at = (double)made;
+                                        after_peak = true;
+                                }
+                                prev = v;
+                        }
                         off += idone;
                 }
+                in[0] = 0.0f;
+        }
+        if (rc == 0 && peak != 0) {
+                double den = before - 2 * peak + after;
+                r->group_delay = peak_at + (den != 0 ? 0.5 * (before - after) / den : 0.0);
         }
         free(in);
         free(out);
@@ -196,6 +226,8 @@ int udk_resampler_process(struct udk_resampler *r, const float *in, size_t in_fr
                                               &idone, out, out_max, &odone);
                 if (e)
                         r->failed = true;
+                r->in_total += idone;
+                r->out_total += odone;
         }
         if (ret_in_done)
                 *ret_in_done = idone;
@@ -226,7 +258,7 @@ double udk_resampler_nominal_ratio(const struct udk_resampler *r)
 
 double udk_resampler_delay(const struct udk_resampler *r)
 {
-        return soxr_delay(r->soxr);
+        return soxr_delay(r->soxr) + r->group_delay;
 }
 
 uint32_t udk_resampler_channels(const struct udk_resampler *r)
