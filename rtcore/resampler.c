@@ -221,11 +221,14 @@ int udk_resampler_process(struct udk_resampler *r, const float *in, size_t in_fr
         size_t idone = 0, odone = 0;
 
         if (!r->failed) {
-                /* A non-NULL in with 0 frames: libsoxr would take a NULL one as end of input. */
+                /* A non-NULL in with 0 frames: libsoxr would take a NULL one as end of input.
+                 * Without ret_in_done libsoxr takes all of @in. */
                 soxr_error_t e = soxr_process(r->soxr, in ? (const void *)in : (const void *)out, in ? in_frames : 0,
-                                              &idone, out, out_max, &odone);
+                                              ret_in_done ? &idone : NULL, out, out_max, &odone);
                 if (e)
                         r->failed = true;
+                if (!ret_in_done)
+                        idone = in ? in_frames : 0;
                 r->in_total += idone;
                 r->out_total += odone;
         }

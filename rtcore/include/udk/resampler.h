@@ -65,9 +65,12 @@ struct udk_resampler *udk_resampler_destroy(struct udk_resampler *r);
 /*
  * Convert up to @in_frames frames at @in into at most @out_max frames at
  * @out; *@ret_in_done and *@ret_out_done say how many were taken and made.
- * Input is taken only as far as @out_max needs (libsoxr keeps what it has
- * not yet turned into output).  Returns 0 or -EIO once libsoxr failed
- * (then nothing more is converted).  RT-safe.
+ * Input is taken only as far as @out_max needs at the nominal ratio
+ * (libsoxr keeps what it has not yet turned into output).  With
+ * @ret_in_done NULL all of @in is taken: the caller meters the input, as a
+ * variable ratio needs (libsoxr's own estimate ignores the ratio's changes,
+ * and its FIFO would grow without bound).  Returns 0 or -EIO once libsoxr
+ * failed (then nothing more is converted).  RT-safe.
  */
 int udk_resampler_process(struct udk_resampler *r, const float *in, size_t in_frames, size_t *ret_in_done,
                           float *out, size_t out_max, size_t *ret_out_done);
