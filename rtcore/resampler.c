@@ -11,6 +11,7 @@
 
 #include <udk/device.h>
 #include <udk/resampler.h>
+#include <udk/util.h>
 
 /* How far a variable ratio may stray from nominal: far more than any two
  * crystals differ, and libsoxr's variable-rate filter is sized by it. */
@@ -80,6 +81,27 @@ static int fail(char *err, size_t err_size, int r, const char *fmt, ...)
 }
 
 /*
+ * libsoxr's FIFOs grow by realloc whenever a write does not fit behind
+ * their first 16 KiB (its FIFO_MIN), and never shrink: one write of
+ * twice UDK_RESAMPLER_FRAMES_MAX frames of silence, taken whole and then
+ * drained, grows every stage's FIFO past anything later calls can ask for.
+ */
+static int resampler_stretch(struct udk_resampler *r, float *out, size_t out_max)
+{
+        size_t n = 2 * (size_t)UDK_RESAMPLER_FRAMES_MAX, odone = 0;
+        float *in = calloc(n * r->channels, sizeof(float));
+        soxr_error_t e;
+
+        if (!in)
+                return -ENOMEM;
+        e = soxr_process(r->soxr, in, n, NULL, out, out_max, &odone);
+        for (size_t rounds = 0; !e && odone > 0 && rounds < 1000000; rounds++)
+                e = soxr_process(r->soxr, in, 0, NULL, out, out_max, &odone);
+        free(in);
+        return e ? -EIO : 0;
+}
+
+/*
  * Run an impulse and then silence through, until a quarter second of input
  * has gone in.  Where the impulse comes out tells the filter's group delay
  * beyond what soxr_delay() counts (libsoxr holds back input it has not yet
@@ -133,6 +155,8 @@ static int resampler_prime(struct udk_resampler *r, uint32_t in_rate)
                 r->group_delay = peak_at + (den != 0 ? 0.5 * (before - after) / den : 0.0);
         }
         free(in);
+        if (rc == 0)
+                rc = resampler_stretch(r, out, out_max);
         free(out);
         return rc;
 }
@@ -220,10 +244,13 @@ int udk_resampler_process(struct udk_resampler *r, const float *in, size_t in_fr
 {
         size_t idone = 0, odone = 0;
 
+        if (!ret_in_done && in_frames > UDK_RESAMPLER_FRAMES_MAX)
+                return -EINVAL;
         if (!r->failed) {
                 /* A non-NULL in with 0 frames: libsoxr would take a NULL one as end of input.
                  * Without ret_in_done libsoxr takes all of @in. */
-                soxr_error_t e = soxr_process(r->soxr, in ? (const void *)in : (const void *)out, in ? in_frames : 0,
+                soxr_error_t e = soxr_process(r->soxr, in ? (const void *)in : (const void *)out,
+                                              in ? UDK_MIN(in_frames, (size_t)UDK_RESAMPLER_FRAMES_MAX) : 0,
                                               ret_in_done ? &idone : NULL, out, out_max, &odone);
                 if (e)
                         r->failed = true;

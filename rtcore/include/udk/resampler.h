@@ -17,6 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The most input frames one udk_resampler_process() call takes (the
+ * FIFOs libsoxr grows are sized at creation for this). */
+#define UDK_RESAMPLER_FRAMES_MAX 16384u
+
 /* Bounds of a rate a stream may run at, device or client (Hz). */
 #define UDK_RESAMPLER_RATE_MIN 8000u
 #define UDK_RESAMPLER_RATE_MAX 768000u
@@ -63,13 +67,15 @@ int udk_resampler_create(uint32_t in_rate, uint32_t out_rate, uint32_t channels,
 struct udk_resampler *udk_resampler_destroy(struct udk_resampler *r);
 
 /*
- * Convert up to @in_frames frames at @in into at most @out_max frames at
- * @out; *@ret_in_done and *@ret_out_done say how many were taken and made.
+ * Convert up to @in_frames frames (at most UDK_RESAMPLER_FRAMES_MAX are
+ * taken) at @in into at most @out_max frames at @out; *@ret_in_done and
+ * *@ret_out_done say how many were taken and made.
  * Input is taken only as far as @out_max needs at the nominal ratio
  * (libsoxr keeps what it has not yet turned into output).  With
  * @ret_in_done NULL all of @in is taken: the caller meters the input, as a
  * variable ratio needs (libsoxr's own estimate ignores the ratio's changes,
- * and its FIFO would grow without bound).  Returns 0 or -EIO once libsoxr
+ * and its FIFO would grow without bound; more than UDK_RESAMPLER_FRAMES_MAX
+ * is -EINVAL then).  Returns 0 or -EIO once libsoxr
  * failed (then nothing more is converted).  RT-safe.
  */
 int udk_resampler_process(struct udk_resampler *r, const float *in, size_t in_frames, size_t *ret_in_done,
