@@ -97,6 +97,7 @@ struct udk_client_stream {
         /* Rate conversion: the client's rate (0: the device's), and once
          * OPENED told the device's rate, one adapter per direction used. */
         uint32_t client_rate, client_period;
+        uint32_t convert_rate, convert_period; /* the device's, as the adapters were made for */
         enum udk_resampler_quality quality;
         struct udk_rate_adapter *convert_in, *convert_out;
         enum udk_link link;

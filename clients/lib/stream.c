@@ -352,28 +352,43 @@ static int opened_map(struct udk_client_stream *s, const struct udk_msg_opened *
 
 /*
  * A client rate other than the device's: one adapter per direction and the
- * buffers at the client's rate, before the RT thread starts.  Background
- * thread, lock held (the adapters' priming takes a tenth of a second or so).
+ * buffers at the client's rate, made before the OPEN request from the
+ * device's rate and period in the registry (the adapters' priming takes a
+ * tenth of a second or so, and udkd runs the node from OPENED on).
+ * Caller's thread, lock not held.
  */
-static int stream_convert_init(struct udk_client_stream *s, char *err, size_t err_size)
+static int stream_convert_prepare(struct udk_client *c, struct udk_client_stream *s, udk_object_id device)
 {
+        _udk_cleanup_free_ struct udk_msg_object *info = malloc(UDK_MSG_SIZE_MAX);
+        const struct udk_prop *rate, *period;
         char why[160];
         int r;
 
-        if (s->client_rate == 0 || s->client_rate == s->rate) {
-                s->client_rate = s->rate;
-                s->client_period = s->period;
+        if (s->client_rate == 0)
                 return 0;
-        }
+        if (!info)
+                return client_set_error(c, -ENOMEM, "out of memory");
+        r = udk_client_info(c, device, info);
+        if (r < 0)
+                return r;
+        rate = udk_msg_object_prop(info, "rate");
+        period = udk_msg_object_prop(info, "period");
+        if (!rate || !period || rate->type != UDK_PROP_INT || period->type != UDK_PROP_INT || rate->i <= 0 ||
+            rate->i > UINT32_MAX || period->i <= 0 || period->i > UINT32_MAX)
+                return client_set_error(c, -ENODEV, "object %u has no rate and period: not a device", device);
+        s->convert_rate = (uint32_t)rate->i;
+        s->convert_period = (uint32_t)period->i;
+        if (s->client_rate == s->convert_rate)
+                return 0;
         if (s->input_channels) {
-                r = udk_rate_adapter_create(UDK_DIRECTION_INPUT, s->rate, s->client_rate, s->period,
+                r = udk_rate_adapter_create(UDK_DIRECTION_INPUT, s->convert_rate, s->client_rate, s->convert_period,
                                             s->input_channels, s->quality, &s->convert_in, why, sizeof(why));
                 if (r < 0)
                         goto fail;
                 s->client_period = udk_rate_adapter_client_period(s->convert_in);
         }
         if (s->output_channels) {
-                r = udk_rate_adapter_create(UDK_DIRECTION_OUTPUT, s->rate, s->client_rate, s->period,
+                r = udk_rate_adapter_create(UDK_DIRECTION_OUTPUT, s->convert_rate, s->client_rate, s->convert_period,
                                             s->output_channels, s->quality, &s->convert_out, why, sizeof(why));
                 if (r < 0)
                         goto fail;
@@ -381,15 +396,32 @@ static int stream_convert_init(struct udk_client_stream *s, char *err, size_t er
         }
         s->rt.client_input = calloc((size_t)s->client_period * UDK_MAX(s->input_channels, 1u), sizeof(float));
         s->rt.client_output = calloc((size_t)s->client_period * UDK_MAX(s->output_channels, 1u), sizeof(float));
-        if (!s->rt.client_input || !s->rt.client_output) {
-                snprintf(err, err_size, "out of memory for the rate conversion");
-                return -ENOMEM;
-        }
+        if (!s->rt.client_input || !s->rt.client_output)
+                return client_set_error(c, -ENOMEM, "out of memory for the rate conversion");
         return 0;
 
 fail:
-        snprintf(err, err_size, "cannot convert %u Hz to the device's %u Hz: %s", s->client_rate, s->rate, why);
-        return r;
+        return client_set_error(c, r, "cannot convert %u Hz to the device's %u Hz: %s", s->client_rate,
+                                s->convert_rate, why);
+}
+
+/* OPENED's rate and period against those the conversion was made for.  Background thread. */
+static int stream_convert_check(struct udk_client_stream *s, const struct udk_msg_opened *m, char *err,
+                                size_t err_size)
+{
+        bool converting = s->convert_in || s->convert_out;
+
+        if (s->client_rate == 0 || (!converting && s->client_rate == m->rate)) {
+                s->client_rate = m->rate;
+                s->client_period = m->period;
+                return 0;
+        }
+        if (!converting || m->rate != s->convert_rate || m->period != s->convert_period) {
+                snprintf(err, err_size, "the device changed to %u Hz and %u frames while the stream opened",
+                         m->rate, m->period);
+                return -EAGAIN;
+        }
+        return 0;
 }
 
 int stream_opened(struct udk_client *c, struct udk_client_request *req, const struct udk_msg_header *msg,
@@ -436,7 +468,7 @@ int stream_opened(struct udk_client *c, struct udk_client_request *req, const st
         s->input_latency = m->input_latency;
         s->output_latency = m->output_latency;
 
-        r = stream_convert_init(s, err, sizeof(err));
+        r = stream_convert_check(s, m, err, sizeof(err));
         if (r < 0) {
                 opened_fail(req, r, "%s", err);
                 goto fail;
@@ -606,6 +638,11 @@ int udk_client_open(struct udk_client *c, const struct udk_client_stream_params 
         udk_strlcpy(s->name, params->name ? params->name : program_invocation_short_name, sizeof(s->name));
         atomic_init(&s->state, UDK_NODE_STARTING);
 
+        r = stream_convert_prepare(c, s, device);
+        if (r < 0) {
+                stream_free(s);
+                return r;
+        }
         lock_memory_once();
 
         m.device = device;
