@@ -201,8 +201,8 @@ static int run_once(convert_fn fn, void *state, const float *in, size_t n_in, fl
         uint64_t t0 = thread_cpu_ns();
 
         for (size_t off = 0; off < n_in; off += BLOCK) {
-                long r = fn(state, in + off * CHANNELS, UDK_MIN((size_t)BLOCK, n_in - off), out + made * CHANNELS,
-                            out_cap - made);
+                long r = fn(state, in + off * CHANNELS, UDK_MIN((size_t)BLOCK, n_in - off),
+                            out + made * CHANNELS, out_cap - made);
                 if (r < 0)
                         return (int)r;
                 made += (size_t)r;
@@ -212,8 +212,8 @@ static int run_once(convert_fn fn, void *state, const float *in, size_t n_in, fl
         return 0;
 }
 
-static int measure(struct row *row, const struct resample_options *o, const float *in, size_t n_in, float *out,
-                   size_t out_cap, int soxr_quality, int src_type)
+static int measure(struct row *row, const struct resample_options *o, const float *in, size_t n_in,
+                   float *out, size_t out_cap, int soxr_quality, int src_type)
 {
         double *per = calloc((size_t)o->runs, sizeof(double));
         int r = 0;
@@ -229,8 +229,9 @@ static int measure(struct row *row, const struct resample_options *o, const floa
 
                 if (soxr_quality >= 0) {
                         struct udk_resampler *rs;
-                        r = udk_resampler_create(IN_RATE, OUT_RATE, CHANNELS, (enum udk_resampler_quality)soxr_quality,
-                                                 0, &rs, err, sizeof(err));
+                        r = udk_resampler_create(IN_RATE, OUT_RATE, CHANNELS,
+                                                 (enum udk_resampler_quality)soxr_quality, 0, &rs, err,
+                                                 sizeof(err));
                         if (r < 0) {
                                 udk_error("libsoxr: %s", err);
                                 break;
@@ -264,7 +265,8 @@ static int measure(struct row *row, const struct resample_options *o, const floa
                 per[run] = (double)ns / CHANNELS / ((double)n_in / IN_RATE);
                 if (run == 0) {
                         size_t skip = OUT_RATE / 2;
-                        row->thd_n_db = made > skip + OUT_RATE ? thd_n_db(out + skip * CHANNELS, made - skip) : NAN;
+                        row->thd_n_db =
+                                made > skip + OUT_RATE ? thd_n_db(out + skip * CHANNELS, made - skip) : NAN;
                 }
         }
         if (r == 0) {
@@ -279,16 +281,22 @@ int bench_resample_main(int argc, char **argv)
 {
         struct resample_options o = { DEFAULT_SECONDS, DEFAULT_RUNS, false };
         struct row rows[] = {
-                { "libsoxr", "quick" },          { "libsoxr", "low" },           { "libsoxr", "medium" },
-                { "libsoxr", "high" },           { "libsoxr", "very-high" },     { "libsamplerate", "zero-order-hold" },
-                { "libsamplerate", "linear" },   { "libsamplerate", "sinc-fastest" },
-                { "libsamplerate", "sinc-medium" }, { "libsamplerate", "sinc-best" },
+                { "libsoxr", "quick" },
+                { "libsoxr", "low" },
+                { "libsoxr", "medium" },
+                { "libsoxr", "high" },
+                { "libsoxr", "very-high" },
+                { "libsamplerate", "zero-order-hold" },
+                { "libsamplerate", "linear" },
+                { "libsamplerate", "sinc-fastest" },
+                { "libsamplerate", "sinc-medium" },
+                { "libsamplerate", "sinc-best" },
         };
-        static const int soxr_q[] = { UDK_RESAMPLER_QUICK, UDK_RESAMPLER_LOW, UDK_RESAMPLER_MEDIUM, UDK_RESAMPLER_HIGH,
-                                      UDK_RESAMPLER_VERY_HIGH };
+        static const int soxr_q[] = { UDK_RESAMPLER_QUICK, UDK_RESAMPLER_LOW, UDK_RESAMPLER_MEDIUM,
+                                      UDK_RESAMPLER_HIGH, UDK_RESAMPLER_VERY_HIGH };
 #if BENCH_HAVE_SAMPLERATE
-        static const int src_t[] = { SRC_ZERO_ORDER_HOLD, SRC_LINEAR, SRC_SINC_FASTEST, SRC_SINC_MEDIUM_QUALITY,
-                                     SRC_SINC_BEST_QUALITY };
+        static const int src_t[] = { SRC_ZERO_ORDER_HOLD, SRC_LINEAR, SRC_SINC_FASTEST,
+                                     SRC_SINC_MEDIUM_QUALITY, SRC_SINC_BEST_QUALITY };
 #endif
         _udk_cleanup_free_ float *in = NULL, *out = NULL;
         struct bench_machine machine;
@@ -344,7 +352,8 @@ int bench_resample_main(int argc, char **argv)
                         bench_json_string(&j, "quality", rows[i].quality);
                         bench_json_bool(&j, "available", rows[i].available);
                         if (rows[i].available) {
-                                bench_json_number(&j, "cpu_ns_per_channel_second", rows[i].ns_per_channel_second, 0);
+                                bench_json_number(&j, "cpu_ns_per_channel_second",
+                                                  rows[i].ns_per_channel_second, 0);
                                 bench_json_number(&j, "thd_n_db", rows[i].thd_n_db, 1);
                         } else {
                                 bench_json_null(&j, "cpu_ns_per_channel_second");
@@ -355,7 +364,8 @@ int bench_resample_main(int argc, char **argv)
                 bench_json_end_array(&j);
                 bench_json_end_object(&j);
         } else {
-                printf("resample: %u -> %u Hz, 1 kHz sine at -6 dBFS, %u channels, %lld s of audio, %lld runs\n",
+                printf("resample: %u -> %u Hz, 1 kHz sine at -6 dBFS, %u channels, %lld s of audio, %lld "
+                       "runs\n",
                        IN_RATE, OUT_RATE, CHANNELS, (long long)o.seconds, (long long)o.runs);
                 printf("  %-14s %-16s %14s %10s %10s\n", "library", "quality", "CPU ns/ch/s", "% of 1 CPU",
                        "THD+N dB");

@@ -73,8 +73,8 @@ int udk_bridge_create(const struct udk_bridge_config *config, struct udk_bridge 
                 return -EINVAL;
         }
         cfg = *config;
-        if (cfg.producer_period == 0 || cfg.producer_period > UDK_PERIOD_MAX * 4 || cfg.consumer_period == 0 ||
-            cfg.consumer_period > UDK_PERIOD_MAX * 4) {
+        if (cfg.producer_period == 0 || cfg.producer_period > UDK_PERIOD_MAX * 4 ||
+            cfg.consumer_period == 0 || cfg.consumer_period > UDK_PERIOD_MAX * 4) {
                 snprintf(err, err_size, "periods of %u and %u frames: 1..%u", cfg.producer_period,
                          cfg.consumer_period, UDK_PERIOD_MAX * 4);
                 return -EINVAL;
@@ -92,12 +92,14 @@ int udk_bridge_create(const struct udk_bridge_config *config, struct udk_bridge 
                 goto fail;
         b->nominal = udk_resampler_nominal_ratio(b->resampler);
         if (cfg.target_fill == 0)
-                cfg.target_fill = cfg.producer_period + (uint32_t)ceil(cfg.consumer_period * b->nominal) + 64;
+                cfg.target_fill =
+                        cfg.producer_period + (uint32_t)ceil(cfg.consumer_period * b->nominal) + 64;
         b->cfg = cfg;
 
         /* Room for the target, a write on top, and as much again. */
         frame_size = (uint32_t)(sizeof(float) * cfg.channels);
-        capacity = 2 * (cfg.target_fill + cfg.producer_period) + (uint32_t)ceil(cfg.consumer_period * b->nominal);
+        capacity = 2 * (cfg.target_fill + cfg.producer_period) +
+                   (uint32_t)ceil(cfg.consumer_period * b->nominal);
         ring_size = udk_ring_memory_size(capacity, frame_size);
         b->stage_cap = 2 * (size_t)ceil(cfg.consumer_period * b->nominal * 1.1) + 64;
         b->ring_mem = ring_size == SIZE_MAX ? NULL : calloc(1, ring_size);
@@ -218,7 +220,8 @@ int udk_bridge_read(struct udk_bridge *b, float *out, uint32_t n, uint64_t time_
                         b->stage_len += udk_ring_read(&b->ring, b->stage + b->stage_len * ch,
                                                       (uint32_t)(feed - b->stage_len));
                 feed = UDK_MIN(feed, b->stage_len);
-                if (udk_resampler_process(b->resampler, b->stage, feed, NULL, out + done * ch, n - done, &odone) < 0) {
+                if (udk_resampler_process(b->resampler, b->stage, feed, NULL, out + done * ch, n - done,
+                                          &odone) < 0) {
                         b->failed = true;
                         break;
                 }
@@ -239,7 +242,8 @@ int udk_bridge_read(struct udk_bridge *b, float *out, uint32_t n, uint64_t time_
                 }
                 feed = BRIDGE_FEED_STEP;
         }
-        atomic_store_explicit(&b->queued, udk_ring_readable(&b->ring) + (uint32_t)b->stage_len, memory_order_relaxed);
+        atomic_store_explicit(&b->queued, udk_ring_readable(&b->ring) + (uint32_t)b->stage_len,
+                              memory_order_relaxed);
         if (done < n)
                 memset(out + done * ch, 0, sizeof(float) * (n - done) * ch);
         return b->failed ? -EIO : 0;

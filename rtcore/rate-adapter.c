@@ -167,7 +167,8 @@ static int adapter_prime(struct udk_rate_adapter *a, char *err, size_t err_size)
         /* The prime samples libsoxr's staircase of output once a cycle, so
          * the deepest shortfall may fall between two samples: one cycle's
          * input turned to output more covers that. */
-        fill = (uint32_t)(-lowest + (int64_t)ceil((double)in_max / udk_resampler_nominal_ratio(a->resampler)) +
+        fill = (uint32_t)(-lowest +
+                          (int64_t)ceil((double)in_max / udk_resampler_nominal_ratio(a->resampler)) +
                           UDK_RATE_ADAPTER_MARGIN);
         r = adapter_fifo_init(a, (uint64_t)(highest - lowest) + fill + 2 * out_max, err, err_size);
         if (r < 0)
@@ -183,7 +184,8 @@ static int adapter_prime(struct udk_rate_adapter *a, char *err, size_t err_size)
         {
                 /* Output frames; OUTPUT's are the device's: times C/D for the client's. */
                 double mean = level_sum / (double)cycles + fill;
-                double scale = a->dir == UDK_DIRECTION_OUTPUT ? udk_resampler_nominal_ratio(a->resampler) : 1.0;
+                double scale =
+                        a->dir == UDK_DIRECTION_OUTPUT ? udk_resampler_nominal_ratio(a->resampler) : 1.0;
                 a->latency = (uint32_t)lround(mean * scale);
         }
         a->xruns = 0;
@@ -203,9 +205,9 @@ static uint64_t gcd64(uint64_t x, uint64_t y)
         return x;
 }
 
-int udk_rate_adapter_create(enum udk_direction dir, uint32_t device_rate, uint32_t client_rate, uint32_t period,
-                            uint32_t channels, enum udk_resampler_quality quality, struct udk_rate_adapter **ret,
-                            char *err, size_t err_size)
+int udk_rate_adapter_create(enum udk_direction dir, uint32_t device_rate, uint32_t client_rate,
+                            uint32_t period, uint32_t channels, enum udk_resampler_quality quality,
+                            struct udk_rate_adapter **ret, char *err, size_t err_size)
 {
         struct udk_rate_adapter *a;
         uint32_t in_rate = dir == UDK_DIRECTION_OUTPUT ? client_rate : device_rate;
@@ -218,7 +220,8 @@ int udk_rate_adapter_create(enum udk_direction dir, uint32_t device_rate, uint32
                 return -EINVAL;
         }
         if (period < UDK_PERIOD_MIN || period > UDK_PERIOD_MAX) {
-                snprintf(err, err_size, "period %u frames: outside %u..%u", period, UDK_PERIOD_MIN, UDK_PERIOD_MAX);
+                snprintf(err, err_size, "period %u frames: outside %u..%u", period, UDK_PERIOD_MIN,
+                         UDK_PERIOD_MAX);
                 return -EINVAL;
         }
         a = calloc(1, sizeof(*a));

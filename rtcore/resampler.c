@@ -67,7 +67,8 @@ int udk_resampler_quality_from_name(const char *name, enum udk_resampler_quality
         return -EINVAL;
 }
 
-static int fail(char *err, size_t err_size, int r, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t err_size, int r, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
 static int fail(char *err, size_t err_size, int r, const char *fmt, ...)
 {
         va_list ap;
@@ -128,8 +129,8 @@ static int resampler_prime(struct udk_resampler *r, uint32_t in_rate)
                 while (off < RESAMPLER_PRIME_CHUNK) {
                         size_t idone = 0, odone = 0;
 
-                        rc = udk_resampler_process(r, in + off * r->channels, RESAMPLER_PRIME_CHUNK - off, &idone,
-                                                   out, out_max, &odone);
+                        rc = udk_resampler_process(r, in + off * r->channels, RESAMPLER_PRIME_CHUNK - off,
+                                                   &idone, out, out_max, &odone);
                         if (rc < 0 || (idone == 0 && odone == 0))
                                 break;
                         for (size_t j = 0; j < odone; j++, made++) {
@@ -199,8 +200,8 @@ int udk_resampler_create(uint32_t in_rate, uint32_t out_rate, uint32_t channels,
         q = soxr_quality_spec(qualities[r->quality].recipe, r->variable ? SOXR_VR : 0);
         if (r->variable)
                 /* In variable-rate mode the rates only bound the ratio. */
-                r->soxr = soxr_create(r->nominal * (1.0 + RESAMPLER_VARIABLE_SPAN), 1.0, channels, &e, &io, &q,
-                                      &rt);
+                r->soxr = soxr_create(r->nominal * (1.0 + RESAMPLER_VARIABLE_SPAN), 1.0, channels, &e, &io,
+                                      &q, &rt);
         else
                 r->soxr = soxr_create(in_rate, out_rate, channels, &e, &io, &q, &rt);
         if (!r->soxr || e) {
@@ -211,7 +212,8 @@ int udk_resampler_create(uint32_t in_rate, uint32_t out_rate, uint32_t channels,
         if (r->variable) {
                 e = soxr_set_io_ratio(r->soxr, r->nominal, 0);
                 if (e) {
-                        rc = fail(err, err_size, -EINVAL, "libsoxr refused the ratio %.9g: %s", r->nominal, e);
+                        rc = fail(err, err_size, -EINVAL, "libsoxr refused the ratio %.9g: %s", r->nominal,
+                                  e);
                         goto fail;
                 }
         }

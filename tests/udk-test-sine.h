@@ -12,8 +12,8 @@
 #include <stddef.h>
 
 /* @n samples of channel @ch of @channels-channel interleaved @x; @freq in cycles per sample. */
-static inline double udk_test_sine_snr_db(const float *x, size_t n, unsigned channels, unsigned ch, double freq,
-                                          double *ret_amplitude)
+static inline double udk_test_sine_snr_db(const float *x, size_t n, unsigned channels, unsigned ch,
+                                          double freq, double *ret_amplitude)
 {
         double m[3][4] = { { 0 } }, coef[3];
         double sig = 0, res = 0;

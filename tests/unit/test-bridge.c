@@ -20,20 +20,20 @@
 #define BRIDGE_SNR_DB 100.0
 
 struct sim {
-        double settle_s;       /* from here on, the bounds below hold */
-        double fill_band;      /* |fill - target| after settling, frames */
-        double ratio_ppm;      /* |ratio / true - 1| after settling */
-        double mean_ppm;       /* |mean ratio / true - 1| after settling */
+        double settle_s;  /* from here on, the bounds below hold */
+        double fill_band; /* |fill - target| after settling, frames */
+        double ratio_ppm; /* |ratio / true - 1| after settling */
+        double mean_ppm;  /* |mean ratio / true - 1| after settling */
         double worst_fill, worst_ppm, settled_at, ratio_sum;
         uint32_t queued_min, queued_max; /* the FIFO itself, after settling */
         uint64_t n_settled;
-        float *record;         /* the consumer's frames from record_from_s on, when not NULL */
+        float *record; /* the consumer's frames from record_from_s on, when not NULL */
         size_t record_frames, recorded;
         double record_from_s;
 };
 
-static void simulate_rates(uint32_t p_rate, uint32_t p_period, uint32_t c_rate, uint32_t c_period, double offset_ppm,
-                           double seconds, uint32_t channels, struct sim *sim)
+static void simulate_rates(uint32_t p_rate, uint32_t p_period, uint32_t c_rate, uint32_t c_period,
+                           double offset_ppm, double seconds, uint32_t channels, struct sim *sim)
 {
         struct udk_bridge_config cfg = {
                 .producer_rate = p_rate,
@@ -43,7 +43,8 @@ static void simulate_rates(uint32_t p_rate, uint32_t p_period, uint32_t c_rate, 
                 .consumer_period = c_period,
         };
         const double true_rate = p_rate * (1.0 + offset_ppm * 1e-6), true_ratio = true_rate / c_rate;
-        float *in = calloc((size_t)p_period * channels, sizeof(float)), *out = calloc((size_t)c_period * channels, sizeof(float));
+        float *in = calloc((size_t)p_period * channels, sizeof(float)),
+              *out = calloc((size_t)c_period * channels, sizeof(float));
         struct udk_bridge_stats st;
         struct udk_bridge *b;
         uint64_t writes = 0, reads = 0, produced = 0;
@@ -69,8 +70,10 @@ static void simulate_rates(uint32_t p_rate, uint32_t p_period, uint32_t c_rate, 
                                 for (uint32_t c = 0; c < channels; c++)
                                         /* A 1 kHz sine on the producer's clock. */
                                         in[i * channels + c] =
-                                                (float)(0.5 * sin(2 * M_PI * 1000.0 * (double)produced / true_rate));
-                        ASSERT_UINT_EQ(udk_bridge_write(b, in, p_period, (uint64_t)llround(t_write * 1e9)), p_period);
+                                                (float)(0.5 * sin(2 * M_PI * 1000.0 * (double)produced /
+                                                                  true_rate));
+                        ASSERT_UINT_EQ(udk_bridge_write(b, in, p_period, (uint64_t)llround(t_write * 1e9)),
+                                       p_period);
                         writes++;
                         continue;
                 }
@@ -78,14 +81,18 @@ static void simulate_rates(uint32_t p_rate, uint32_t p_period, uint32_t c_rate, 
                 reads++;
                 udk_bridge_stats(b, &st);
                 if (st.underflows || st.overflows)
-                        udk_test_fail("%+.0f ppm at %.3f s: %" PRIu64 " underflows, %" PRIu64 " overflows (fill %.1f)",
+                        udk_test_fail("%+.0f ppm at %.3f s: %" PRIu64 " underflows, %" PRIu64
+                                      " overflows (fill %.1f)",
                                       offset_ppm, t_read, st.underflows, st.overflows, st.fill);
-                if (sim->record && t_read >= sim->record_from_s && sim->recorded + c_period <= sim->record_frames) {
-                        memcpy(sim->record + sim->recorded * channels, out, sizeof(float) * c_period * channels);
+                if (sim->record && t_read >= sim->record_from_s &&
+                    sim->recorded + c_period <= sim->record_frames) {
+                        memcpy(sim->record + sim->recorded * channels, out,
+                               sizeof(float) * c_period * channels);
                         sim->recorded += c_period;
                 }
                 if (t_read >= sim->settle_s) {
-                        double fe = fabs(st.fill - st.target_fill), pe = fabs(st.ratio / true_ratio - 1) * 1e6;
+                        double fe = fabs(st.fill - st.target_fill),
+                               pe = fabs(st.ratio / true_ratio - 1) * 1e6;
                         sim->worst_fill = fmax(sim->worst_fill, fe);
                         sim->worst_ppm = fmax(sim->worst_ppm, pe);
                         sim->ratio_sum += st.ratio;
@@ -97,13 +104,15 @@ static void simulate_rates(uint32_t p_rate, uint32_t p_period, uint32_t c_rate, 
         {
                 double mean = fabs(sim->ratio_sum / (double)sim->n_settled / true_ratio - 1) * 1e6;
                 fprintf(stderr,
-                        "# %+.0f ppm, %.0f s: after %.0f s fill within %.2f frames of %u, ratio within %.3f ppm, "
+                        "# %+.0f ppm, %.0f s: after %.0f s fill within %.2f frames of %u, ratio within %.3f "
+                        "ppm, "
                         "its mean within %.4f ppm; FIFO %u..%u frames\n",
-                        offset_ppm, seconds, sim->settle_s, sim->worst_fill, st.target_fill, sim->worst_ppm, mean,
-                        sim->queued_min, sim->queued_max);
+                        offset_ppm, seconds, sim->settle_s, sim->worst_fill, st.target_fill, sim->worst_ppm,
+                        mean, sim->queued_min, sim->queued_max);
                 /* The FIFO proper, after a read: the target less this read's
                  * intake and less up to a write the producer has not made yet. */
-                ASSERT_UINT_GE(sim->queued_min, st.target_fill - p_period - (uint32_t)ceil(c_period * true_ratio) - 8);
+                ASSERT_UINT_GE(sim->queued_min,
+                               st.target_fill - p_period - (uint32_t)ceil(c_period * true_ratio) - 8);
                 ASSERT_UINT_LE(sim->queued_max, st.target_fill - (uint32_t)floor(c_period * true_ratio) + 8);
                 ASSERT_TRUE(mean <= sim->mean_ppm);
         }
@@ -162,7 +171,8 @@ static void test_other_rates_and_sound(void)
                         worst = fmin(worst, snr);
                         ASSERT_NEAR(amp, 0.5, 0.001);
                 }
-                fprintf(stderr, "# bridged sine, channel %u: worst SNR of 100 ms windows %.1f dB\n", ch, worst);
+                fprintf(stderr, "# bridged sine, channel %u: worst SNR of 100 ms windows %.1f dB\n", ch,
+                        worst);
                 ASSERT_TRUE(worst >= BRIDGE_SNR_DB);
         }
         free(sim.record);
@@ -171,7 +181,11 @@ static void test_other_rates_and_sound(void)
 static void test_bad_config(void)
 {
         struct udk_bridge_config cfg = {
-                .producer_rate = 48000, .consumer_rate = 2000, .channels = 2, .producer_period = 256, .consumer_period = 256,
+                .producer_rate = 48000,
+                .consumer_rate = 2000,
+                .channels = 2,
+                .producer_period = 256,
+                .consumer_period = 256,
         };
         struct udk_bridge *b = NULL;
         char err[256];

@@ -21,7 +21,8 @@ struct run {
  * at the device rate into client frames.
  */
 static struct run run_cycles(enum udk_direction dir, uint32_t dev_rate, uint32_t cl_rate, uint32_t period,
-                             enum udk_resampler_quality q, uint64_t cycles, int64_t click, uint32_t *ret_latency)
+                             enum udk_resampler_quality q, uint64_t cycles, int64_t click,
+                             uint32_t *ret_latency)
 {
         struct udk_rate_adapter *a;
         struct run run = { 0 };
@@ -61,10 +62,12 @@ static struct run run_cycles(enum udk_direction dir, uint32_t dev_rate, uint32_t
         }
         /* The client's rate's worth of frames, to the frame (the schedule's
          * phase after the adapter's priming rounds it up or down). */
-        ASSERT_NEAR((double)run.client_frames, (double)(cycles * period * (uint64_t)cl_rate / dev_rate), 1.0);
+        ASSERT_NEAR((double)run.client_frames, (double)(cycles * period * (uint64_t)cl_rate / dev_rate),
+                    1.0);
         if (udk_rate_adapter_xruns(a))
-                udk_test_fail("%s %u -> %u Hz, period %u: %" PRIu64 " xruns", dir == UDK_DIRECTION_OUTPUT ? "output" : "input",
-                              dev_rate, cl_rate, period, udk_rate_adapter_xruns(a));
+                udk_test_fail("%s %u -> %u Hz, period %u: %" PRIu64 " xruns",
+                              dir == UDK_DIRECTION_OUTPUT ? "output" : "input", dev_rate, cl_rate, period,
+                              udk_rate_adapter_xruns(a));
         if (ret_latency)
                 *ret_latency = udk_rate_adapter_latency(a);
         udk_rate_adapter_destroy(a);
@@ -81,14 +84,14 @@ static void run_free(struct run *r)
 static void test_schedule_never_xruns(void)
 {
         static const uint32_t cases[][3] = {
-                { 48000, 44100, 512 }, { 44100, 48000, 256 }, { 48000, 96000, 128 },
-                { 48000, 22050, 1024 }, { 96000, 8000, 64 },  { 44100, 192000, 333 }, { 48000, 8000, 16 },
+                { 48000, 44100, 512 }, { 44100, 48000, 256 },  { 48000, 96000, 128 }, { 48000, 22050, 1024 },
+                { 96000, 8000, 64 },   { 44100, 192000, 333 }, { 48000, 8000, 16 },
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
                 for (int dir = UDK_DIRECTION_INPUT; dir <= UDK_DIRECTION_OUTPUT; dir++) {
                         uint64_t cycles = 20ull * cases[i][0] / cases[i][2];
-                        struct run r = run_cycles(dir, cases[i][0], cases[i][1], cases[i][2], UDK_RESAMPLER_HIGH,
-                                                  cycles, -1, NULL);
+                        struct run r = run_cycles(dir, cases[i][0], cases[i][1], cases[i][2],
+                                                  UDK_RESAMPLER_HIGH, cycles, -1, NULL);
                         run_free(&r);
                 }
 }
@@ -97,14 +100,16 @@ static void test_schedule_never_xruns(void)
 static void test_sine_snr(void)
 {
         for (int dir = UDK_DIRECTION_INPUT; dir <= UDK_DIRECTION_OUTPUT; dir++) {
-                struct run r = run_cycles(dir, 48000, 44100, 512, UDK_RESAMPLER_VERY_HIGH, 4 * 48000 / 512, -1, NULL);
+                struct run r = run_cycles(dir, 48000, 44100, 512, UDK_RESAMPLER_VERY_HIGH, 4 * 48000 / 512,
+                                          -1, NULL);
                 bool out = dir == UDK_DIRECTION_OUTPUT;
                 const float *x = out ? r.device : r.client;
                 double rate = out ? 48000 : 44100, amp, snr;
                 size_t skip = (size_t)rate; /* past the primed silence and the filter's start */
 
                 for (unsigned c = 0; c < CH; c++) {
-                        snr = udk_test_sine_snr_db(x + skip * CH, (size_t)(2 * rate), CH, c, 1000.0 / rate, &amp);
+                        snr = udk_test_sine_snr_db(x + skip * CH, (size_t)(2 * rate), CH, c, 1000.0 / rate,
+                                                   &amp);
                         fprintf(stderr, "# %s ch %u: SNR %.1f dB\n", out ? "output" : "input", c, snr);
                         ASSERT_TRUE(snr >= 120.0);
                         ASSERT_NEAR(amp, c ? 0.25 : 0.5, 0.001);
@@ -120,8 +125,8 @@ static void test_latency_is_what_it_says(void)
                 bool out = dir == UDK_DIRECTION_OUTPUT;
                 uint32_t latency;
                 int64_t click = out ? 44100 / 2 : 48000 / 2;
-                struct run r = run_cycles(dir, 48000, 44100, 512, UDK_RESAMPLER_VERY_HIGH, 48000 / 512, click,
-                                          &latency);
+                struct run r = run_cycles(dir, 48000, 44100, 512, UDK_RESAMPLER_VERY_HIGH, 48000 / 512,
+                                          click, &latency);
                 const float *x = out ? r.device : r.client;
                 uint64_t n = out ? r.device_frames : r.client_frames, peak = 0;
                 double at, expect;
@@ -132,8 +137,8 @@ static void test_latency_is_what_it_says(void)
                 /* Both in client frames. */
                 at = out ? (double)peak * 44100.0 / 48000.0 : (double)peak;
                 expect = (out ? (double)click : (double)click * 44100.0 / 48000.0) + latency;
-                fprintf(stderr, "# %s: click at %.1f, expected at %.1f (latency %u)\n", out ? "output" : "input", at,
-                        expect, latency);
+                fprintf(stderr, "# %s: click at %.1f, expected at %.1f (latency %u)\n",
+                        out ? "output" : "input", at, expect, latency);
                 ASSERT_NEAR(at, expect, 2.0);
                 run_free(&r);
         }
@@ -144,11 +149,13 @@ static void test_bad_arguments(void)
         struct udk_rate_adapter *a = NULL;
         char err[256];
 
-        ASSERT_ERROR(udk_rate_adapter_create(UDK_DIRECTION_OUTPUT, 48000, 4000, 512, 2, 0, &a, err, sizeof(err)),
-                     EINVAL);
+        ASSERT_ERROR(
+                udk_rate_adapter_create(UDK_DIRECTION_OUTPUT, 48000, 4000, 512, 2, 0, &a, err, sizeof(err)),
+                EINVAL);
         ASSERT_STR_EQ(err, "input rate 4000 Hz: outside 8000..768000");
-        ASSERT_ERROR(udk_rate_adapter_create(UDK_DIRECTION_INPUT, 48000, 44100, 0, 2, 0, &a, err, sizeof(err)),
-                     EINVAL);
+        ASSERT_ERROR(
+                udk_rate_adapter_create(UDK_DIRECTION_INPUT, 48000, 44100, 0, 2, 0, &a, err, sizeof(err)),
+                EINVAL);
         ASSERT_STR_EQ(err, "period 0 frames: outside 16..4096");
         ASSERT_ERROR(udk_rate_adapter_create(7, 48000, 44100, 512, 2, 0, &a, err, sizeof(err)), EINVAL);
         ASSERT_STR_EQ(err, "direction 7: neither input nor output");

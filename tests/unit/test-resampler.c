@@ -60,7 +60,8 @@ static double round_trip_snr(enum udk_resampler_quality q)
         for (unsigned ch = 0; ch < CHANNELS; ch++) {
                 /* The filters' settling (and the primed silence before it) is
                  * inside the first half second: measure the 2 s after it. */
-                double s = udk_test_sine_snr_db(back + skip * CHANNELS, len, CHANNELS, ch, 1000.0 / 44100.0, &amp);
+                double s = udk_test_sine_snr_db(back + skip * CHANNELS, len, CHANNELS, ch, 1000.0 / 44100.0,
+                                                &amp);
                 ASSERT_NEAR(amp, ch ? 0.25 : 0.5, 0.01);
                 snr = fmin(snr, s);
         }
@@ -90,15 +91,15 @@ static void test_each_quality_snr(void)
                 enum udk_resampler_quality q;
                 double min_db;
         } bounds[] = {
-                { UDK_RESAMPLER_QUICK, 100.0 },  { UDK_RESAMPLER_LOW, 105.0 },
-                { UDK_RESAMPLER_MEDIUM, 105.0 }, { UDK_RESAMPLER_HIGH, 125.0 },
+                { UDK_RESAMPLER_QUICK, 100.0 },     { UDK_RESAMPLER_LOW, 105.0 },
+                { UDK_RESAMPLER_MEDIUM, 105.0 },    { UDK_RESAMPLER_HIGH, 125.0 },
                 { UDK_RESAMPLER_VERY_HIGH, 140.0 },
         };
         for (size_t i = 0; i < sizeof(bounds) / sizeof(bounds[0]); i++) {
                 double snr = round_trip_snr(bounds[i].q);
                 if (!(snr >= bounds[i].min_db))
-                        udk_test_fail("%s: SNR %.1f dB, below %.1f", udk_resampler_quality_name(bounds[i].q), snr,
-                                      bounds[i].min_db);
+                        udk_test_fail("%s: SNR %.1f dB, below %.1f", udk_resampler_quality_name(bounds[i].q),
+                                      snr, bounds[i].min_db);
         }
 }
 
@@ -130,8 +131,9 @@ static void test_bad_arguments(void)
         ASSERT_STR_EQ(err, "output rate 1000000 Hz: outside 8000..768000");
         ASSERT_ERROR(udk_resampler_create(48000, 44100, 0, 0, 0, &r, err, sizeof(err)), EINVAL);
         ASSERT_STR_EQ(err, "0 channels: 1..32");
-        ASSERT_ERROR(udk_resampler_create(48000, 44100, 2, UDK_RESAMPLER_QUALITY_COUNT, 0, &r, err, sizeof(err)),
-                     EINVAL);
+        ASSERT_ERROR(
+                udk_resampler_create(48000, 44100, 2, UDK_RESAMPLER_QUALITY_COUNT, 0, &r, err, sizeof(err)),
+                EINVAL);
         ASSERT_STR_EQ(err, "quality 6: unknown");
         ASSERT_TRUE(r == NULL);
 
@@ -159,13 +161,14 @@ static void test_variable_ratio_counts(void)
         double ratio = 1.0 + 200e-6;
         char err[256];
 
-        ASSERT_OK(udk_resampler_create(48000, 48000, CHANNELS, UDK_RESAMPLER_VERY_HIGH, UDK_RESAMPLER_VARIABLE, &r,
-                                       err, sizeof(err)));
+        ASSERT_OK(udk_resampler_create(48000, 48000, CHANNELS, UDK_RESAMPLER_VERY_HIGH,
+                                       UDK_RESAMPLER_VARIABLE, &r, err, sizeof(err)));
         ASSERT_OK(udk_resampler_set_ratio(r, ratio, 0));
         for (int i = 0; i < 2000; i++) {
                 size_t idone = 0, odone = 0, off = 0;
                 while (off < 512) {
-                        ASSERT_OK(udk_resampler_process(r, in + off * CHANNELS, 512 - off, &idone, out, 1024, &odone));
+                        ASSERT_OK(udk_resampler_process(r, in + off * CHANNELS, 512 - off, &idone, out, 1024,
+                                                        &odone));
                         off += idone;
                         total_out += odone;
                 }

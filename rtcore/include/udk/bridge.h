@@ -61,7 +61,7 @@ struct udk_bridge_stats {
         double fill;         /* the last read's measured fill, producer frames */
         uint32_t queued;     /* producer frames in the FIFO after the last read */
         uint32_t target_fill;
-        bool running;        /* the FIFO reached its target and reads consume */
+        bool running; /* the FIFO reached its target and reads consume */
 };
 
 struct udk_bridge;

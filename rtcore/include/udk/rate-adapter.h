@@ -46,9 +46,9 @@ struct udk_rate_adapter;
  * with a sentence in @err.  Not RT-safe (it allocates, and runs the
  * schedule over silence: about 0.1 s of CPU for stereo 48 <-> 44.1 kHz).
  */
-int udk_rate_adapter_create(enum udk_direction dir, uint32_t device_rate, uint32_t client_rate, uint32_t period,
-                            uint32_t channels, enum udk_resampler_quality quality, struct udk_rate_adapter **ret,
-                            char *err, size_t err_size);
+int udk_rate_adapter_create(enum udk_direction dir, uint32_t device_rate, uint32_t client_rate,
+                            uint32_t period, uint32_t channels, enum udk_resampler_quality quality,
+                            struct udk_rate_adapter **ret, char *err, size_t err_size);
 
 /* Accepts NULL; returns NULL.  Not RT-safe. */
 struct udk_rate_adapter *udk_rate_adapter_destroy(struct udk_rate_adapter *a);
