@@ -4,6 +4,7 @@
  * allocation, no lock, no output, no system call but the backend's pacing
  * wait.  Failures are counted in the shared statistics.
  */
+#include <errno.h>
 #include <string.h>
 
 #include <udk/util.h>
@@ -245,4 +246,44 @@ void *udk_cycle_thread(void *arg)
         if (dev->hooks.leave)
                 dev->hooks.leave(dev->hooks.data);
         return NULL;
+}
+
+/* A backend's own RT thread (JACK's process callback) in place of
+ * udk_cycle_thread(): the backend is the clock, so a gap it reports is an
+ * xrun and the DLL restarts from the boundary it saw. */
+int udk_device_run_cycle(struct udk_device *dev, uint64_t wake_time, uint64_t boundary_time,
+                         uint64_t skipped_frames)
+{
+        struct udk_cycle_stats *st = &dev->shared->stats;
+        uint32_t frames = dev->cfg.period;
+        uint64_t lateness, end;
+
+        if (!atomic_load_explicit(&dev->keep_running, memory_order_relaxed))
+                return -EAGAIN;
+        if (!dev->rt_entered) {
+                udk_rt_prefault_stack();
+                if (dev->hooks.enter)
+                        dev->hooks.enter(dev->hooks.data);
+                dev->rt_entered = true;
+        }
+        /* The thread is the backend's between cycles: udk's rule holds inside one. */
+        udk_rt_thread_set_current(true);
+        lateness = wake_time > boundary_time ? wake_time - boundary_time : 0;
+        udk_histogram_add(&st->lateness, lateness);
+        skipped_frames -= skipped_frames % frames;
+        if (skipped_frames > 0 && dev->rt.dll.period_frames != 0) {
+                count_xrun(st, &st->xrun_late_wakes, udk_device_frames_to_ns(dev, skipped_frames));
+                dev->rt.sample_time += skipped_frames;
+                stat_add(st->frames_skipped, skipped_frames);
+                dev->rt.resync_time = boundary_time;
+                dev->rt.zts_due = true;
+        }
+
+        udk_cycle_process(dev, wake_time, boundary_time);
+
+        end = udk_time_now();
+        if (end > boundary_time + dev->period_ns)
+                count_xrun(st, &st->xrun_overruns, end - boundary_time - dev->period_ns);
+        udk_rt_thread_set_current(false);
+        return 0;
 }

@@ -147,6 +147,14 @@ struct udk_device {
         bool realtime;
         _Atomic bool keep_running;
         bool backend_started;
+        bool opening;        /* inside the backend's open: udk_device_set_timing() may run */
+        bool backend_thread; /* the backend's own thread runs udk_device_run_cycle() */
+        bool rt_entered;     /* that thread ran its first cycle (the hooks' enter) */
+
+        /* Backend -> control thread: UDK_DEVICE_REQUEST_* bits and the first reason. */
+        _Atomic uint32_t requests;
+        _Atomic uint32_t request_reason_claimed; /* 0 free, 1 being written, 2 written */
+        char request_reason[256];
 
         /* Only the RT thread touches these (or udk_device_cycle() while it
          * does not run). */

@@ -159,7 +159,17 @@ static void stream_init(struct udk_device *dev, enum udk_direction dir, uint32_t
         dev->has_stream[dir] = channels > 0;
 }
 
-int udk_device_open(struct udk_device *dev, char *err, size_t err_size)
+static void segments_finish(struct udk_device *dev)
+{
+        udk_shm_finish(&dev->graph_shm);
+        dev->graph = NULL;
+        udk_shm_finish(&dev->shm);
+        dev->shared = NULL;
+}
+
+/* The shared segment (header, rings) and the graph segment for the
+ * configuration's rate, period and channels. */
+static int segments_create(struct udk_device *dev, char *err, size_t err_size)
 {
         size_t header = UDK_ALIGN_UP(sizeof(struct udk_device_shm), (size_t)UDK_CACHELINE);
         size_t in_bytes = ring_bytes(dev->ring_frames, dev->cfg.input_channels);
@@ -167,9 +177,6 @@ int udk_device_open(struct udk_device *dev, char *err, size_t err_size)
         char shm_name[UDK_OBJECT_NAME_MAX + 16];
         struct udk_device_shm *sh;
         int r;
-
-        if (dev->opened)
-                return -EALREADY;
 
         snprintf(shm_name, sizeof(shm_name), "udk-device-%s", dev->cfg.name);
         /* Clients map it to read the clock and the statistics: read-only. */
@@ -197,8 +204,7 @@ int udk_device_open(struct udk_device *dev, char *err, size_t err_size)
         r = udk_shm_create(&dev->graph_shm, shm_name, sizeof(struct udk_activation));
         if (r < 0) {
                 snprintf(err, err_size, "cannot create the graph segment: %s", strerror(-r));
-                udk_shm_finish(&dev->shm);
-                dev->shared = NULL;
+                segments_finish(dev);
                 return r;
         }
         dev->graph = dev->graph_shm.data;
@@ -207,19 +213,108 @@ int udk_device_open(struct udk_device *dev, char *err, size_t err_size)
 
         stream_init(dev, UDK_DIRECTION_INPUT, dev->cfg.input_channels, sh->input_offset);
         stream_init(dev, UDK_DIRECTION_OUTPUT, dev->cfg.output_channels, sh->output_offset);
+        return 0;
+}
 
+int udk_device_open(struct udk_device *dev, char *err, size_t err_size)
+{
+        int r;
+
+        if (dev->opened)
+                return -EALREADY;
+        r = segments_create(dev, err, err_size);
+        if (r < 0)
+                return r;
+        dev->opening = true;
         if (dev->backend->open) {
                 r = dev->backend->open(dev->backend_instance, dev, err, err_size);
                 if (r < 0) {
-                        udk_shm_finish(&dev->graph_shm);
-                        dev->graph = NULL;
-                        udk_shm_finish(&dev->shm);
-                        dev->shared = NULL;
+                        dev->opening = false;
+                        segments_finish(dev);
                         return r;
                 }
         }
+        dev->opening = false;
         dev->opened = true;
         return 0;
+}
+
+int udk_device_set_timing(struct udk_device *dev, uint32_t rate, uint32_t period, char *err, size_t err_size)
+{
+        struct udk_device_config cfg;
+        uint32_t old_rate, old_period;
+        int r;
+
+        if (!dev || !dev->opening)
+                return -EBUSY;
+        if (rate == dev->cfg.rate && period == dev->cfg.period)
+                return 0;
+        cfg = dev->cfg;
+        cfg.rate = rate;
+        cfg.period = period;
+        r = udk_device_config_check(&cfg, err, err_size);
+        if (r < 0)
+                return r;
+        old_rate = dev->cfg.rate;
+        old_period = dev->cfg.period;
+        /* Nothing has mapped the segments yet: they are made anew for the new sizes. */
+        segments_finish(dev);
+        dev->cfg.rate = rate;
+        dev->cfg.period = period;
+        dev->ring_frames = period * dev->cfg.ring_periods;
+        dev->period_ns = (uint64_t)period * UDK_NSEC_PER_SEC / rate;
+        r = segments_create(dev, err, err_size);
+        if (r < 0) {
+                char ignored[256];
+                dev->cfg.rate = old_rate;
+                dev->cfg.period = old_period;
+                dev->ring_frames = old_period * dev->cfg.ring_periods;
+                dev->period_ns = (uint64_t)old_period * UDK_NSEC_PER_SEC / old_rate;
+                /* udk_device_open() finishes what it made when open fails. */
+                segments_create(dev, ignored, sizeof(ignored));
+                return r;
+        }
+        return 0;
+}
+
+void udk_device_use_backend_thread(struct udk_device *dev, bool realtime, int priority)
+{
+        dev->backend_thread = true;
+        dev->realtime = realtime;
+        if (realtime && priority >= 1 && priority <= 99)
+                dev->cfg.rt_priority = priority;
+}
+
+void udk_device_request(struct udk_device *dev, uint32_t requests, const char *reason)
+{
+        uint32_t zero = 0;
+
+        /* The first reason stays: the claim (0 free, 1 being written, 2 written)
+         * makes sure only one writer copies. */
+        if (reason && atomic_compare_exchange_strong_explicit(&dev->request_reason_claimed, &zero, 1,
+                                                              memory_order_relaxed, memory_order_relaxed)) {
+                size_t i;
+                for (i = 0; i + 1 < sizeof(dev->request_reason) && reason[i]; i++)
+                        dev->request_reason[i] = reason[i];
+                dev->request_reason[i] = '\0';
+                /* Release: the reader takes the text only once it is whole. */
+                atomic_store_explicit(&dev->request_reason_claimed, 2, memory_order_release);
+        }
+        /* Release: the reason is there before the control thread sees the bits. */
+        atomic_fetch_or_explicit(&dev->requests, requests, memory_order_release);
+}
+
+uint32_t udk_device_take_requests(struct udk_device *dev, char *reason, size_t reason_size)
+{
+        /* Acquire: pairs with udk_device_request()'s release. */
+        uint32_t r = atomic_exchange_explicit(&dev->requests, 0, memory_order_acquire);
+
+        if (reason && reason_size) {
+                reason[0] = '\0';
+                if (r && atomic_load_explicit(&dev->request_reason_claimed, memory_order_acquire) == 2)
+                        udk_strlcpy(reason, dev->request_reason, reason_size);
+        }
+        return r;
 }
 
 int udk_device_start(struct udk_device *dev)
@@ -230,6 +325,18 @@ int udk_device_start(struct udk_device *dev)
                 return -EINVAL;
         if (dev->thread_started)
                 return -EALREADY;
+        if (dev->backend_thread) {
+                /* The backend's thread runs the cycle from its start on. */
+                atomic_store(&dev->keep_running, true);
+                r = dev->backend->start(dev->backend_instance, &dev->rt.start_time);
+                if (r < 0) {
+                        atomic_store(&dev->keep_running, false);
+                        return r;
+                }
+                dev->backend_started = true;
+                dev->thread_started = true;
+                return 0;
+        }
         if (!dev->backend_started) {
                 r = dev->backend->start(dev->backend_instance, &dev->rt.start_time);
                 if (r < 0)
@@ -249,6 +356,11 @@ void udk_device_stop(struct udk_device *dev)
 {
         if (!dev)
                 return;
+        if (dev->backend_thread) {
+                /* The backend's stop waits for its thread's cycle to end. */
+                atomic_store(&dev->keep_running, false);
+                dev->thread_started = false;
+        }
         if (dev->thread_started) {
                 atomic_store(&dev->keep_running, false);
                 pthread_join(dev->thread, NULL);
@@ -267,7 +379,7 @@ int udk_device_cycle(struct udk_device *dev, uint64_t host_time)
 
         if (!dev || !dev->opened)
                 return -EINVAL;
-        if (dev->thread_started)
+        if (dev->thread_started || dev->backend_thread)
                 return -EBUSY;
         if (!dev->backend_started) {
                 r = dev->backend->start(dev->backend_instance, &dev->rt.start_time);

@@ -56,6 +56,10 @@ static const struct dmsg_info *dmsg_info(uint32_t type)
                                                          false, SHAPE_FIXED);
         static const struct dmsg_info control_set = INFO("control-set", sizeof(struct udk_dmsg_control), true,
                                                          false, SHAPE_FIXED);
+        static const struct dmsg_info host_attach = INFO("host-attach", sizeof(struct udk_dmsg_host_attach), false,
+                                                         false, SHAPE_FIXED);
+        static const struct dmsg_info host_detached = INFO("host-detached", sizeof(struct udk_dmsg_host_detached),
+                                                           true, false, SHAPE_FIXED);
         static const struct dmsg_info log = INFO("log", sizeof(struct udk_dmsg_log), true, true, SHAPE_FIXED);
 #undef INFO
 
@@ -77,6 +81,8 @@ static const struct dmsg_info *dmsg_info(uint32_t type)
         case UDK_DMSG_CONTROL_ADD: return &control_add;
         case UDK_DMSG_CONTROL_SET: return &control_set;
         case UDK_DMSG_LOG: return &log;
+        case UDK_DMSG_HOST_ATTACH: return &host_attach;
+        case UDK_DMSG_HOST_DETACHED: return &host_detached;
         default: return NULL;
         }
 }
@@ -265,7 +271,9 @@ int udk_dmsg_check(const void *buf, size_t len, unsigned n_fds, bool from_host, 
         if (mi->event ? h->sequence != 0 : h->sequence == 0)
                 return fail(err, err_size, "%s message: sequence %u (%s)", mi->name, h->sequence,
                             mi->event ? "events carry 0" : "requests and answers carry a non-zero one");
-        if (h->type != UDK_DMSG_START && n_fds != 0)
+        if (h->type == UDK_DMSG_HOST_ATTACH && n_fds != 1)
+                return fail(err, err_size, "%s message: %u descriptors attached, expected 1", mi->name, n_fds);
+        if (h->type != UDK_DMSG_START && h->type != UDK_DMSG_HOST_ATTACH && n_fds != 0)
                 return fail(err, err_size, "%s message: %u descriptors attached, expected none", mi->name, n_fds);
         if (mi->shape != SHAPE_FIXED) {
                 if (len < mi->size)

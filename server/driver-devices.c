@@ -3,8 +3,8 @@
  * Drivers' audio devices.  They live in udkd, their cycle on udkd's RT
  * thread like a configuration's devices, set up from the DEVICE_CREATE's
  * text parsed as the body of a [device] section.  A driver that dies
- * leaves its devices running with their input silenced by a gate (the
- * first IO handler, RT-safe: one atomic load, and a memset while closed);
+ * leaves its devices running with their input silenced by a gate
+ * (driver-gate.h: the first IO handler);
  * its next run creating the same uid takes the device back as it is, with
  * its id and its controls' values.  A driver stopped for good takes its
  * devices with it.
@@ -22,27 +22,9 @@
 
 #define DEVICE_TEXT_PATH "device text"
 
-/* RT: silence the input the backend just read while the gate is closed. */
-static int gate_run(void *ctx, udk_object_id device, enum udk_io_operation op, uint32_t frames,
-                    uint64_t sample_time, uint64_t host_time)
-{
-        struct server_gate *g = ctx;
-        struct udk_stream *in;
-
-        if (!atomic_load_explicit(&g->closed, memory_order_acquire))
-                return 0;
-        in = udk_device_stream(g->dev, UDK_DIRECTION_INPUT);
-        if (in)
-                memset(udk_stream_frames(in, sample_time), 0, (size_t)frames * in->channels * sizeof(float));
-        return 0;
-}
-
 int udkd_gate_add(struct server_device *d)
 {
-        d->gate.dev = d->dev;
-        atomic_store(&d->gate.closed, false);
-        return udk_device_add_handler(d->dev, "driver-gate", gate_run, &d->gate, UDK_IO_OPS_INPUT, NULL,
-                                      &d->gate_handler);
+        return udkd_gate_attach(&d->gate, d->dev, &d->gate_handler);
 }
 
 static struct server_device *device_by_uid(struct udkd_server *server, const char *uid)
@@ -125,17 +107,17 @@ int udkd_driver_device_create(struct udkd_server *server, struct server_driver *
                         return -EEXIST;
                 }
                 if (other->driver == drv && other->driver_id == drv->id &&
-                    !atomic_load(&other->gate.closed)) {
+                    !udkd_gate_is_closed(&other->gate)) {
                         snprintf(err, err_size, "this driver created uid %s already (device %" PRIu32 ")", uid,
                                  udk_device_id(other->dev));
                         return -EEXIST;
                 }
                 other->driver = drv;
                 other->driver_id = drv->id;
-                atomic_store_explicit(&other->gate.closed, false, memory_order_release);
+                udkd_gate_open(&other->gate);
                 *ret_id = udk_device_id(other->dev);
-                udk_info("driver '%s': took device %s (%s) back", drv->name, udk_device_config(other->dev)->name,
-                         uid);
+                udk_info("driver '%s': took device %s (%s) back (%" PRIu64 " periods silenced in all)", drv->name,
+                         udk_device_config(other->dev)->name, uid, udkd_gate_silenced(&other->gate));
                 udkd_registry_event(server, UDK_MSG_EVENT_CHANGED, *ret_id);
                 return 0;
         }
@@ -261,7 +243,7 @@ void udkd_driver_devices_orphan(struct udkd_server *server, struct server_driver
 
                 if (!d->dev || d->driver != drv)
                         continue;
-                atomic_store_explicit(&d->gate.closed, true, memory_order_release);
+                udkd_gate_close(&d->gate);
                 d->driver = NULL;
                 udk_info("device %s: its driver '%s' is gone: input silenced until it comes back",
                          udk_device_config(d->dev)->name, drv->name);

@@ -64,6 +64,12 @@ static int send_start(struct udkd_server *server, struct server_driver *d, char 
                 udk_strlcpy(m.props[m.n_props].value, p->properties[i].value, sizeof(m.props[0].value));
                 m.n_props++;
         }
+        /* The nub's device node first (udk_nub_fd(nub, 0)), then the grants. */
+        r = udkd_nub_devnode_open(d->nub, why, why_size);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (r >= 0)
+                fds[n_fds++] = r;
         for (size_t i = 0; i < p->n_grants && n_fds < UDK_MSG_FDS_MAX; i++) {
                 int fd = open(p->grants[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
@@ -132,6 +138,11 @@ static int on_status(struct udkd_server *server, struct server_driver *d, const 
                 char reason[sizeof(d->kill_reason)];
 
                 snprintf(reason, sizeof(reason), "start failed: %s", m->message[0] ? m->message : strerror(-m->status));
+                if (d->host) {
+                        /* Its shared host ends the instance alone (HOST_DETACHED), within the start time-out. */
+                        udk_strlcpy(d->kill_reason, reason, sizeof(d->kill_reason));
+                        return 0;
+                }
                 udkd_driver_kill(server, d, reason);
                 return 0;
         }

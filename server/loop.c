@@ -30,6 +30,8 @@ enum {
         EVENT_DRIVER_FD = 6,  /* a driver host's socket */
         EVENT_DRIVER_PID = 7, /* its pidfd: it exited */
         EVENT_INOTIFY = 8,    /* the drivers folders changed */
+        EVENT_HOST_FD = 9,    /* a shared host's channel */
+        EVENT_HOST_PID = 10,  /* its pidfd */
 };
 
 #define RING_ENTRIES 256u
@@ -148,6 +150,73 @@ void udkd_loop_cancel_driver(struct udkd_server *server, struct server_driver *d
         io_uring_submit(server->ring);
 }
 
+static uint64_t host_data(const struct server_host *h, uint64_t event)
+{
+        return (uint64_t)h->generation << 32 | (uint64_t)h->index << 8 | event;
+}
+
+int udkd_loop_arm_host(struct udkd_server *server, struct server_host *h)
+{
+        struct io_uring_sqe *sqe;
+
+        if (!server->ring)
+                return 0;
+        if (h->fd >= 0 && !h->fd_armed) {
+                sqe = get_sqe(server->ring);
+                if (!sqe)
+                        return -EBUSY;
+                io_uring_prep_poll_add(sqe, h->fd, POLLIN);
+                io_uring_sqe_set_data64(sqe, host_data(h, EVENT_HOST_FD));
+                h->fd_armed = true;
+        }
+        if (h->pidfd >= 0 && !h->pidfd_armed) {
+                sqe = get_sqe(server->ring);
+                if (!sqe)
+                        return -EBUSY;
+                io_uring_prep_poll_add(sqe, h->pidfd, POLLIN);
+                io_uring_sqe_set_data64(sqe, host_data(h, EVENT_HOST_PID));
+                h->pidfd_armed = true;
+        }
+        return 0;
+}
+
+void udkd_loop_cancel_host(struct udkd_server *server, struct server_host *h)
+{
+        static const uint64_t events[] = { EVENT_HOST_FD, EVENT_HOST_PID };
+        bool armed[] = { h->fd_armed, h->pidfd_armed };
+
+        h->fd_armed = h->pidfd_armed = false;
+        if (!server->ring)
+                return;
+        for (size_t i = 0; i < 2; i++) {
+                struct io_uring_sqe *sqe;
+
+                if (!armed[i])
+                        continue;
+                sqe = get_sqe(server->ring);
+                if (!sqe)
+                        continue;
+                io_uring_prep_poll_remove(sqe, host_data(h, events[i]));
+                io_uring_sqe_set_data64(sqe, EVENT_IGNORE);
+        }
+        /* Before the caller closes the fds the polls hold. */
+        io_uring_submit(server->ring);
+}
+
+static void loop_host(struct loop *l, uint64_t data, int res)
+{
+        uint32_t index = (uint32_t)(data >> 8) & 0xffffff;
+        uint32_t generation = (uint32_t)(data >> 32);
+        struct server_host *h = index < UDKD_HOSTS_MAX ? l->server->hosts[index] : NULL;
+
+        if (!h || h->generation != generation)
+                return; /* gone */
+        if ((data & 0xff) == EVENT_HOST_PID)
+                udkd_host_exited(l->server, h);
+        else
+                udkd_host_readable(l->server, h, res);
+}
+
 int udkd_loop_arm_inotify(struct udkd_server *server)
 {
         struct io_uring_sqe *sqe;
@@ -222,6 +291,7 @@ static void loop_tick(struct loop *l)
         for (size_t i = 0; i < server->n_devices; i++)
                 if (server->devices[i].dev)
                         udk_device_collect(server->devices[i].dev);
+        udkd_devices_tick(server);
         udkd_nodes_tick(server, now);
         udkd_sessions_tick(server, now);
         udkd_drivers_tick(server, now);
@@ -283,6 +353,10 @@ static int loop_handle(struct loop *l, uint64_t data, int res)
         case EVENT_DRIVER_FD:
         case EVENT_DRIVER_PID:
                 loop_driver(l, data, res);
+                return 0;
+        case EVENT_HOST_FD:
+        case EVENT_HOST_PID:
+                loop_host(l, data, res);
                 return 0;
         case EVENT_INOTIFY:
                 l->server->inotify_armed = false;
@@ -396,6 +470,9 @@ int udkd_server_run(struct udkd_server *server, const sigset_t *signals, uint64_
         for (uint32_t i = 0; r == 0 && i < UDKD_DRIVERS_MAX; i++)
                 if (server->drivers[i])
                         r = udkd_loop_arm_driver(server, server->drivers[i]);
+        for (uint32_t i = 0; r == 0 && i < UDKD_HOSTS_MAX; i++)
+                if (server->hosts[i])
+                        r = udkd_loop_arm_host(server, server->hosts[i]);
         if (r == 0)
                 r = loop_run(&l);
 
@@ -407,6 +484,9 @@ out_ring:
         for (uint32_t i = 0; i < UDKD_DRIVERS_MAX; i++)
                 if (server->drivers[i])
                         server->drivers[i]->fd_armed = server->drivers[i]->pidfd_armed = false;
+        for (uint32_t i = 0; i < UDKD_HOSTS_MAX; i++)
+                if (server->hosts[i])
+                        server->hosts[i]->fd_armed = server->hosts[i]->pidfd_armed = false;
         server->inotify_armed = false;
         server->ring = NULL;
         io_uring_queue_exit(&l.ring);

@@ -73,7 +73,8 @@ static void usage(FILE *out)
                 "\n"
                 "Drivers: udkd publishes a root nub per bus (root-test, root-usb, ...), matches\n"
                 "every nub against the personalities and runs each matching driver in a\n"
-                "udk-driverhost process of its own ($UDK_DRIVERHOST, default %s),\n"
+                "udk-driverhost process of its own ($UDK_DRIVERHOST, default %s;\n"
+                "one shared by the personalities of one host key),\n"
                 "restarting it when it crashes (docs/personalities.md).  SIGTERM stops the\n"
                 "drivers first (a second one does not wait).\n"
                 "\n"
@@ -224,13 +225,20 @@ static const char *plugin_path(const struct options *o, const struct udkd_config
 static int check(struct udkd_server *server, const struct udkd_config *cfg)
 {
         char line[1024];
-        size_t n = udkd_server_n_devices(server);
+        size_t n = udkd_server_n_devices(server), left_out = udkd_server_n_left_out(server), opened = 0;
 
         for (size_t i = 0; i < n; i++) {
-                udkd_server_describe(server, i, line, sizeof(line));
+                if (udkd_server_describe(server, i, line, sizeof(line)) < 0)
+                        continue;
                 printf("%s\n", line);
+                opened++;
         }
-        printf("%s: configuration OK, %zu device%s\n", cfg->path, n, n == 1 ? "" : "s");
+        if (left_out > 0) {
+                /* Their errors were logged; --check passes only when every device opened. */
+                udk_error("%s: %zu device%s could not be opened", cfg->path, left_out, left_out == 1 ? "" : "s");
+                return -EHOSTDOWN;
+        }
+        printf("%s: configuration OK, %zu device%s\n", cfg->path, opened, opened == 1 ? "" : "s");
         return 0;
 }
 

@@ -22,7 +22,7 @@
 #include "personality.h"
 
 #define PROBE_SCORE_MAX       1000000
-#define RESTART_COUNT_MAX     1000
+#define RESTART_COUNT_MAX     ((int64_t)UDKD_RESTART_LIMIT_COUNT_MAX)
 #define RESTART_WINDOW_MAX_MS (24ull * 3600 * 1000)
 #define DURATION_MAX_MS       (3600ull * 1000)
 #define HEARTBEAT_MIN_MS      10u /* udkd's tick */
@@ -319,9 +319,9 @@ static int parse_restart_limit(struct parser *p, struct udkd_personality *cur, c
         }
 bad:
         return parse_error(p,
-                           "bad restart_limit '%s' (COUNT/DURATION as in 5/30min: COUNT 1..%d, DURATION "
+                           "bad restart_limit '%s' (COUNT/DURATION as in 5/30min: COUNT 1..%u, DURATION "
                            "up to 24h in ms, s, min or h; or none)",
-                           value, RESTART_COUNT_MAX);
+                           value, UDKD_RESTART_LIMIT_COUNT_MAX);
 }
 
 /*

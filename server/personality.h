@@ -77,6 +77,7 @@ struct udkd_match_rule {
 };
 
 #define UDKD_RESTART_LIMIT_DEFAULT_COUNT     5u
+#define UDKD_RESTART_LIMIT_COUNT_MAX         100u /* crash-window.h keeps this many + 1 crash times */
 #define UDKD_RESTART_LIMIT_DEFAULT_WINDOW_MS (30u * 60u * 1000u)
 #define UDKD_START_TIMEOUT_DEFAULT_MS       5000u
 #define UDKD_STOP_TIMEOUT_DEFAULT_MS        5000u

@@ -379,6 +379,7 @@ static void driver_props(struct props *p, struct udkd_server *server, const stru
         PROP(p, udk_prop_int, "personality_id", pers ? udkd_registry_personality_id(server, d->personality) : 0, 0);
         PROP(p, udk_prop_int, "nub", d->nub ? d->nub->id : 0, 0);
         PROP(p, udk_prop_string, "driver", pers ? pers->driver : "", 0);
+        PROP(p, udk_prop_string, "host", d->host ? d->host->key : "", 0);
 }
 
 static int fill(struct udkd_server *server, const struct item *it, struct udk_msg_object *msg)

@@ -8,6 +8,7 @@
 #ifndef UDKD_SERVER_PRIVATE_H
 #define UDKD_SERVER_PRIVATE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -18,6 +19,8 @@
 #include <udk/protocol.h>
 #include <udk/shm.h>
 
+#include "crash-window.h"
+#include "driver-gate.h"
 #include "match.h"
 #include "personality.h"
 #include "server.h"
@@ -38,6 +41,9 @@
 #define UDKD_DRIVER_CALLS_MAX   16u  /* clients' calls in flight to one driver */
 #define UDKD_CALL_TIMEOUT_NS    10000000000ull
 #define UDKD_PONG_INTERVALS     3u   /* heartbeats a PONG may take */
+#define UDKD_HOSTS_MAX          32u  /* shared hosts (the personalities' host key) */
+#define UDKD_HOST_DRIVERS_MAX   16u  /* drivers one shared host loads (udk-driverhost's limit) */
+#define UDKD_HOST_CLOSE_NS      5000000000ull /* a shared host without members has this long to exit */
 
 struct server_handler {
         const struct udkd_config_handler *conf;
@@ -47,12 +53,6 @@ struct server_handler {
 
 struct server_node;
 struct server_driver;
-
-/* The input gate of a driver's device: closed while its driver is gone. */
-struct server_gate {
-        _Atomic bool closed; /* RT reads, control thread writes */
-        struct udk_device *dev;
-};
 
 struct server_device {
         const struct udkd_config_device *conf;
@@ -71,13 +71,13 @@ struct server_device {
         struct udkd_config *driver_conf;   /* NULL: a configuration device */
         struct server_driver *driver;      /* its owner, NULL while none runs it */
         udk_object_id driver_id;           /* the owner's object, kept while the driver is gone */
-        struct server_gate gate;
+        struct udkd_gate gate;             /* its input, closed while its driver is gone */
         struct udk_handler *gate_handler;
 };
 
 /* One per plugin name, shared by every instance of it. */
 struct server_module {
-        const char *name; /* the configuration's */
+        char *name; /* the plugin's, owned */
         struct udk_dsp_module *module;
 };
 
@@ -170,6 +170,29 @@ struct server_call {
         uint64_t deadline;
 };
 
+/*
+ * A shared host: one udk-driverhost --shared for the instances whose
+ * personalities have its key.  It loaded, at its start, the drivers of
+ * every personality that had the key then; instances join over its
+ * channel, each with a socket of its own, so the driver protocol is the
+ * same as a host's of its own.  It goes once its last member did.
+ */
+struct server_host {
+        uint32_t index; /* in server->hosts */
+        uint32_t generation;
+        char key[UDK_OBJECT_NAME_MAX];
+        char *drivers[UDKD_HOST_DRIVERS_MAX]; /* its command line's, in order: ATTACH's driver index */
+        uint32_t n_drivers;
+        pid_t pid;
+        int pidfd;
+        int fd; /* udkd's end of the channel; -1 once closed (no members: it exits) */
+        bool fd_armed, pidfd_armed;
+        bool killed;          /* SIGKILL sent: every member's exit is a crash */
+        uint32_t next_tag;    /* the last ATTACH's sequence */
+        uint32_t n_members;
+        uint64_t close_deadline; /* channel closed: killed if still there then */
+};
+
 /* A driver instance: one personality on one nub, run by a udk-driverhost. */
 struct server_driver {
         udk_object_id id;
@@ -181,9 +204,11 @@ struct server_driver {
         udk_object_id nub_id;
         enum server_driver_state state;
         enum server_driver_after after;
-        pid_t pid;  /* 0: no host */
-        int pidfd;  /* -1: none */
+        pid_t pid;  /* 0: no host; a shared host's when a member of one */
+        int pidfd;  /* -1: none (always so for a member: the host has it) */
         int fd;     /* udkd's end of the socketpair, -1: none */
+        struct server_host *host; /* the shared host it is a member of, NULL: one of its own or none */
+        uint32_t host_tag;        /* its ATTACH's sequence on the host's channel */
         bool fd_armed, pidfd_armed;
         bool ready;          /* READY came in */
         bool stop_sent;      /* STOP went out: an exit 0 is clean */
@@ -199,8 +224,7 @@ struct server_driver {
         uint32_t restarts;      /* spawns after the first */
         uint32_t crashes;       /* all of them */
         uint32_t crash_run;     /* crashes since the count was last forgotten: the back-off's n */
-        uint64_t window_start;  /* restart_limit's window, from its first crash */
-        uint32_t window_crashes;
+        struct udkd_crash_window crash_times; /* restart_limit's sliding window */
         char last_exit[256];    /* "exit 0", "killed by SIGKILL", "start time-out", "" before any */
         struct server_call calls[UDKD_DRIVER_CALLS_MAX];
 };
@@ -212,6 +236,7 @@ struct udkd_server {
         size_t n_devices;              /* slots used so far; a removed driver device leaves dev NULL */
         size_t devices_cap;
         size_t n_config_devices;
+        size_t n_left_out;             /* configuration devices whose backend's server was not there */
         struct server_module *modules;
         size_t n_modules, modules_cap;
 
@@ -219,6 +244,7 @@ struct udkd_server {
         struct server_nub *nubs[UDKD_NUBS_MAX];
         struct server_driver *drivers[UDKD_DRIVERS_MAX];
         uint32_t driver_generation;
+        struct server_host *hosts[UDKD_HOSTS_MAX];
         char *driverhost;           /* the udk-driverhost binary */
         char *drivers_dirs[8];      /* the folders personalities came from, watched */
         size_t n_drivers_dirs;
@@ -255,12 +281,17 @@ void udkd_loop_cancel_session(struct udkd_server *server, struct server_session 
 int udkd_loop_arm_driver(struct udkd_server *server, struct server_driver *d);
 void udkd_loop_cancel_driver(struct udkd_server *server, struct server_driver *d);
 int udkd_loop_arm_inotify(struct udkd_server *server);
+/* A shared host's channel and pidfd polls. */
+int udkd_loop_arm_host(struct udkd_server *server, struct server_host *h);
+void udkd_loop_cancel_host(struct udkd_server *server, struct server_host *h);
 
 /* server.c */
 /* Create, open and set up device @d (its conf set); errors as "PATH:LINE: reason", in d->err when set. */
 int udkd_device_setup(struct udkd_server *server, struct server_device *d);
 /* Close its nodes, stop and destroy it, free its slot (a driver's device). */
 void udkd_device_remove(struct udkd_server *server, struct server_device *d);
+/* The backends' requests (udk_device_request): a device removed or built again. */
+void udkd_devices_tick(struct udkd_server *server);
 /* A free device slot for a driver's device, NULL when all are taken. */
 struct server_device *udkd_device_slot(struct udkd_server *server);
 
@@ -316,6 +347,33 @@ bool udkd_drivers_shutdown(struct udkd_server *server);
 void udkd_drivers_destroy(struct udkd_server *server);
 /* Tell the owning driver that a client moved @c of @d. */
 void udkd_driver_control_changed(struct udkd_server *server, struct server_device *d, const struct udk_control *c);
+
+/* The run of @d is over (its host exited, or a shared host detached it): d->last_exit says how, @crash
+ * whether it counts as a crash.  Its socket closed, calls failed, devices orphaned, then the policy. */
+void udkd_driver_end(struct udkd_server *server, struct server_driver *d, bool crash);
+/* "exit 1", "killed by SIGKILL", "killed by SIGSEGV (core dumped)". */
+void udkd_driver_describe_exit(const siginfo_t *si, char *buf, size_t size);
+/* Run udk-driverhost (--shared=@shared_key when not NULL) on @n_drivers @drivers with the socket's
+ * other end on fd 3; its pid, pidfd and udkd's end (non-blocking).  0 or a negative errno. */
+int udkd_driverhost_spawn(struct udkd_server *server, const char *shared_key, char *const *drivers,
+                          size_t n_drivers, pid_t *ret_pid, int *ret_pidfd, int *ret_fd);
+
+/* hosts.c: shared hosts. */
+/* Run @d in the shared host of its personality @p's key, spawned if none runs that has its driver. */
+int udkd_host_attach(struct udkd_server *server, struct server_driver *d, const struct udkd_personality *p);
+/* @d's run in its host is over: it is no longer a member (a host without members is told to go). */
+void udkd_host_detach(struct udkd_server *server, struct server_driver *d);
+/* Kill @h for @reason, which @cause (a member) gave: every member crashes. */
+void udkd_host_kill(struct udkd_server *server, struct server_host *h, struct server_driver *cause,
+                    const char *reason);
+/* Its channel is readable / its pidfd says it exited. */
+void udkd_host_readable(struct udkd_server *server, struct server_host *h, int res);
+void udkd_host_exited(struct udkd_server *server, struct server_host *h);
+void udkd_hosts_tick(struct udkd_server *server, uint64_t now);
+/* true once no shared host runs. */
+bool udkd_hosts_gone(const struct udkd_server *server);
+/* Kill and reap every shared host (udkd goes); members must be detached already. */
+void udkd_hosts_destroy(struct udkd_server *server);
 
 /* driver-messages.c: what a host sends. */
 /* Serve one checked message; < 0: a protocol breach, the reason in @why (the host is then killed). */
@@ -388,5 +446,10 @@ int udkd_node_stats(struct udkd_server *server, struct server_session *s, uint32
                     struct server_device *d);
 const char *udkd_node_state_name(enum udk_node_state state);
 int udkd_node_position(const struct server_node *n);
+
+/* nub-devnode.c: open @nub's device node (its "devnode" property) for its driver, when its family has nodes
+ * and the path is its kind (hid: /dev/hidrawN): the fd, -ENOENT without one, else an error with its
+ * sentence in @why. */
+int udkd_nub_devnode_open(const struct server_nub *nub, char *why, size_t why_size);
 
 #endif

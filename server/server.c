@@ -66,7 +66,17 @@ static int module_get(struct udkd_server *s, const struct server_device *d,
                 s->modules_cap *= 2;
         }
         m = &s->modules[s->n_modules];
+        /* Its own copy: a driver's device, whose configuration named it first, may go before it. */
+        m->name = strdup(h->plugin);
+        if (!m->name) {
+                device_error(d, d->conf->handlers_line, "handler '%s': %s", h->spec, strerror(ENOMEM));
+                return -ENOMEM;
+        }
         r = udk_dsp_module_load(h->plugin, s->plugin_path, &m->module, err, sizeof(err));
+        if (r < 0) {
+                free(m->name);
+                m->name = NULL;
+        }
         if (r == -ENOENT) {
                 device_error(d, d->conf->handlers_line, "handler '%s': no plugin udk-dsp-%s.so in %s",
                              h->spec, h->plugin, s->plugin_path);
@@ -76,7 +86,6 @@ static int module_get(struct udkd_server *s, const struct server_device *d,
                 device_error(d, d->conf->handlers_line, "handler '%s': %s", h->spec, err);
                 return r;
         }
-        m->name = h->plugin;
         s->n_modules++;
         *ret = udk_dsp_module_plugin(m->module);
         return 0;
@@ -291,6 +300,14 @@ int udkd_server_create(const struct udkd_config *cfg, const char *plugin_path, s
 
                 d->conf = &cfg->devices[i];
                 r = udkd_device_setup(s, d); /* logs its errors */
+                if (r == -EHOSTDOWN) {
+                        /* What its backend connects to is not there (a JACK
+                         * server): logged, and the other devices run. */
+                        d->dev = udk_device_destroy(d->dev);
+                        *d = (struct server_device){ 0 };
+                        s->n_left_out++;
+                        continue;
+                }
                 if (r < 0) {
                         udkd_server_destroy(s);
                         return r;
@@ -341,23 +358,81 @@ void udkd_device_remove(struct udkd_server *server, struct server_device *d)
                 server->n_devices--;
 }
 
+/* Build configuration device @d again (its backend's rate or period changed). */
+static void device_rebuild(struct udkd_server *server, struct server_device *d)
+{
+        const struct udkd_config_device *conf = d->conf;
+        const char *name = conf->cfg.name;
+        int r;
+
+        udkd_device_remove(server, d);
+        d->conf = conf;
+        r = udkd_device_setup(server, d); /* logs its errors */
+        if (r == 0) {
+                r = udk_device_start(d->dev);
+                if (r < 0)
+                        udk_error("device %s: cannot start again: %s", name, strerror(-r));
+        }
+        if (r < 0) {
+                udk_error("device %s: removed, it could not be built again", name);
+                d->dev = udk_device_destroy(d->dev);
+                *d = (struct server_device){ 0 };
+                return;
+        }
+        udk_info("device %s: built again, %" PRIu32 " Hz, %" PRIu32 " frames", name,
+                 udk_device_config(d->dev)->rate, udk_device_config(d->dev)->period);
+        udkd_registry_event(server, UDK_MSG_EVENT_ADDED, udk_device_id(d->dev));
+}
+
+void udkd_devices_tick(struct udkd_server *server)
+{
+        for (size_t i = 0; i < server->n_devices; i++) {
+                struct server_device *d = &server->devices[i];
+                char reason[256], name[UDK_OBJECT_NAME_MAX];
+                uint32_t req;
+
+                if (!d->dev)
+                        continue;
+                req = udk_device_take_requests(d->dev, reason, sizeof(reason));
+                if (!req)
+                        continue;
+                udk_strlcpy(name, udk_device_config(d->dev)->name, sizeof(name));
+                if (req & UDK_DEVICE_REQUEST_REMOVE) {
+                        udk_warn("device %s: removed: %s", name, reason);
+                        udkd_device_remove(server, d);
+                } else if ((req & UDK_DEVICE_REQUEST_RECONFIGURE) && !d->driver_conf) {
+                        udk_info("device %s: %s: building it again", name, reason);
+                        device_rebuild(server, d);
+                }
+        }
+}
+
 size_t udkd_server_n_devices(const struct udkd_server *server)
 {
         return server->n_devices;
 }
 
+size_t udkd_server_n_left_out(const struct udkd_server *server)
+{
+        return server->n_left_out;
+}
+
 int udkd_server_describe(struct udkd_server *server, size_t index, char *buf, size_t size)
 {
         const struct server_device *d = &server->devices[index];
-        const struct udk_device_config *cfg = udk_device_config(d->dev);
-        uint32_t lat_in = udk_device_latency(d->dev, UDK_DIRECTION_INPUT) +
-                          udk_device_safety_offset(d->dev, UDK_DIRECTION_INPUT);
-        uint32_t lat_out = udk_device_latency(d->dev, UDK_DIRECTION_OUTPUT) +
-                           udk_device_safety_offset(d->dev, UDK_DIRECTION_OUTPUT);
-        const char *format = udk_format_name(cfg->format);
+        const struct udk_device_config *cfg;
+        uint32_t lat_in, lat_out;
+        const char *format;
         char rt[64], handlers[UDK_DEVICE_HANDLERS_MAX * UDK_OBJECT_NAME_MAX * 2] = "";
         size_t len;
 
+        if (!d->dev)
+                return -ENODEV;
+        cfg = udk_device_config(d->dev);
+        lat_in = udk_device_latency(d->dev, UDK_DIRECTION_INPUT) + udk_device_safety_offset(d->dev, UDK_DIRECTION_INPUT);
+        lat_out = udk_device_latency(d->dev, UDK_DIRECTION_OUTPUT) +
+                  udk_device_safety_offset(d->dev, UDK_DIRECTION_OUTPUT);
+        format = udk_format_name(cfg->format);
         if (!udk_device_is_running(d->dev))
                 snprintf(rt, sizeof(rt), "priority %d", cfg->rt_priority);
         else if (udk_device_is_realtime(d->dev))
@@ -534,8 +609,10 @@ struct udkd_server *udkd_server_destroy(struct udkd_server *server)
                         free(server->devices[i].driver_conf);
                 }
         }
-        for (size_t i = 0; i < server->n_modules; i++)
+        for (size_t i = 0; i < server->n_modules; i++) {
                 server->modules[i].module = udk_dsp_module_unload(server->modules[i].module);
+                free(server->modules[i].name);
+        }
         udkd_personalities_finish(server);
         free(server->driverhost);
         free(server->modules);

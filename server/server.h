@@ -66,8 +66,11 @@ int udkd_server_run(struct udkd_server *server, const sigset_t *signals, uint64_
 
 size_t udkd_server_n_devices(const struct udkd_server *server);
 
-/* One line about device @index: backend, rate, period, channels, format, latency, realtime, handlers. */
+/* One line about device @index: backend, rate, period, channels, format, latency, realtime, handlers;
+ * -ENODEV for a slot whose device was left out or removed. */
 int udkd_server_describe(struct udkd_server *server, size_t index, char *buf, size_t size);
+/* Configuration devices left out at the start: their backend's server (JACK) was not there. */
+size_t udkd_server_n_left_out(const struct udkd_server *server);
 
 /* Its statistics line: cycles, period, lateness, busy time, load, xruns and meter readouts. */
 int udkd_server_format_stats(struct udkd_server *server, size_t index, char *buf, size_t size);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The supervisor: one driver instance per (nub, personality), each run by a
- * udk-driverhost process of its own (the personality's `host` key, which
- * would let instances share one, is not implemented: every instance gets
- * its own process).
+ * udk-driverhost process of its own, or, when its personality has a `host`
+ * key, as a member of the shared host of that key (hosts.c), on a socket of
+ * its own all the same: everything below holds for a member too, except
+ * that its end comes from the host's HOST_DETACHED or the host's exit, and
+ * that killing it kills its host and with it every member.
  *
  * The host is spawned with posix_spawn, its end of a SOCK_SEQPACKET
  * socketpair as fd 3 and nothing else open but 0, 1 and 2, in a process
@@ -12,10 +14,11 @@
  * a non-zero status, a time-out or a malformed message: a crash) and the
  * personality's policy applied: the first restart at once, from the exit
  * handler; then restart_delay * 2^(n-1) for the n-th delayed one, capped at
- * restart_delay_max; more than restart_limit crashes in its window and
- * udkd gives up ("failed").  restart_reset of running without a crash
- * forgets the count.  Deadlines (start, stop, heartbeat, calls) are checked
- * at the loop's 10 ms tick.
+ * restart_delay_max; at the crash that makes more than restart_limit's
+ * COUNT within its DURATION (a sliding window, crash-window.h) udkd gives
+ * up ("failed").  restart_reset of running without a crash forgets the
+ * back-off and the crash times.  Deadlines (start, stop, heartbeat, calls)
+ * are checked at the loop's 10 ms tick.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -121,6 +124,11 @@ void udkd_driver_kill(struct udkd_server *server, struct server_driver *d, const
 {
         if (d->pid <= 0 || d->killed)
                 return;
+        if (d->host) {
+                /* One queue runs them all: a member that hangs or breaks the protocol takes the host down. */
+                udkd_host_kill(server, d->host, d, reason);
+                return;
+        }
         udk_warn("driver '%s' (pid %d): %s: killed", d->name, (int)d->pid, reason);
         udk_strlcpy(d->kill_reason, reason, sizeof(d->kill_reason));
         d->killed = true;
@@ -133,16 +141,19 @@ void udkd_driver_kill(struct udkd_server *server, struct server_driver *d, const
 
 /* --- spawning --- */
 
-static int spawn_host(struct udkd_server *server, struct server_driver *d, const char *driver_path)
+int udkd_driverhost_spawn(struct udkd_server *server, const char *shared_key, char *const *drivers,
+                          size_t n_drivers, pid_t *ret_pid, int *ret_pidfd, int *ret_fd)
 {
         posix_spawn_file_actions_t fa;
         posix_spawnattr_t attr;
         sigset_t none, defaults;
-        char *argv[5];
-        int sv[2], child, argc = 0, r;
+        char *argv[5 + UDKD_HOST_DRIVERS_MAX], shared[UDK_OBJECT_NAME_MAX + 16];
+        int sv[2], child, argc = 0, r, pidfd;
         const char *no_sandbox = getenv("UDK_DRIVERHOST_NO_SANDBOX");
         pid_t pid;
 
+        if (n_drivers == 0 || n_drivers > UDKD_HOST_DRIVERS_MAX)
+                return -EINVAL;
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return -errno;
         child = sv[1];
@@ -162,11 +173,16 @@ static int spawn_host(struct udkd_server *server, struct server_driver *d, const
         }
 
         argv[argc++] = server->driverhost;
+        if (shared_key) {
+                snprintf(shared, sizeof(shared), "--shared=%s", shared_key);
+                argv[argc++] = shared;
+        }
         if (udk_log_get_level() >= UDK_LOG_DEBUG)
                 argv[argc++] = (char *)"--verbose";
         if (no_sandbox && strcmp(no_sandbox, "1") == 0)
                 argv[argc++] = (char *)"--no-sandbox";
-        argv[argc++] = (char *)driver_path;
+        for (size_t i = 0; i < n_drivers; i++)
+                argv[argc++] = drivers[i];
         argv[argc] = NULL;
 
         sigemptyset(&none);
@@ -191,22 +207,30 @@ static int spawn_host(struct udkd_server *server, struct server_driver *d, const
                 goto out_socks;
         close(child);
 
-        d->pidfd = pidfd_open(pid, 0);
-        if (d->pidfd < 0) {
+        pidfd = pidfd_open(pid, 0);
+        if (pidfd < 0) {
                 r = -errno;
                 kill(pid, SIGKILL);
                 waitpid(pid, NULL, 0);
                 close(sv[0]);
                 return r;
         }
-        d->pid = pid;
-        d->fd = sv[0];
+        *ret_pid = pid;
+        *ret_pidfd = pidfd;
+        *ret_fd = sv[0];
         return 0;
 
 out_socks:
         close(sv[0]);
         close(child);
         return r;
+}
+
+static int spawn_host(struct udkd_server *server, struct server_driver *d, const char *driver_path)
+{
+        char *drivers[] = { (char *)driver_path };
+
+        return udkd_driverhost_spawn(server, NULL, drivers, 1, &d->pid, &d->pidfd, &d->fd);
 }
 
 static void driver_settle(struct udkd_server *server, struct server_driver *d);
@@ -234,7 +258,7 @@ static int driver_spawn(struct udkd_server *server, struct server_driver *d)
         d->running_since = 0;
         d->after = AFTER_POLICY;
         d->spawned_at = now;
-        r = spawn_host(server, d, p->driver);
+        r = p->host ? udkd_host_attach(server, d, p) : spawn_host(server, d, p->driver);
         if (r < 0) {
                 snprintf(d->last_exit, sizeof(d->last_exit), "cannot run %s: %s", server->driverhost,
                          strerror(-r));
@@ -245,8 +269,12 @@ static int driver_spawn(struct udkd_server *server, struct server_driver *d)
         }
         d->state = DRIVER_STARTING;
         d->deadline = now + p->start_timeout_ms * MS;
-        udk_info("driver '%s': host pid %d started for nub %s (%s)%s", d->name, (int)d->pid, d->nub->name,
-                 p->driver, d->restarts ? ", a restart" : "");
+        if (d->host)
+                udk_info("driver '%s': in shared host '%s' (pid %d) for nub %s (%s)%s", d->name, d->host->key,
+                         (int)d->pid, d->nub->name, p->driver, d->restarts ? ", a restart" : "");
+        else
+                udk_info("driver '%s': host pid %d started for nub %s (%s)%s", d->name, (int)d->pid, d->nub->name,
+                         p->driver, d->restarts ? ", a restart" : "");
         udkd_loop_arm_driver(server, d);
         changed(server, d);
         return 0;
@@ -325,18 +353,16 @@ static uint64_t backoff_ms(const struct udkd_personality *p, uint32_t delayed)
 static void driver_policy(struct udkd_server *server, struct server_driver *d, bool crash, uint64_t now)
 {
         const struct udkd_personality *p = pers(server, d);
+        bool give_up = false;
 
         if (d->running_since && now - d->running_since >= p->restart_reset_ms * MS) {
                 d->crash_run = 0;
-                d->window_start = 0;
+                udkd_crash_window_forget(&d->crash_times);
         }
         if (crash) {
                 d->crashes++;
-                if (!d->window_start || now - d->window_start > p->restart_limit_window_ms * MS) {
-                        d->window_start = now;
-                        d->window_crashes = 0;
-                }
-                d->window_crashes++;
+                give_up = udkd_crash_window_add(&d->crash_times, now, p->restart_limit_count,
+                                                p->restart_limit_window_ms * MS);
         }
         if (p->restart == UDKD_RESTART_NO || (!crash && p->restart != UDKD_RESTART_ALWAYS)) {
                 d->state = crash ? DRIVER_FAILED : DRIVER_STOPPED;
@@ -347,12 +373,14 @@ static void driver_policy(struct udkd_server *server, struct server_driver *d, b
                 changed(server, d);
                 return;
         }
-        if (crash && p->restart_limit_count && d->window_crashes > p->restart_limit_count) {
+        if (give_up) {
+                uint64_t w = p->restart_limit_window_ms;
+
                 d->state = DRIVER_FAILED;
-                udk_error("driver '%s': %" PRIu32 " crashes within %llu s, more than restart_limit allows: "
+                udk_error("driver '%s': %" PRIu32 " crashes within %llu %s, more than restart_limit allows: "
                           "gave up (%s)",
-                          d->name, d->window_crashes, (unsigned long long)(p->restart_limit_window_ms / 1000),
-                          d->last_exit);
+                          d->name, udkd_crash_window_count(&d->crash_times, now, w * MS),
+                          (unsigned long long)(w % 1000 ? w : w / 1000), w % 1000 ? "ms" : "s", d->last_exit);
                 changed(server, d);
                 return;
         }
@@ -384,7 +412,7 @@ static void driver_settle(struct udkd_server *server, struct server_driver *d)
                 return;
         case AFTER_RESTART:
                 d->crash_run = 0;
-                d->window_start = 0;
+                udkd_crash_window_forget(&d->crash_times);
                 driver_spawn(server, d);
                 return;
         case AFTER_POLICY:
@@ -392,7 +420,7 @@ static void driver_settle(struct udkd_server *server, struct server_driver *d)
         }
 }
 
-static void describe_exit(const siginfo_t *si, char *buf, size_t size)
+void udkd_driver_describe_exit(const siginfo_t *si, char *buf, size_t size)
 {
         if (si->si_code == CLD_EXITED)
                 snprintf(buf, size, "exit %d", si->si_status);
@@ -404,7 +432,6 @@ static void describe_exit(const siginfo_t *si, char *buf, size_t size)
 void udkd_driver_exited(struct udkd_server *server, struct server_driver *d)
 {
         siginfo_t si = { 0 };
-        uint64_t now = udk_time_now();
         bool crash;
         int r;
 
@@ -422,18 +449,27 @@ void udkd_driver_exited(struct udkd_server *server, struct server_driver *d)
                         udkd_driver_kill(server, d, "lost (waitid failed)");
         }
         udkd_loop_cancel_driver(server, d);
-        if (d->fd >= 0)
-                close(d->fd);
         close(d->pidfd);
-        d->fd = d->pidfd = -1;
+        d->pidfd = -1;
 
         if (d->killed) {
                 udk_strlcpy(d->last_exit, d->kill_reason, sizeof(d->last_exit));
                 crash = true;
         } else {
-                describe_exit(&si, d->last_exit, sizeof(d->last_exit));
+                udkd_driver_describe_exit(&si, d->last_exit, sizeof(d->last_exit));
                 crash = !(si.si_code == CLD_EXITED && si.si_status == 0);
         }
+        udkd_driver_end(server, d, crash);
+}
+
+void udkd_driver_end(struct udkd_server *server, struct server_driver *d, bool crash)
+{
+        uint64_t now = udk_time_now();
+
+        udkd_loop_cancel_driver(server, d);
+        if (d->fd >= 0)
+                close(d->fd);
+        d->fd = -1;
         if (crash || !d->stop_sent)
                 udk_log(crash ? UDK_LOG_WARN : UDK_LOG_INFO, "driver '%s' (pid %d): %s%s", d->name, (int)d->pid,
                         d->last_exit, crash ? ", a crash" : "");
@@ -442,6 +478,9 @@ void udkd_driver_exited(struct udkd_server *server, struct server_driver *d)
         d->pid = 0;
         d->deadline = 0;
         d->pong_deadline = 0;
+        /* Before the policy: a host it leaves without members is closed, so a restart at once gets a new
+         * one instead of joining a host on its way out. */
+        udkd_host_detach(server, d);
 
         fail_calls(server, d);
         /* A bus driver's nubs go with it (their drivers stop); a restart finds them again. */
@@ -488,8 +527,7 @@ static void forget(struct server_driver *d)
 {
         d->crashes = 0;
         d->crash_run = 0;
-        d->window_start = 0;
-        d->window_crashes = 0;
+        udkd_crash_window_forget(&d->crash_times);
 }
 
 int udkd_driver_control(struct udkd_server *server, struct server_driver *d, uint32_t action, char *err,
@@ -662,9 +700,10 @@ static void driver_tick(struct udkd_server *server, struct server_driver *d, uin
                         d->next_ping = now + p->heartbeat_ms * MS;
                         udkd_driver_send(server, d, &m, sizeof(m), NULL, 0);
                 }
-                if (d->state == DRIVER_RUNNING && d->crash_run && now - d->running_since >= p->restart_reset_ms * MS) {
+                if (d->state == DRIVER_RUNNING && (d->crash_run || d->crash_times.n) &&
+                    now - d->running_since >= p->restart_reset_ms * MS) {
                         d->crash_run = 0;
-                        d->window_start = 0;
+                        udkd_crash_window_forget(&d->crash_times);
                 }
         }
         if (d->state == DRIVER_RESTARTING && now >= d->restart_at)
@@ -676,6 +715,7 @@ void udkd_drivers_tick(struct udkd_server *server, uint64_t now)
         for (uint32_t i = 0; i < UDKD_DRIVERS_MAX; i++)
                 if (server->drivers[i])
                         driver_tick(server, server->drivers[i], now);
+        udkd_hosts_tick(server, now);
 }
 
 /* --- udkd's own end --- */
@@ -693,7 +733,7 @@ bool udkd_drivers_shutdown(struct udkd_server *server)
         for (uint32_t i = 0; i < UDKD_DRIVERS_MAX; i++)
                 if (server->drivers[i] && server->drivers[i]->pid > 0)
                         any = true;
-        return !any;
+        return !any && udkd_hosts_gone(server);
 }
 
 void udkd_drivers_destroy(struct udkd_server *server)
@@ -704,7 +744,14 @@ void udkd_drivers_destroy(struct udkd_server *server)
 
                 if (!d)
                         continue;
-                if (d->pid > 0) {
+                if (d->host) {
+                        /* Its host is killed below, with the other shared ones. */
+                        if (d->fd >= 0)
+                                close(d->fd);
+                        d->fd = -1;
+                        d->pid = 0;
+                        udkd_host_detach(server, d);
+                } else if (d->pid > 0) {
                         /* The loop is over: no time left to ask nicely. */
                         pidfd_send_signal(d->pidfd, SIGKILL, NULL, 0);
                         waitpid(d->pid, NULL, 0);
@@ -718,6 +765,7 @@ void udkd_drivers_destroy(struct udkd_server *server)
                 snprintf(d->last_exit, sizeof(d->last_exit), "udkd stopped");
                 fail_calls(server, d);
         }
+        udkd_hosts_destroy(server);
         for (uint32_t i = 0; i < UDKD_DRIVERS_MAX; i++)
                 if (server->drivers[i])
                         driver_free(server, server->drivers[i]);

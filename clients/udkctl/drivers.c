@@ -27,16 +27,21 @@
 #define DRIVER_WAIT_MS 15000
 #define DRIVER_POLL_MS 20
 
-/* "restart in 400 ms, last exit: killed by signal 9": what the state alone does not say. */
+/* "shared host pair, restart in 400 ms, last exit: killed by SIGKILL": what the state alone does not say. */
 static void driver_note(const struct udk_msg_object *obj, char *buf, size_t size)
 {
         const char *state = udkctl_prop_string(obj, "state", "");
         const char *last_exit = udkctl_prop_string(obj, "last_exit", "");
+        const char *host = udkctl_prop_string(obj, "host", "");
         size_t len;
 
         buf[0] = '\0';
+        if (*host)
+                snprintf(buf, size, "shared host %s", host);
+        len = strlen(buf);
         if (strcmp(state, "restarting") == 0 && udk_msg_object_prop(obj, "restart_in_ms"))
-                snprintf(buf, size, "restart in %" PRId64 " ms", udkctl_prop_int(obj, "restart_in_ms", 0));
+                snprintf(buf + len, size - len, "%srestart in %" PRId64 " ms", len ? ", " : "",
+                         udkctl_prop_int(obj, "restart_in_ms", 0));
         len = strlen(buf);
         if (*last_exit)
                 snprintf(buf + len, size - len, "%slast exit: %s", len ? ", " : "", last_exit);

@@ -120,7 +120,7 @@ static int add_rule(int ruleset, const char *path, uint64_t handled)
         return 0;
 }
 
-int sandbox_landlock(const char *driver)
+int sandbox_landlock(const char *const *drivers, size_t n_drivers)
 {
         static const char *const system_paths[] = { "/usr/lib", "/lib", "/lib64", "/usr/local/lib",
                                                     "/etc/ld.so.cache" };
@@ -164,7 +164,8 @@ int sandbox_landlock(const char *driver)
                 return r;
         }
 
-        paths_add_folder_of(&paths, driver);
+        for (size_t i = 0; i < n_drivers; i++)
+                paths_add_folder_of(&paths, drivers[i]);
         dl_iterate_phdr(add_loaded, &paths);
         for (size_t i = 0; i < UDK_ELEMENTSOF(system_paths); i++)
                 paths_add(&paths, system_paths[i]);
@@ -203,6 +204,9 @@ static const char *const allowed_syscalls[] = {
         "getrandom", "uname", "sysinfo", "prlimit64", "getrlimit",
         /* signals: within the process */
         "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "rt_sigtimedwait", "tgkill", "tkill",
+        /* a poll, sleep or futex wait with a time-out stopped and continued (SIGSTOP, a freezer, a
+         * debugger) resumes through it: denied, the wait fails with EPERM */
+        "restart_syscall",
         "getpid", "gettid", "getppid", "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid",
         "getgroups",
         /* waiting */

@@ -3,15 +3,17 @@
 #ifndef UDK_DRIVERHOST_SANDBOX_H
 #define UDK_DRIVERHOST_SANDBOX_H
 
+#include <stddef.h>
+
 /*
- * Confine the file system to reading and executing where loading @driver
- * needs (its folder, the loaded libraries' folders, the system's library
+ * Confine the file system to reading and executing where loading the
+ * @n_drivers @drivers needs (their folders, the loaded libraries' folders, the system's library
  * folders, /etc/ld.so.cache), deny TCP bind and connect (ABI 4) and scope
  * abstract unix sockets and signals to the sandbox (ABI 6).  Sets
  * no_new_privs first.  A kernel without Landlock gets a warning and 0.
  * Returns 0 or a negative errno with a message logged.
  */
-int sandbox_landlock(const char *driver);
+int sandbox_landlock(const char *const *drivers, size_t n_drivers);
 
 /* The Landlock ABI the kernel offers, 0 without it. */
 int sandbox_landlock_abi(void);

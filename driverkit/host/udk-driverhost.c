@@ -2,11 +2,15 @@
 /*
  * udk-driverhost: runs one driver for udkd, sandboxed.  udkd starts it
  * with the socket to itself on fd 3 and nothing else but 0, 1 and 2.
+ * With --shared it runs instances of several drivers (a personality's
+ * `host` key): fd 3 is then udkd's channel, over which each instance's
+ * socket comes (shared.c).
  *
  * The order matters: close every other fd; no_new_privs and Landlock
- * (the driver loads under it); dlopen and the descriptor's checks; the
- * dispatch queue's io_uring, restricted to its opcodes; the seccomp
- * filter, which denies making another ring; then init() and the loop.
+ * (the drivers load under it); dlopen and the descriptors' checks (every
+ * driver a shared host may run, before any instance comes); the dispatch
+ * queue's io_uring, restricted to its opcodes; the seccomp filter, which
+ * denies making another ring and opening files; then init() and the loop.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -24,21 +28,28 @@
 #include <udk/util.h>
 
 #include "sandbox.h"
+#include "shared.h"
 
 #define HOST_SOCKET_FD 3
+#define SHARED_DRIVERS_MAX 16
 
 static void usage(FILE *out)
 {
         fprintf(out,
                 "Usage: udk-driverhost [--no-sandbox] [--verbose] [--help] DRIVER.so\n"
+                "       udk-driverhost --shared=KEY [--no-sandbox] [--verbose] DRIVER.so...\n"
                 "Run one udk driver for udkd, which passes the socket to itself on fd 3.\n"
                 "\n"
+                "  --shared=KEY  a shared host (the personalities' host key): fd 3 is udkd's channel,\n"
+                "                which passes a socket per instance of one of the (at most 16) drivers\n"
                 "  --no-sandbox  skip Landlock and seccomp (for debugging; warns)\n"
                 "  --verbose     log debug lines\n"
                 "  --help        print this help\n"
                 "\n"
                 "Exit status:\n"
                 "  0  stopped by udkd (STOP), or udkd hung up and the driver was stopped\n"
+                "     (--shared: udkd closed the channel and every instance ended; an instance's\n"
+                "     own end is told to udkd with the code below it would have exited with)\n"
                 "  1  the host failed (out of memory, io_uring)\n"
                 "  2  usage: bad arguments, or fd 3 is not a SOCK_SEQPACKET unix socket\n"
                 "  3  the driver did not load: dlopen, no descriptor, wrong ABI version, reserved not 0\n"
@@ -48,22 +59,6 @@ static void usage(FILE *out)
                 "  7  the driver's start() failed (STARTED carried its status)\n"
                 "\n"
                 "Environment: UDK_LOG_LEVEL (error, warn, info, debug) sets the log level.\n");
-}
-
-static int check_socket(int fd)
-{
-        int type = 0, domain = 0;
-        socklen_t len = sizeof(type);
-        struct stat st;
-
-        if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
-                return -ENOTSOCK;
-        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_SEQPACKET)
-                return -EPROTOTYPE;
-        len = sizeof(domain);
-        if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 || domain != AF_UNIX)
-                return -EAFNOSUPPORT;
-        return 0;
 }
 
 /* The driver's descriptor, or NULL with the reason logged. */
@@ -109,21 +104,27 @@ static int host_exit(bool sandboxed, int code)
 int main(int argc, char **argv)
 {
         static const struct option options[] = {
+                { "shared", required_argument, NULL, 's' },
                 { "no-sandbox", no_argument, NULL, 'n' },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        const struct udk_driver_descriptor *desc;
+        const struct udk_driver_descriptor *descs[SHARED_DRIVERS_MAX] = { 0 };
         struct udk_dispatch_queue *q = NULL;
         bool sandbox = true;
         char ident[UDK_OBJECT_NAME_MAX + 32];
-        const char *driver;
+        const char *shared = NULL;
+        const char *const *drivers;
+        size_t n_drivers;
         int c, r, code;
 
         udk_log_set_ident("udk-driverhost");
         while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
                 switch (c) {
+                case 's':
+                        shared = optarg;
+                        break;
                 case 'n':
                         sandbox = false;
                         break;
@@ -138,13 +139,18 @@ int main(int argc, char **argv)
                         return UDK_DRIVERHOST_EXIT_USAGE;
                 }
         }
-        if (optind != argc - 1) {
-                udk_error(optind >= argc ? "no driver given" : "one driver only");
+        drivers = (const char *const *)argv + optind;
+        n_drivers = (size_t)(argc - optind);
+        if (n_drivers == 0 || (!shared && n_drivers > 1) || n_drivers > SHARED_DRIVERS_MAX ||
+            (shared && !shared[0])) {
+                udk_error(n_drivers == 0               ? "no driver given"
+                          : shared && !shared[0]       ? "--shared needs a key"
+                          : !shared                    ? "one driver only (--shared runs several)"
+                                                       : "at most 16 drivers in one shared host");
                 usage(stderr);
                 return UDK_DRIVERHOST_EXIT_USAGE;
         }
-        driver = argv[optind];
-        r = check_socket(HOST_SOCKET_FD);
+        r = host_check_socket(HOST_SOCKET_FD);
         if (r < 0) {
                 udk_error("fd %d is not a SOCK_SEQPACKET unix socket (%s): udkd starts this program with "
                           "the socket to itself there",
@@ -158,16 +164,19 @@ int main(int argc, char **argv)
         }
 
         if (sandbox) {
-                if (sandbox_landlock(driver) < 0)
+                if (sandbox_landlock(drivers, n_drivers) < 0)
                         return UDK_DRIVERHOST_EXIT_SANDBOX;
         } else {
                 udk_warn("--no-sandbox: the driver runs with this process's full rights");
         }
 
-        desc = load_driver(driver);
-        if (!desc)
-                return host_exit(sandbox, UDK_DRIVERHOST_EXIT_LOAD);
-        snprintf(ident, sizeof(ident), "udk-driverhost[%s]", desc->name);
+        /* A shared host runs what loaded: an instance of a driver that did not is told so at its attach. */
+        for (size_t i = 0; i < n_drivers; i++) {
+                descs[i] = load_driver(drivers[i]);
+                if (!descs[i] && !shared)
+                        return host_exit(sandbox, UDK_DRIVERHOST_EXIT_LOAD);
+        }
+        snprintf(ident, sizeof(ident), "udk-driverhost[%s]", shared ? shared : descs[0]->name);
         udk_log_set_ident(ident);
 
         r = udk_dispatch_queue_create(&q);
@@ -180,7 +189,10 @@ int main(int argc, char **argv)
                 return host_exit(sandbox, UDK_DRIVERHOST_EXIT_SANDBOX);
         }
 
-        code = udk_driver_host_run(desc, q, HOST_SOCKET_FD);
+        if (shared)
+                code = shared_host_run(descs, n_drivers, q, HOST_SOCKET_FD);
+        else
+                code = udk_driver_host_run(descs[0], q, HOST_SOCKET_FD);
         udk_dispatch_queue_destroy(q);
         return host_exit(sandbox, code);
 }

@@ -26,13 +26,19 @@ static void action_free(struct udk_action *a)
 
 static void action_run(struct udk_action *a, int result)
 {
+        struct dispatch_owner *before;
+
         if (a->dead) {
                 action_free(a);
                 return;
         }
+        if (a->owner && a->owner->muted)
+                return; /* its instance ended: reclaimed with the rest of it */
+        before = dispatch_owner_enter(a->q, a->owner);
         a->in_callback = true;
         a->fn(a->data, a, result);
         a->in_callback = false;
+        dispatch_owner_enter(a->q, before);
         if (a->dead)
                 action_free(a);
 }
@@ -88,6 +94,17 @@ void dispatch_actions_free_all(struct udk_dispatch_queue *q)
         q->completed_head = q->completed_tail = NULL;
 }
 
+void dispatch_actions_reclaim(struct udk_dispatch_queue *q, struct dispatch_owner *owner)
+{
+        struct udk_action *next;
+
+        for (struct udk_action *a = q->actions; a; a = next) {
+                next = a->next;
+                if (a->owner == owner && !a->dead)
+                        udk_action_destroy(a);
+        }
+}
+
 UDK_EXPORT int udk_action_create(struct udk_dispatch_queue *q, udk_action_fn fn, void *data,
                                  struct udk_action **ret)
 {
@@ -102,6 +119,7 @@ UDK_EXPORT int udk_action_create(struct udk_dispatch_queue *q, udk_action_fn fn,
         a->q = q;
         a->fn = fn;
         a->data = data;
+        a->owner = q->owner;
         atomic_init(&a->state, ACTION_IDLE);
         a->next = q->actions;
         if (q->actions)

@@ -28,6 +28,16 @@ enum dispatch_source_kind {
 };
 
 /*
+ * Whose code a source or an action runs: one driver instance of a shared
+ * host.  What the instance's code creates is its own (the queue's current
+ * owner while it runs).  Muted once the instance ended, so that none of
+ * it runs again; dispatch_owner_reclaim() then frees what it left behind.
+ */
+struct dispatch_owner {
+        bool muted;
+};
+
+/*
  * Every source is one fd polled by a one-shot POLL_ADD, armed again after
  * each callback: level-triggered.  A source destroyed while its poll is in
  * flight, or from inside its own callback, is only marked dead and freed
@@ -44,6 +54,7 @@ struct udk_dispatch_source {
         udk_dispatch_fn fn;
         void *data;
         bool in_flight, in_callback, dead;
+        struct dispatch_owner *owner;            /* NULL: the host's own */
         struct udk_dispatch_source *prev, *next; /* the queue's list */
 };
 
@@ -69,6 +80,7 @@ struct udk_action {
         _Atomic int state;
         int result;
         bool in_callback, dead;
+        struct dispatch_owner *owner;        /* NULL: the host's own */
         struct udk_action *completed_next;   /* q->completed, under q->lock */
         struct udk_action *prev, *next;      /* the queue's list */
 };
@@ -80,6 +92,7 @@ struct udk_dispatch_queue {
 
         struct udk_dispatch_source *sources;
         struct udk_action *actions;
+        struct dispatch_owner *owner; /* whose code runs now: what it creates is its */
 
         /* Actions completed by hand, from any thread; the wake source says there are some. */
         pthread_mutex_t lock;
@@ -90,9 +103,18 @@ struct udk_dispatch_queue {
 /* An SQE, submitting what is queued when the ring is full; NULL when even that fails. */
 struct io_uring_sqe *dispatch_get_sqe(struct udk_dispatch_queue *q);
 
+/*
+ * Run @owner's code from here on (NULL: the host's); returns the owner
+ * before, to be put back.
+ */
+struct dispatch_owner *dispatch_owner_enter(struct udk_dispatch_queue *q, struct dispatch_owner *owner);
+/* Destroy every source and action of @owner that it did not destroy itself. */
+void dispatch_owner_reclaim(struct udk_dispatch_queue *q, struct dispatch_owner *owner);
+
 /* The actions' part of the queue (action.c). */
 void dispatch_actions_wake(void *data, struct udk_dispatch_source *source);
 void dispatch_actions_free_all(struct udk_dispatch_queue *q);
+void dispatch_actions_reclaim(struct udk_dispatch_queue *q, struct dispatch_owner *owner);
 
 struct udk_data_queue {
         struct udk_shm shm;

@@ -131,10 +131,15 @@ static void source_complete(struct dispatch_op *op, int res)
                 break;
         }
 
+        if (s->owner && s->owner->muted)
+                return; /* its instance ended: not watched again, reclaimed with the rest of it */
         if (run && s->fn) {
+                struct dispatch_owner *before = dispatch_owner_enter(s->q, s->owner);
+
                 s->in_callback = true;
                 s->fn(s->data, s);
                 s->in_callback = false;
+                dispatch_owner_enter(s->q, before);
                 if (s->dead) {
                         source_free(s);
                         return;
@@ -162,6 +167,7 @@ static int source_new(struct udk_dispatch_queue *q, enum dispatch_source_kind ki
                 .events = events,
                 .fn = fn,
                 .data = data,
+                .owner = q->owner,
                 .next = q->sources,
         };
         r = source_arm(s);
@@ -302,6 +308,29 @@ UDK_EXPORT void udk_dispatch_source_destroy(struct udk_dispatch_source *source)
                 return;
         }
         source_free(source);
+}
+
+struct dispatch_owner *dispatch_owner_enter(struct udk_dispatch_queue *q, struct dispatch_owner *owner)
+{
+        struct dispatch_owner *before = q->owner;
+
+        q->owner = owner;
+        return before;
+}
+
+void dispatch_owner_reclaim(struct udk_dispatch_queue *q, struct dispatch_owner *owner)
+{
+        struct udk_dispatch_source *next;
+
+        if (!owner)
+                return;
+        /* Destroying one frees at most itself: the next one stays valid. */
+        for (struct udk_dispatch_source *s = q->sources; s; s = next) {
+                next = s->next;
+                if (s->owner == owner && !s->dead)
+                        udk_dispatch_source_destroy(s);
+        }
+        dispatch_actions_reclaim(q, owner);
 }
 
 /*

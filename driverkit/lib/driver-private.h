@@ -10,6 +10,8 @@
 #include <udk/driver-protocol.h>
 #include <udk/driver.h>
 
+#include "dispatch-private.h"
+
 struct udk_nub {
         udk_object_id id;
         char name[UDK_OBJECT_NAME_MAX];
@@ -45,8 +47,15 @@ struct udk_driver {
         struct udk_dispatch_queue *q;
         int sock;
         enum driver_phase phase;
-        int exit_code; /* enum udk_driverhost_exit, once the queue is told to quit */
+        int exit_code; /* enum udk_driverhost_exit, once done */
         bool hung_up;  /* udkd closed the socket */
+        bool done;     /* over: its owner muted, end_source signalled */
+
+        /* What the driver's code made on the queue is this owner's: muted and reclaimed at the end. */
+        struct dispatch_owner owner;
+        struct udk_dispatch_source *end_source; /* the host's: runs the end outside the driver's callbacks */
+        void (*ended)(void *data, int code);
+        void *ended_data;
 
         struct udk_dispatch_source *sock_source;
         struct udk_dispatch_source *pending_source;
@@ -70,7 +79,8 @@ struct udk_driver {
  * udkd's sentence in drv->error, *@ret_id (may be NULL) the REPLY's id. */
 int driver_request(struct udk_driver *drv, struct udk_msg_header *msg, size_t len, udk_object_id *ret_id);
 
-/* Tell the queue to stop with @code after the callback that runs now. */
+/* End the instance with @code: nothing of it runs after the callback that runs now; the end follows on
+ * the queue (stop() after a hang-up, free(), the reclaim, the host's ended callback). */
 void driver_fail(struct udk_driver *drv, int code);
 
 #endif

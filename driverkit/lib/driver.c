@@ -127,10 +127,13 @@ UDK_EXPORT const char *udk_driver_error(const struct udk_driver *drv)
 
 void driver_fail(struct udk_driver *drv, int code)
 {
-        if (!drv->q->quit) {
-                drv->exit_code = code;
-                udk_dispatch_queue_quit(drv->q, code);
-        }
+        if (drv->done)
+                return;
+        drv->done = true;
+        drv->exit_code = code;
+        drv->owner.muted = true;
+        if (udk_dispatch_signal(drv->end_source) < 0)
+                udk_dispatch_queue_quit(drv->q, UDK_DRIVERHOST_EXIT_FAILURE); /* cannot end it: end the host */
 }
 
 static void driver_hang_up(struct udk_driver *drv)
@@ -267,7 +270,7 @@ int driver_request(struct udk_driver *drv, struct udk_msg_header *msg, size_t le
         int r;
 
         drv->error[0] = '\0';
-        if (drv->hung_up || drv->q->quit)
+        if (drv->hung_up || drv->done)
                 return -ENOTCONN;
         if (drv->in_request)
                 return -EBUSY;
@@ -324,7 +327,7 @@ int driver_request(struct udk_driver *drv, struct udk_msg_header *msg, size_t le
                 }
                 if (buf.h.type == UDK_DMSG_REPLY) {
                         driver_stray_reply(drv, &buf.reply);
-                        if (drv->q->quit) {
+                        if (drv->done) {
                                 r = -EPROTO;
                                 break;
                         }
@@ -518,7 +521,7 @@ static void driver_handle(struct udk_driver *drv, const union driver_msg_buf *bu
 
 static void driver_flush_pending(struct udk_driver *drv)
 {
-        while (drv->pending_head && !drv->q->quit) {
+        while (drv->pending_head && !drv->done) {
                 struct driver_pending *p = drv->pending_head;
 
                 drv->pending_head = p->next;
@@ -544,7 +547,7 @@ static void on_socket(void *data, struct udk_dispatch_source *source)
 
         /* What came during a request goes first: udkd's order is kept. */
         driver_flush_pending(drv);
-        if (drv->q->quit)
+        if (drv->done)
                 return;
         n = driver_recv(drv, &buf, fds, &n_fds);
         if (n > 0)
@@ -563,49 +566,89 @@ static void driver_destroy(struct udk_driver *drv)
         }
         udk_dispatch_source_destroy(drv->sock_source);
         udk_dispatch_source_destroy(drv->pending_source);
+        udk_dispatch_source_destroy(drv->end_source);
+        /* Timers, fd sources and actions the driver left: in a shared host the queue outlives it. */
+        dispatch_owner_reclaim(drv->q, &drv->owner);
         close_fds(drv->provider.fds, drv->provider.n_fds);
         free(drv->handles);
         free(drv->state);
         free(drv);
 }
 
-UDK_EXPORT int udk_driver_host_run(const struct udk_driver_descriptor *desc, struct udk_dispatch_queue *q, int sock)
+/* The instance is done: what the host's exit did for a driver of its own. */
+static void on_end(void *data, struct udk_dispatch_source *source)
 {
+        struct udk_driver *drv = data;
+        const struct udk_driver_descriptor *desc = drv->desc;
+        void (*ended)(void *data, int code) = drv->ended;
+        void *ended_data = drv->ended_data;
+        int code = drv->exit_code;
+        struct dispatch_owner *before = dispatch_owner_enter(drv->q, &drv->owner);
+
+        /* udkd hung up on a running driver: stop it as STOP would have. */
+        if (drv->hung_up && drv->phase == PHASE_RUNNING && desc->stop)
+                desc->stop(drv, drv->state);
+        drv->phase = PHASE_DONE;
+        /* After a protocol error nothing more of the driver runs: udkd cannot be trusted to answer it. */
+        if (code != UDK_DRIVERHOST_EXIT_PROTOCOL && desc->free)
+                desc->free(drv, drv->state);
+        dispatch_owner_enter(drv->q, before);
+        driver_destroy(drv);
+        if (ended)
+                ended(ended_data, code);
+}
+
+UDK_EXPORT int udk_driver_host_attach(const struct udk_driver_descriptor *desc, struct udk_dispatch_queue *q,
+                                      int sock, void (*ended)(void *data, int code), void *data,
+                                      struct udk_driver **ret, int *ret_code)
+{
+        struct dispatch_owner *before;
         char err[256];
         struct udk_dmsg_ready ready;
         struct udk_driver *drv;
-        int code, r;
+        int r;
 
+        *ret_code = UDK_DRIVERHOST_EXIT_FAILURE;
         if (udk_driver_descriptor_check(desc, err, sizeof(err)) < 0) {
                 udk_error("%s", err);
-                return UDK_DRIVERHOST_EXIT_LOAD;
+                *ret_code = UDK_DRIVERHOST_EXIT_LOAD;
+                return -EINVAL;
         }
         if (!q || sock < 0)
-                return UDK_DRIVERHOST_EXIT_FAILURE;
+                return -EINVAL;
         drv = calloc(1, sizeof(*drv));
         if (!drv)
-                return UDK_DRIVERHOST_EXIT_FAILURE;
+                return -ENOMEM;
         drv->desc = desc;
         drv->q = q;
         drv->sock = sock;
         drv->next_sequence = 2;
+        drv->ended = ended;
+        drv->ended_data = data;
         drv->state = calloc(1, desc->state_size ? desc->state_size : 1);
-        r = drv->state ? udk_dispatch_fd_create(q, sock, UDK_DISPATCH_READABLE, on_socket, drv, &drv->sock_source)
-                       : -ENOMEM;
+        /* The end is the host's: it must run once the instance is muted. */
+        before = dispatch_owner_enter(q, NULL);
+        r = drv->state ? udk_dispatch_event_create(q, on_end, drv, &drv->end_source) : -ENOMEM;
+        dispatch_owner_enter(q, &drv->owner);
+        if (r >= 0)
+                r = udk_dispatch_fd_create(q, sock, UDK_DISPATCH_READABLE, on_socket, drv, &drv->sock_source);
         if (r >= 0)
                 r = udk_dispatch_event_create(q, on_pending, drv, &drv->pending_source);
         if (r < 0) {
                 udk_error("setting up the driver's queue failed: %s", strerror(-r));
+                dispatch_owner_enter(q, before);
                 driver_destroy(drv);
-                return UDK_DRIVERHOST_EXIT_FAILURE;
+                return r;
         }
 
         if (desc->init) {
                 r = desc->init(drv, drv->state);
                 if (r < 0) {
                         udk_error("driver '%s': init() failed: %s", desc->name, strerror(-r));
+                        dispatch_owner_enter(q, before);
                         driver_destroy(drv);
-                        return UDK_DRIVERHOST_EXIT_INIT;
+                        *ret_code = UDK_DRIVERHOST_EXIT_INIT;
+                        return r;
                 }
         }
 
@@ -614,21 +657,36 @@ UDK_EXPORT int udk_driver_host_run(const struct udk_driver_descriptor *desc, str
         ready.version = UDK_DRIVER_PROTOCOL_VERSION;
         ready.abi = desc->abi_version;
         udk_strlcpy(ready.driver, desc->name, sizeof(ready.driver));
-        if (driver_send(drv, &ready, sizeof(ready)) >= 0) {
-                r = udk_dispatch_queue_run(q);
-                code = r < 0 ? UDK_DRIVERHOST_EXIT_FAILURE : drv->exit_code;
-                if (r < 0)
-                        udk_error("the dispatch queue failed: %s", strerror(-r));
-        } else {
-                code = drv->exit_code;
-        }
+        /* A failed send ends the instance through driver_fail(), as any later one would. */
+        (void)driver_send(drv, &ready, sizeof(ready));
+        dispatch_owner_enter(q, before);
+        if (ret)
+                *ret = drv;
+        return 0;
+}
 
-        /* udkd hung up on a running driver: stop it as STOP would have. */
-        if (drv->hung_up && drv->phase == PHASE_RUNNING && desc->stop)
-                desc->stop(drv, drv->state);
-        /* After a protocol error nothing more of the driver runs: udkd cannot be trusted to answer it. */
-        if (code != UDK_DRIVERHOST_EXIT_PROTOCOL && desc->free)
-                desc->free(drv, drv->state);
-        driver_destroy(drv);
-        return code;
+UDK_EXPORT void udk_driver_host_hang_up(struct udk_driver *drv)
+{
+        if (drv)
+                driver_hang_up(drv);
+}
+
+static void run_ended(void *data, int code)
+{
+        udk_dispatch_queue_quit(data, code);
+}
+
+UDK_EXPORT int udk_driver_host_run(const struct udk_driver_descriptor *desc, struct udk_dispatch_queue *q, int sock)
+{
+        int code, r;
+
+        r = udk_driver_host_attach(desc, q, sock, run_ended, q, NULL, &code);
+        if (r < 0)
+                return code;
+        r = udk_dispatch_queue_run(q);
+        if (r < 0) {
+                udk_error("the dispatch queue failed: %s", strerror(-r));
+                return UDK_DRIVERHOST_EXIT_FAILURE;
+        }
+        return r;
 }

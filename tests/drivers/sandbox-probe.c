@@ -25,6 +25,8 @@ struct probe {
         int64_t uring_result; /* PROBE_PENDING until the CQE came */
         char control[3 * UDK_OBJECT_NAME_MAX];
         const struct udk_nub *provider;
+        struct udk_driver *drv;
+        unsigned ticks;
 };
 
 static int errno_of(int r)
@@ -263,6 +265,26 @@ static int m_remove(struct udk_driver *drv, void *state, struct udk_driver_call 
 }
 
 /* Create the device the text in describes: scalars out status and id, structure out udkd's sentence. */
+static void on_tick(void *data, struct udk_dispatch_source *source)
+{
+        struct probe *p = data;
+
+        udk_driver_log(p->drv, UDK_LOG_DEBUG, "timer tick %u of %s", ++p->ticks, p->control[0] ? p->control : "?");
+}
+
+/* Left running on purpose: a shared host must destroy it when the instance ends. */
+static int m_timer(struct udk_driver *drv, void *state, struct udk_driver_call *call)
+{
+        struct probe *p = state;
+        struct udk_dispatch_source *timer;
+        uint64_t now = udk_dispatch_now();
+
+        p->drv = drv;
+        snprintf(p->control, sizeof(p->control), "%s", udk_driver_personality_property(drv, "mode"));
+        return scalar(call, (uint64_t)-udk_dispatch_timer_create(udk_driver_queue(drv), now + 20000000, 20000000,
+                                                                 on_tick, p, &timer));
+}
+
 static int m_device(struct udk_driver *drv, void *state, struct udk_driver_call *call)
 {
         char text[UDK_DRIVER_METHOD_STRUCT_MAX + 1];
@@ -300,6 +322,7 @@ static const struct udk_driver_method probe_methods[] = {
         { PROBE_PUBLISH, "publish", 1, UDK_DRIVER_SIZE_ANY, 2, 256, m_publish },
         { PROBE_REMOVE, "remove", 1, 0, 1, 0, m_remove },
         { PROBE_DEVICE, "device", 0, UDK_DRIVER_SIZE_ANY, 2, 256, m_device },
+        { PROBE_TIMER, "timer", 0, 0, 1, 0, m_timer },
 };
 
 static int probe_start(struct udk_driver *drv, void *state, const struct udk_nub *provider)

@@ -25,6 +25,7 @@ enum probe_selector {
         PROBE_PUBLISH,
         PROBE_REMOVE,
         PROBE_DEVICE,
+        PROBE_TIMER, /* a 20 ms timer that logs each tick and is never destroyed: the host's to reclaim */
 };
 
 #endif

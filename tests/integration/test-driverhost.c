@@ -28,7 +28,7 @@ struct host {
         pid_t pid;
         int sock;
         int err_fd;
-        char err[16384];
+        char err[65536];
         size_t err_len;
         uint32_t sequence;
         char last_log[256];
@@ -750,6 +750,198 @@ static void test_help(void)
         ASSERT_INT_EQ(WEXITSTATUS(system(cmd)), 2);
 }
 
+/* --- a shared host (--shared): udkd's channel on fd 3, a socket per instance --- */
+
+/* udk-driverhost --shared=pair over @drivers, sandboxed; h->sock is the channel. */
+static void shared_spawn(struct host *h, const char *const *drivers, size_t n)
+{
+        char paths[4][PATH_MAX];
+        const char *argv[8];
+        size_t argc = 0;
+        int sv[2], ep[2];
+
+        ASSERT_UINT_LE(n, 4);
+        argv[argc++] = getenv("UDK_DRIVERHOST");
+        argv[argc++] = "--verbose";
+        argv[argc++] = "--shared=pair";
+        for (size_t i = 0; i < n; i++) {
+                driver_path(paths[i], sizeof(paths[i]), drivers[i]);
+                argv[argc++] = paths[i];
+        }
+        argv[argc] = NULL;
+        memset(h, 0, sizeof(*h));
+        h->sequence = 100;
+        ASSERT_OK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
+        ASSERT_OK(pipe2(ep, O_CLOEXEC));
+        h->pid = fork();
+        ASSERT_OK(h->pid);
+        if (h->pid == 0) {
+                if (dup2(ep[1], 2) < 0 || dup2(sv[1], 3) < 0)
+                        _exit(127);
+                execv(argv[0], (char *const *)argv);
+                _exit(127);
+        }
+        close(ep[1]);
+        close(sv[1]);
+        h->sock = sv[0];
+        h->err_fd = ep[0];
+}
+
+/* HOST_ATTACH of driver @driver on @fd (a fresh socketpair's end when -1); the instance as a host view
+ * on the test's end (its sock -1 when @fd was given). */
+static struct host shared_attach(struct host *h, uint32_t driver, int fd, uint32_t *ret_tag)
+{
+        struct udk_dmsg_host_attach m = { .driver = driver };
+        struct host in = *h;
+        int sv[2] = { -1, -1 };
+
+        if (fd < 0) {
+                ASSERT_OK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
+                fd = sv[1];
+        }
+        *ret_tag = host_next(h);
+        m.h = (struct udk_msg_header){ .type = UDK_DMSG_HOST_ATTACH, .size = sizeof(m), .sequence = *ret_tag };
+        host_send(h, &m, sizeof(m), &fd, 1);
+        if (sv[1] >= 0)
+                close(sv[1]);
+        in.sock = sv[0];
+        in.err_fd = -1; /* the host's stderr is read through @h */
+        return in;
+}
+
+static void shared_expect_detached(struct host *h, uint32_t tag, int code)
+{
+        union msg m;
+
+        host_expect(h, &m, UDK_DMSG_HOST_DETACHED, tag);
+        ASSERT_INT_EQ(((struct udk_dmsg_host_detached *)&m)->code, code);
+}
+
+static void test_shared_host(void)
+{
+        static const char *const drivers[] = { "sandbox-probe", "bad-abi" };
+        struct host h, a, b, c, none;
+        struct call_out out;
+        uint32_t ta, tb, tc, t;
+        union msg m;
+        unsigned n_fds;
+        int fds[UDK_MSG_FDS_MAX], p[2];
+        struct udk_msg_header stop = { .type = UDK_DMSG_STOP, .size = sizeof(stop) };
+
+        shared_spawn(&h, drivers, 2);
+        /* Two instances of one driver, each on its own socket, sandboxed as a host of its own is. */
+        a = shared_attach(&h, 0, -1, &ta);
+        expect_ready(&a, "sandbox-probe");
+        ASSERT_INT_EQ(host_start_with(&a, "loud", NULL), 0);
+        b = shared_attach(&h, 0, -1, &tb);
+        expect_ready(&b, "sandbox-probe");
+        ASSERT_INT_EQ(host_start_with(&b, "quiet", NULL), 0);
+        ASSERT_UINT_EQ(call_scalar(&a, PROBE_OPEN), EPERM);
+        ASSERT_UINT_EQ(call_scalar(&b, PROBE_EXECVE), EPERM);
+        call(&b, PROBE_PROVIDER, NULL, 0, NULL, 0, 1024, &out);
+        ASSERT_STR_CONTAINS(out.data, "mode=quiet");
+
+        /* Refused at once, the others untouched: a driver that did not load, one not on the command
+         * line, a descriptor that is not a socket. */
+        none = shared_attach(&h, 1, -1, &t);
+        shared_expect_detached(&h, t, 3);
+        ASSERT_INT_EQ(host_recv(&none, &m, fds, &n_fds), 0);
+        close(none.sock);
+        none = shared_attach(&h, 7, -1, &t);
+        shared_expect_detached(&h, t, 3);
+        close(none.sock);
+        ASSERT_OK(pipe2(p, O_CLOEXEC));
+        shared_attach(&h, 0, p[0], &t);
+        shared_expect_detached(&h, t, 2);
+        close(p[0]);
+        close(p[1]);
+
+        /* A failed start ends that instance alone (code 7). */
+        c = shared_attach(&h, 0, -1, &tc);
+        expect_ready(&c, "sandbox-probe");
+        ASSERT_INT_EQ(host_start_with(&c, "quiet", "yes"), -ENODEV);
+        shared_expect_detached(&h, tc, 7);
+        ASSERT_INT_EQ(host_recv(&c, &m, fds, &n_fds), 0);
+        close(c.sock);
+
+        /* A's timer ticks (its callback reaches A's state) until A ends; then it is gone, B's ticks on. */
+        ASSERT_UINT_EQ(call_scalar(&a, PROBE_TIMER), 0);
+        ASSERT_UINT_EQ(call_scalar(&b, PROBE_TIMER), 0);
+        for (uint64_t end = now_ms() + WAIT_MS; !strstr(h.err, "timer tick 3 of loud");) {
+                ASSERT_TRUE(now_ms() < end);
+                host_read_stderr(&h, 10);
+        }
+
+        /* STOP of one: STOPPED, its socket closed, DETACHED 0; the other runs on. */
+        stop.sequence = host_next(&a);
+        host_send(&a, &stop, sizeof(stop), NULL, 0);
+        host_expect(&a, &m, UDK_DMSG_STOPPED, stop.sequence);
+        ASSERT_INT_EQ(host_recv(&a, &m, fds, &n_fds), 0);
+        close(a.sock);
+        shared_expect_detached(&h, ta, 0);
+        ASSERT_UINT_EQ(call_scalar(&b, PROBE_SOCKET_INET), EPERM);
+        ASSERT_OK(kill(h.pid, 0));
+        {
+                size_t mark;
+                const char *quiet;
+
+                host_read_stderr(&h, 20);
+                mark = h.err_len;
+                usleep(100 * 1000);
+                host_read_stderr(&h, 20);
+                ASSERT_FALSE(strstr(h.err + mark, "of loud"));
+                quiet = strstr(h.err + mark, "timer tick ");
+                ASSERT_NOT_NULL(quiet);
+                ASSERT_STR_CONTAINS(quiet, " of quiet");
+        }
+
+        /* udkd closes the channel: the last instance is stopped as on a hang-up, DETACHED unsaid, exit 0. */
+        close(h.sock);
+        h.sock = -1;
+        ASSERT_INT_EQ(host_recv(&b, &m, fds, &n_fds), 0);
+        close(b.sock);
+        ASSERT_INT_EQ(host_wait(&h), 0);
+        ASSERT_STR_CONTAINS(h.err, "bad-abi.so: driver ABI version 2, this host runs version 1\n");
+        ASSERT_STR_CONTAINS(h.err, "udk-driverhost[pair]: error: instance 103: driver 1 did not load\n");
+        ASSERT_STR_CONTAINS(h.err, "error: instance 104: driver 7 is not on this host's command line\n");
+        ASSERT_STR_CONTAINS(h.err, "info: udkd closed the connection: stopping the driver\n");
+        ASSERT_FALSE(strstr(h.err, "Sanitizer"));
+}
+
+static void test_shared_bad_channel(void)
+{
+        static const char *const drivers[] = { "sandbox-probe" };
+        struct udk_msg_header ping = { .type = UDK_DMSG_PING, .size = sizeof(ping), .sequence = 5 };
+        struct host h, a;
+        uint32_t ta;
+        union msg m;
+        unsigned n_fds;
+        int fds[UDK_MSG_FDS_MAX];
+
+        /* Anything but HOST_ATTACH on the channel is a breach: the instances are stopped, exit 4. */
+        shared_spawn(&h, drivers, 1);
+        a = shared_attach(&h, 0, -1, &ta);
+        expect_ready(&a, "sandbox-probe");
+        host_send(&h, &ping, sizeof(ping), NULL, 0);
+        ASSERT_INT_EQ(host_recv(&a, &m, fds, &n_fds), 0);
+        close(a.sock);
+        ASSERT_INT_EQ(host_wait(&h), 4);
+        ASSERT_STR_CONTAINS(h.err, "error: udkd sent a bad message: a ping message on the host's channel\n");
+
+        /* An attach without its socket fails the protocol's check. */
+        shared_spawn(&h, drivers, 1);
+        {
+                struct udk_dmsg_host_attach at = { .driver = 0 };
+
+                at.h = (struct udk_msg_header){ .type = UDK_DMSG_HOST_ATTACH, .size = sizeof(at), .sequence = 9 };
+                host_send(&h, &at, sizeof(at), NULL, 0);
+        }
+        ASSERT_INT_EQ(host_wait(&h), 4);
+        ASSERT_STR_CONTAINS(h.err, "udkd sent a bad message: host-attach message: 0 descriptors attached, "
+                                   "expected 1\n");
+}
+
 UDK_TEST_MAIN(test_life, test_sandbox_denials, test_no_sandbox, test_call_checks, test_ping_pong,
               test_control_changed, test_publish_nub, test_device_create, test_request_timeout, test_bad_abi,
-              test_malformed, test_wrong_way, test_hang_up, test_start_fails, test_not_a_socket, test_help)
+              test_malformed, test_wrong_way, test_hang_up, test_start_fails, test_not_a_socket, test_help,
+              test_shared_host, test_shared_bad_channel)

@@ -74,4 +74,20 @@ int udk_driver_descriptor_check(const struct udk_driver_descriptor *desc, char *
  */
 int udk_driver_host_run(const struct udk_driver_descriptor *desc, struct udk_dispatch_queue *q, int sock);
 
+/*
+ * One driver instance among others on a shared host's @q: init() and
+ * READY now, then its messages as @q runs.  Its end (STOP, udkd's hang-up,
+ * a failure) calls @ended with its enum udk_driverhost_exit from @q, after
+ * stop()/free() and after what the driver left on @q (timers, sources,
+ * actions) was destroyed; the instance is freed by then.  @sock stays the
+ * caller's: close it in @ended.  Returns 0 (*@ret the instance, may be
+ * NULL), or a negative errno with *@ret_code the exit code (init() failed:
+ * UDK_DRIVERHOST_EXIT_INIT) and no callback to come.
+ */
+int udk_driver_host_attach(const struct udk_driver_descriptor *desc, struct udk_dispatch_queue *q, int sock,
+                           void (*ended)(void *data, int code), void *data, struct udk_driver **ret,
+                           int *ret_code);
+/* End @drv as if udkd had hung up on its socket (a running driver is stopped).  Accepts NULL. */
+void udk_driver_host_hang_up(struct udk_driver *drv);
+
 #endif

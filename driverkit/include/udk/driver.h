@@ -6,6 +6,8 @@
  * (docs/personalities.md) and runs it in a udk-driverhost process of its
  * own, sandboxed (no_new_privs, a seccomp allow-list, Landlock): the driver
  * reaches nothing but the socket to udkd and the descriptors udkd handed it.
+ * Personalities with the same `host` key share one such process: their
+ * instances then run on one dispatch queue, each on a socket of its own.
  *
  * Its life follows IOService's:
  *   init(drv, state)             the host loaded it; nothing handed yet
@@ -14,6 +16,9 @@
  *                                audio devices in udkd (an audio driver)
  *   stop(drv, state)             undo start(): the host exits after it
  *   free(drv, state)             undo init()
+ * In a shared host the process goes on after free(): the host destroys the
+ * timers, sources and actions the instance left on the queue, but threads,
+ * fds and data queues it made are its own to undo.
  * Every callback runs on the driver's dispatch queue, one at a time: an
  * io_uring loop that also carries the driver's timers, fd sources (Linux's
  * IOInterruptDispatchSource), data-queue sources and async completions

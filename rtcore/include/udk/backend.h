@@ -70,6 +70,7 @@ struct udk_backend_ops {
 
 /* The embedded backends. */
 extern const struct udk_backend_ops udk_backend_virtual;
+extern const struct udk_backend_ops udk_backend_jack; /* where built with JACK */
 
 /* Look a backend up by name; NULL if there is none. */
 const struct udk_backend_ops *udk_backend_find(const char *name);

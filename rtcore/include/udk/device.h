@@ -150,6 +150,51 @@ struct udk_device *udk_device_destroy(struct udk_device *dev);
  */
 int udk_device_cycle(struct udk_device *dev, uint64_t host_time);
 
+/* --- for backends --- */
+
+/*
+ * From the backend's open only: the hardware runs at @rate and @period
+ * (JACK's), not at the configuration's; the segments and rings are made
+ * anew for them.  -EBUSY outside open, -ERANGE with a sentence in @err.
+ */
+int udk_device_set_timing(struct udk_device *dev, uint32_t rate, uint32_t period, char *err, size_t err_size);
+
+/*
+ * From the backend's open: the backend brings its own RT thread (JACK's
+ * process callback), which calls udk_device_run_cycle() once per period
+ * between the backend's start and stop; udk_device_start() then starts no
+ * thread of its own, and the backend's stop must return only once its
+ * thread left the cycle.  @realtime: that thread is SCHED_FIFO at
+ * @priority (which then replaces the configuration's rt_priority).
+ */
+void udk_device_use_backend_thread(struct udk_device *dev, bool realtime, int priority);
+
+/*
+ * One IO cycle (steps 2 to 9) on the backend's thread: @wake_time is now,
+ * @boundary_time the backend's time of the period boundary (it feeds the
+ * DLL), @skipped_frames how far the backend's clock moved past the one
+ * period since the last cycle (an xrun: counted, the sample time follows).
+ * -EAGAIN outside start..stop (the backend then plays silence).  RT-safe.
+ */
+int udk_device_run_cycle(struct udk_device *dev, uint64_t wake_time, uint64_t boundary_time,
+                         uint64_t skipped_frames);
+
+/*
+ * What a backend asks of the control thread, from any thread (its
+ * notification thread: a JACK server that went away, a new buffer size):
+ * RECONFIGURE builds the device again (rate and period anew), REMOVE takes
+ * it away.  @reason (may be NULL) says why; the first one stays.  RT-safe:
+ * an atomic or and a bounded copy.
+ */
+enum {
+        UDK_DEVICE_REQUEST_RECONFIGURE = 1u << 0,
+        UDK_DEVICE_REQUEST_REMOVE = 1u << 1,
+};
+void udk_device_request(struct udk_device *dev, uint32_t requests, const char *reason);
+
+/* The control thread takes the requests (0: none) and the reason into @reason. */
+uint32_t udk_device_take_requests(struct udk_device *dev, char *reason, size_t reason_size);
+
 /* Free handler and node plans the RT thread has retired.  Control thread;
  * call it every few periods (udkd does, from its event loop). */
 void udk_device_collect(struct udk_device *dev);
@@ -332,7 +377,9 @@ size_t udk_device_zts_offset(void);
 /*
  * Called on the RT thread right before its first cycle and right after its
  * last one (after setup, so a check installed in @enter sees only the
- * cycle's own work).  Set before udk_device_start().
+ * cycle's own work).  Set before udk_device_start().  On a backend's own
+ * thread (udk_device_use_backend_thread) @enter runs before its first
+ * cycle and @leave never: the thread is the backend's.
  */
 struct udk_rt_hooks {
         void (*enter)(void *data);
@@ -341,7 +388,8 @@ struct udk_rt_hooks {
 };
 void udk_device_set_rt_hooks(struct udk_device *dev, const struct udk_rt_hooks *hooks);
 
-/* True on a udk RT thread between its hooks' enter and leave.  RT-safe. */
+/* True on a udk RT thread between its hooks' enter and leave, and on a
+ * backend's thread inside udk_device_run_cycle().  RT-safe. */
 bool udk_rt_thread_is_current(void);
 
 /*

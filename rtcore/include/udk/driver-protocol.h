@@ -20,6 +20,16 @@
  *                      publish nubs and create devices
  *   udkd -> PING       every heartbeat; a PONG must come back in time
  *   udkd -> STOP       host -> STOPPED after stop(); the host then exits 0
+ *
+ * A shared host (udk-driverhost --shared, the personality's `host` key)
+ * has its channel to udkd on fd 3 instead, and one socket per instance:
+ *   udkd -> HOST_ATTACH    run driver N of its command line on the socket
+ *                          attached; that socket then carries the life
+ *                          above, the host exiting only when udkd closes
+ *                          the channel
+ *   host -> HOST_DETACHED  the instance of ATTACH's sequence is over, its
+ *                          socket closed: its exit code as the process's
+ *                          would have been
  */
 #ifndef UDK_DRIVER_PROTOCOL_H
 #define UDK_DRIVER_PROTOCOL_H
@@ -46,6 +56,7 @@ enum udk_dmsg_type {
         UDK_DMSG_CONTROL_CHANGED = 203, /* struct udk_dmsg_control (event) */
         UDK_DMSG_CALL = 204,            /* struct udk_dmsg_call: answered by CALL_REPLY */
         UDK_DMSG_REPLY = 205,           /* struct udk_dmsg_reply: answers the host's requests */
+        UDK_DMSG_HOST_ATTACH = 206,     /* struct udk_dmsg_host_attach + 1 fd, on a shared host's channel */
 
         /* host -> udkd */
         UDK_DMSG_READY = 220,        /* struct udk_dmsg_ready (sequence 1) */
@@ -59,6 +70,7 @@ enum udk_dmsg_type {
         UDK_DMSG_CONTROL_ADD = 228,  /* struct udk_dmsg_control_add */
         UDK_DMSG_CONTROL_SET = 229,  /* struct udk_dmsg_control */
         UDK_DMSG_LOG = 230,          /* struct udk_dmsg_log (event) */
+        UDK_DMSG_HOST_DETACHED = 231, /* struct udk_dmsg_host_detached, ATTACH's sequence */
 };
 
 /* A property of a nub or a personality: "vendor" = "0x1234". */
@@ -202,6 +214,21 @@ struct udk_dmsg_log {
         char text[256];
 };
 
+/* A shared host's channel: an instance of driver @driver (0-based, in the
+ * host's command line's order) on the one socket attached.  The sequence
+ * names the instance in its DETACHED. */
+struct udk_dmsg_host_attach {
+        struct udk_msg_header h;
+        uint32_t driver;
+        uint32_t reserved;
+};
+
+struct udk_dmsg_host_detached {
+        struct udk_msg_header h;
+        int32_t code; /* enum udk_driverhost_exit (<udk/driver-host.h>): 0 after STOP or udkd's hang-up */
+        uint32_t reserved;
+};
+
 /* "start", "ready", ...: for logs; "unknown" for anything else. */
 const char *udk_dmsg_type_name(uint32_t type);
 
@@ -230,6 +257,8 @@ static inline size_t udk_dmsg_device_size(uint32_t text_size)
         return offsetof(struct udk_dmsg_device, text) + text_size;
 }
 
+_Static_assert(sizeof(struct udk_dmsg_host_attach) == 24, "driver protocol: host-attach layout");
+_Static_assert(sizeof(struct udk_dmsg_host_detached) == 24, "driver protocol: host-detached layout");
 _Static_assert(sizeof(struct udk_dmsg_start) <= UDK_MSG_SIZE_MAX, "driver protocol: start fits a message");
 _Static_assert(sizeof(struct udk_dmsg_nub) <= UDK_MSG_SIZE_MAX, "driver protocol: nub fits a message");
 _Static_assert(sizeof(struct udk_dmsg_device) <= UDK_MSG_SIZE_MAX, "driver protocol: device fits a message");

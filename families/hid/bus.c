@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The HID bus driver: binds udkd's root nub of the hid bus and publishes a
+ * nub of family "hid" for each hidraw device libudev knows (subsystem
+ * hidraw), named after it (hidraw0), with the properties of its hid parent
+ * and of its report descriptor (docs/families.md#hid).  Hotplug: a udev
+ * monitor on the dispatch queue plugs a device in on "add" and unplugs it
+ * on "remove".  A device whose descriptor does not parse is left out with
+ * a warning naming it; the others are published as usual.
+ *
+ * It needs /sys, /run/udev and a udev netlink socket: the driver host's
+ * sandbox must let a bus driver reach them (or run it with
+ * UDK_DRIVERHOST_NO_SANDBOX=1).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libudev.h>
+
+#include <udk/driver.h>
+#include <udk/hid.h>
+
+#define HID_MINORS_MAX 1024u /* hidrawN with N below this; the kernel has 64 */
+
+struct bus {
+        struct udk_driver *drv;
+        struct udev *udev;
+        struct udev_monitor *monitor;
+        struct udk_dispatch_source *watch;
+        uint8_t published[HID_MINORS_MAX / 8];
+        struct udk_hid_descriptor desc; /* scratch: too big for the stack of a callback */
+};
+
+/* hidrawN -> N; -EINVAL for another name or one beyond HID_MINORS_MAX. */
+static int hidraw_minor(const char *sysname, unsigned *ret)
+{
+        char *end;
+        unsigned long n;
+
+        if (!sysname || strncmp(sysname, "hidraw", 6) != 0 || sysname[6] < '0' || sysname[6] > '9')
+                return -EINVAL;
+        errno = 0;
+        n = strtoul(sysname + 6, &end, 10);
+        if (errno || *end || n >= HID_MINORS_MAX)
+                return -EINVAL;
+        *ret = (unsigned)n;
+        return 0;
+}
+
+static const char *bus_type_name(unsigned type)
+{
+        switch (type) {
+        case 0x01:
+                return "pci";
+        case 0x03:
+                return "usb";
+        case 0x05:
+                return "bluetooth";
+        case 0x06:
+                return "virtual";
+        case 0x18:
+                return "i2c";
+        default:
+                return NULL;
+        }
+}
+
+/* sysfs' report_descriptor of the hid device: binary, so read as a file, not as a udev attribute. */
+static int read_descriptor(struct udev_device *hid, uint8_t *buf, size_t size, size_t *ret_len)
+{
+        char path[4096];
+        size_t len = 0;
+        int fd;
+
+        if (snprintf(path, sizeof(path), "%s/report_descriptor", udev_device_get_syspath(hid)) >=
+            (int)sizeof(path))
+                return -ENAMETOOLONG;
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        for (;;) {
+                ssize_t n = read(fd, buf + len, size - len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        int r = -errno;
+                        close(fd);
+                        return r;
+                }
+                if (n == 0 || (len += (size_t)n) == size)
+                        break;
+        }
+        close(fd);
+        *ret_len = len;
+        return 0;
+}
+
+#define PROPS_MAX 16
+#define VALUE_MAX 96 /* udkd's UDK_DPROP_VALUE_MAX, its NUL included */
+
+struct props {
+        struct udk_nub_property p[PROPS_MAX];
+        char values[PROPS_MAX][VALUE_MAX];
+        size_t n;
+};
+
+__attribute__((format(printf, 3, 4))) static void props_add(struct props *props, const char *key,
+                                                            const char *fmt, ...)
+{
+        va_list ap;
+
+        if (props->n >= PROPS_MAX)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(props->values[props->n], VALUE_MAX, fmt, ap);
+        va_end(ap);
+        props->p[props->n] = (struct udk_nub_property){ key, props->values[props->n] };
+        props->n++;
+}
+
+/* A value udkd takes: printable ASCII, at most VALUE_MAX - 1 bytes (a longer name is cut). */
+static void props_add_text(struct props *props, const char *key, const char *text)
+{
+        char clean[VALUE_MAX];
+        size_t n = 0;
+
+        for (; text && *text && n < VALUE_MAX - 1; text++)
+                clean[n++] = (*text >= 0x20 && *text < 0x7f) ? *text : '?';
+        clean[n] = '\0';
+        if (n)
+                props_add(props, key, "%s", clean);
+}
+
+static void bus_add(struct bus *bus, struct udev_device *dev)
+{
+        const char *sysname = udev_device_get_sysname(dev), *devnode = udev_device_get_devnode(dev), *id;
+        struct udev_device *hid = udev_device_get_parent_with_subsystem_devtype(dev, "hid", NULL);
+        uint8_t bytes[UDK_HID_DESCRIPTOR_SIZE_MAX];
+        unsigned minor, type, vendor, product;
+        struct props props = { .n = 0 };
+        char err[160], hex[VALUE_MAX];
+        size_t len = 0;
+        int r;
+
+        if (hidraw_minor(sysname, &minor) < 0) {
+                udk_driver_log(bus->drv, UDK_LOG_WARN, "hidraw device '%s': not a hidrawN name: left out",
+                               sysname ? sysname : "?");
+                return;
+        }
+        if (bus->published[minor / 8] & (1u << (minor % 8)))
+                return;
+        if (!hid || !devnode) {
+                udk_driver_log(bus->drv, UDK_LOG_WARN, "%s: %s: left out", sysname,
+                               hid ? "no device node" : "no hid parent");
+                return;
+        }
+        id = udev_device_get_property_value(hid, "HID_ID");
+        if (!id || sscanf(id, "%x:%x:%x", &type, &vendor, &product) != 3 || type > 0xffff ||
+            vendor > 0xffff || product > 0xffff) {
+                udk_driver_log(bus->drv, UDK_LOG_WARN,
+                               "%s: HID_ID '%s' is not BUS:VENDOR:PRODUCT in hex: left out", sysname,
+                               id ? id : "");
+                return;
+        }
+        r = read_descriptor(hid, bytes, sizeof(bytes), &len);
+        if (r < 0) {
+                udk_driver_log(bus->drv, UDK_LOG_WARN, "%s: report descriptor not read: %s: left out",
+                               sysname, strerror(-r));
+                return;
+        }
+        r = udk_hid_descriptor_parse(bytes, len, &bus->desc, err, sizeof(err));
+        if (r < 0) {
+                udk_driver_log(bus->drv, UDK_LOG_WARN, "%s (%04x:%04x): bad report descriptor: %s: left out",
+                               sysname, vendor, product, err);
+                return;
+        }
+
+        if (bus_type_name(type))
+                props_add(&props, "bus", "%s", bus_type_name(type));
+        props_add(&props, "bus_type", "0x%04x", type);
+        props_add(&props, "vendor", "0x%04x", vendor);
+        props_add(&props, "product", "0x%04x", product);
+        props_add_text(&props, "name", udev_device_get_property_value(hid, "HID_NAME"));
+        props_add_text(&props, "uniq", udev_device_get_property_value(hid, "HID_UNIQ"));
+        props_add_text(&props, "modalias", udev_device_get_property_value(hid, "MODALIAS"));
+        props_add_text(&props, "devnode", devnode);
+        props_add(&props, "usage_page", "0x%04" PRIx32, bus->desc.usage_page);
+        props_add(&props, "usage", "0x%04" PRIx32, bus->desc.usage);
+        props_add(&props, "report_descriptor_size", "%zu", len);
+        /* Whole, when it fits a property; the provider reads it from the device anyway. */
+        if (len * 2 < VALUE_MAX) {
+                for (size_t i = 0; i < len; i++)
+                        snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
+                props_add(&props, "report_descriptor", "%s", hex);
+        }
+        r = udk_driver_publish_nub(bus->drv, minor + 1, "hid", sysname, props.p, props.n, NULL);
+        if (r < 0) {
+                udk_driver_log(bus->drv, UDK_LOG_WARN, "%s: not published: %s", sysname,
+                               udk_driver_error(bus->drv)[0] ? udk_driver_error(bus->drv) : strerror(-r));
+                return;
+        }
+        bus->published[minor / 8] |= (uint8_t)(1u << (minor % 8));
+        udk_driver_log(bus->drv, UDK_LOG_INFO,
+                       "%s (%04x:%04x, usage 0x%04" PRIx32 ":0x%04" PRIx32 ") plugged in", sysname, vendor,
+                       product, bus->desc.usage_page, bus->desc.usage);
+}
+
+static void bus_remove(struct bus *bus, struct udev_device *dev)
+{
+        const char *sysname = udev_device_get_sysname(dev);
+        unsigned minor;
+        int r;
+
+        if (hidraw_minor(sysname, &minor) < 0 || !(bus->published[minor / 8] & (1u << (minor % 8))))
+                return;
+        bus->published[minor / 8] &= (uint8_t) ~(1u << (minor % 8));
+        r = udk_driver_remove_nub(bus->drv, minor + 1);
+        if (r < 0)
+                udk_driver_log(bus->drv, UDK_LOG_WARN, "%s: not removed: %s", sysname, strerror(-r));
+        else
+                udk_driver_log(bus->drv, UDK_LOG_INFO, "%s unplugged", sysname);
+}
+
+static void bus_event(void *data, struct udk_dispatch_source *source)
+{
+        struct bus *bus = data;
+        struct udev_device *dev;
+
+        /* The monitor's socket is non-blocking: drain it. */
+        while ((dev = udev_monitor_receive_device(bus->monitor))) {
+                const char *action = udev_device_get_action(dev);
+
+                if (action && (strcmp(action, "add") == 0 || strcmp(action, "change") == 0))
+                        bus_add(bus, dev);
+                else if (action && strcmp(action, "remove") == 0)
+                        bus_remove(bus, dev);
+                udev_device_unref(dev);
+        }
+}
+
+static int bus_scan(struct bus *bus)
+{
+        struct udev_enumerate *e = udev_enumerate_new(bus->udev);
+        struct udev_list_entry *entry;
+        int r;
+
+        if (!e)
+                return -ENOMEM;
+        r = udev_enumerate_add_match_subsystem(e, "hidraw");
+        if (r >= 0)
+                r = udev_enumerate_scan_devices(e);
+        if (r < 0) {
+                udk_driver_log(bus->drv, UDK_LOG_ERROR, "cannot enumerate hidraw devices: %s", strerror(-r));
+                udev_enumerate_unref(e);
+                return r;
+        }
+        udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e))
+        {
+                struct udev_device *dev =
+                        udev_device_new_from_syspath(bus->udev, udev_list_entry_get_name(entry));
+
+                if (!dev)
+                        continue;
+                bus_add(bus, dev);
+                udev_device_unref(dev);
+        }
+        udev_enumerate_unref(e);
+        return 0;
+}
+
+static void bus_stop(struct udk_driver *drv, void *state)
+{
+        struct bus *bus = state;
+
+        /* The nubs go with the host: udkd removes them and stops their drivers. */
+        udk_dispatch_source_destroy(bus->watch);
+        bus->watch = NULL;
+        bus->monitor = udev_monitor_unref(bus->monitor);
+        bus->udev = udev_unref(bus->udev);
+}
+
+static int bus_start(struct udk_driver *drv, void *state, const struct udk_nub *provider)
+{
+        struct bus *bus = state;
+        int r;
+
+        bus->drv = drv;
+        bus->udev = udev_new();
+        if (!bus->udev)
+                return -ENOMEM;
+        /* Monitor before scanning: a device plugged in between is then seen twice (and published once),
+         * never missed. */
+        bus->monitor = udev_monitor_new_from_netlink(bus->udev, "udev");
+        if (!bus->monitor) {
+                r = errno ? -errno : -ENOMEM;
+                udk_driver_log(drv, UDK_LOG_ERROR, "no udev monitor: %s", strerror(-r));
+                goto fail;
+        }
+        r = udev_monitor_filter_add_match_subsystem_devtype(bus->monitor, "hidraw", NULL);
+        if (r >= 0)
+                r = udev_monitor_enable_receiving(bus->monitor);
+        if (r < 0) {
+                udk_driver_log(drv, UDK_LOG_ERROR, "udev monitor: %s", strerror(-r));
+                goto fail;
+        }
+        r = udk_dispatch_fd_create(udk_driver_queue(drv), udev_monitor_get_fd(bus->monitor),
+                                   UDK_DISPATCH_READABLE, bus_event, bus, &bus->watch);
+        if (r == 0)
+                r = bus_scan(bus);
+        if (r == 0)
+                return 0;
+fail:
+        bus_stop(drv, bus); /* the host calls stop() only after a start() that succeeded */
+        return r;
+}
+
+static const struct udk_driver_descriptor bus_descriptor = {
+        .abi_version = UDK_DRIVER_ABI_VERSION,
+        .name = "hid-bus",
+        .description = "the HID family's bus: a nub per hidraw device, hotplugged through udev",
+        .state_size = sizeof(struct bus),
+        .start = bus_start,
+        .stop = bus_stop,
+};
+
+UDK_DRIVER_EXPORT(bus_descriptor);
