@@ -28,6 +28,7 @@ int bench_chain_main(int argc, char **argv);
 int bench_compare_main(int argc, char **argv);
 int bench_match_main(int argc, char **argv);
 int bench_restart_main(int argc, char **argv);
+int bench_resample_main(int argc, char **argv);
 
 /* Print "udk-bench <cmd>: <message>" and the pointer to --help on stderr; returns -EINVAL. */
 int bench_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -2365,6 +2365,68 @@ static void test_match_run(void)
         bench_child_output_free(&o);
 }
 
+/* A number after @key in the JSON object that @anchor opens (negative numbers too). */
+static double resample_json_number(const char *text, const char *anchor, const char *key)
+{
+        const char *p = strstr(text, anchor);
+        char *end;
+        double v;
+
+        ASSERT_NOT_NULL(p);
+        p = strstr(p, key);
+        ASSERT_NOT_NULL(p);
+        v = strtod(p + strlen(key), &end);
+        ASSERT_TRUE(end > p + strlen(key));
+        return v;
+}
+
+/* A short udk-bench resample: every converter measured, the qualities told apart, a usage error. */
+static void test_resample_run(void)
+{
+        static const char *const soxr[] = { "quick", "low", "medium", "high", "very-high" };
+        static const char *const src[] = { "zero-order-hold", "linear", "sinc-fastest", "sinc-medium", "sinc-best" };
+        struct bench_child_output o;
+        char anchor[96];
+
+        run_bench((const char *[]){ "resample", "--seconds", "3", "--runs", "1", "--json", NULL }, &o);
+        if (o.status != 0)
+                udk_test_fail("udk-bench resample: exit %d; stderr: %s", o.status, o.err);
+        ASSERT_STR_CONTAINS(o.out, "\"in_rate\": 44100,\n");
+        ASSERT_STR_CONTAINS(o.out, "\"out_rate\": 48000,\n");
+        for (size_t i = 0; i < UDK_ELEMENTSOF(soxr); i++) {
+                snprintf(anchor, sizeof(anchor), "\"library\": \"libsoxr\",\n      \"quality\": \"%s\"", soxr[i]);
+                ASSERT_TRUE(resample_json_number(o.out, anchor, "\"cpu_ns_per_channel_second\": ") > 0);
+                /* Every libsoxr quality is better than 100 dB on a 1 kHz tone. */
+                ASSERT_TRUE(resample_json_number(o.out, anchor, "\"thd_n_db\": ") < -100);
+        }
+        ASSERT_TRUE(resample_json_number(o.out, "\"quality\": \"very-high\"", "\"thd_n_db\": ") < -140);
+        for (size_t i = 0; i < UDK_ELEMENTSOF(src); i++) {
+                snprintf(anchor, sizeof(anchor), "\"quality\": \"%s\"", src[i]);
+                ASSERT_STR_CONTAINS(o.out, anchor);
+#if BENCH_HAVE_SAMPLERATE
+                ASSERT_TRUE(resample_json_number(o.out, anchor, "\"cpu_ns_per_channel_second\": ") > 0);
+#endif
+        }
+#if BENCH_HAVE_SAMPLERATE
+        /* A zero-order hold is audibly dirty: the measure tells it from a sinc. */
+        ASSERT_TRUE(resample_json_number(o.out, "\"quality\": \"zero-order-hold\"", "\"thd_n_db\": ") > -40);
+        ASSERT_TRUE(resample_json_number(o.out, "\"quality\": \"sinc-best\"", "\"thd_n_db\": ") < -140);
+#endif
+        bench_child_output_free(&o);
+
+        run_bench((const char *[]){ "resample", "--seconds", "3", "--runs", "1", NULL }, &o);
+        ASSERT_INT_EQ(o.status, 0);
+        ASSERT_STR_CONTAINS(o.out, "resample: 44100 -> 48000 Hz, 1 kHz sine at -6 dBFS, 2 channels, 3 s of audio, 1 runs\n");
+        ASSERT_STR_CONTAINS(o.out, "  libsoxr        very-high ");
+        bench_child_output_free(&o);
+
+        run_bench((const char *[]){ "resample", "--seconds", "1", NULL }, &o);
+        ASSERT_INT_EQ(o.status, 2);
+        ASSERT_STR_EQ(o.err, "udk-bench resample: --seconds '1': not a whole number in 3..3600\n"
+                             "Try 'udk-bench resample --help' for more information.\n");
+        bench_child_output_free(&o);
+}
+
 /* A short udk-bench restart on the test family: its JSON, its table, and a usage error. */
 static void test_restart_run(void)
 {
@@ -2393,7 +2455,7 @@ static void test_restart_run(void)
         bench_child_output_free(&o);
 }
 
-UDK_TEST_MAIN(test_percentile_sorted, test_median, test_json_writer, test_json_depth_limit,
+UDK_TEST_MAIN(test_resample_run, test_percentile_sorted, test_median, test_json_writer, test_json_depth_limit,
               test_run_captures_both_streams, test_run_large_output_and_stdin,
               test_run_signal_and_missing_program, test_find_program, test_self_and_plugin_path,
               test_cyclictest_parse, test_cyclictest_parse_overflows_and_threads,

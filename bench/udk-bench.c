@@ -33,6 +33,7 @@ static const struct subcommand subcommands[] = {
           "a device's round trip through a loopback, by the phases of several tones" },
         { "match", bench_match_main, "time to match nubs against drivers' personalities" },
         { "restart", bench_restart_main, "from a driver's SIGKILL to its device's signal coming back" },
+        { "resample", bench_resample_main, "CPU and THD+N of libsoxr's qualities beside libsamplerate's" },
 };
 
 static void usage(FILE *out)

@@ -294,7 +294,7 @@ static int open_check(struct udkd_server *server, struct server_session *s, cons
         }
         if (m->rate != 0 && m->rate != cfg->rate) {
                 snprintf(err, err_size,
-                         "rate %" PRIu32 ": device %s runs at %" PRIu32 " Hz; rate conversion is not available yet",
+                         "rate %" PRIu32 ": device %s runs at %" PRIu32 " Hz (clients convert other rates themselves)",
                          m->rate, cfg->name, cfg->rate);
                 return -EINVAL;
         }

@@ -20,6 +20,7 @@
 #include <udk/activation.h>
 #include <udk/client.h>
 #include <udk/protocol.h>
+#include <udk/rate-adapter.h>
 #include <udk/shm.h>
 #include <udk/util.h>
 
@@ -92,7 +93,13 @@ struct udk_client_stream {
 
         udk_object_id node, device;
         uint32_t slot, rate, period, input_channels, output_channels;
-        uint32_t input_latency, output_latency;
+        uint32_t input_latency, output_latency; /* the device's, its frames */
+        /* Rate conversion: the client's rate (0: the device's), and once
+         * OPENED told the device's rate, one adapter per direction used. */
+        uint32_t client_rate, client_period;
+        uint32_t convert_rate, convert_period; /* the device's, as the adapters were made for */
+        enum udk_resampler_quality quality;
+        struct udk_rate_adapter *convert_in, *convert_out;
         enum udk_link link;
         udk_client_process_fn process;
         void *data;
@@ -116,6 +123,8 @@ struct udk_client_stream {
                 const float *node_input; /* in the node segment */
                 float *node_output;
                 float *input, *output;            /* private copies */
+                float *client_input, *client_output; /* at the client's rate, when converting */
+                uint64_t client_time, next_device_time, cycles;
                 uint64_t signal_time, awake_time; /* this cycle's, for the callback */
         } rt;
 

@@ -37,6 +37,7 @@ void udk_client_stream_params_defaults(struct udk_client_stream_params *params)
                 .name = NULL,
                 .rt_priority = 0,
                 .cpu = -1,
+                .quality = UDK_RESAMPLER_QUALITY_DEFAULT,
         };
 }
 
@@ -99,6 +100,7 @@ static void stream_cycle(struct udk_client_stream *s)
                 atomic_fetch_add_explicit(&s->errors, 1, memory_order_relaxed);
 
         if (frames == s->period) {
+                bool convert = s->convert_in || s->convert_out;
                 struct udk_node_cycle cycle = {
                         .sample_time = sample_time,
                         .host_time = host_time,
@@ -111,8 +113,39 @@ static void stream_cycle(struct udk_client_stream *s)
 
                 if (s->input_channels)
                         stream_copy_input(s, from);
-                memset(s->rt.output, 0, sizeof(float) * out_samples);
+                if (convert) {
+                        /* Both adapters keep the same schedule: either tells this cycle's frames. */
+                        cycle.frames = udk_rate_adapter_client_frames(s->convert_in ? s->convert_in : s->convert_out);
+                        /* The client's frames, counted on from the first cycle (and
+                         * again after a gap), so that each cycle starts where the
+                         * last one ended. */
+                        if (s->rt.cycles == 0 || sample_time != s->rt.next_device_time)
+                                s->rt.client_time =
+                                        (uint64_t)((unsigned __int128)sample_time * s->client_rate / s->rate);
+                        cycle.sample_time = s->rt.client_time;
+                        s->rt.client_time += cycle.frames;
+                        s->rt.next_device_time = sample_time + frames;
+                        s->rt.cycles++;
+                        if (s->input_channels) {
+                                udk_rate_adapter_process(s->convert_in, s->rt.input, s->rt.client_input);
+                                cycle.input = s->rt.client_input;
+                        }
+                        if (s->output_channels) {
+                                memset(s->rt.client_output, 0,
+                                       sizeof(float) * cycle.frames * s->output_channels);
+                                cycle.output = s->rt.client_output;
+                        }
+                } else {
+                        memset(s->rt.output, 0, sizeof(float) * out_samples);
+                }
                 r = s->process(s->data, &cycle);
+                if (s->convert_out) {
+                        /* A refused cycle still moves the schedule on, as silence. */
+                        if (r < 0)
+                                memset(s->rt.client_output, 0,
+                                       sizeof(float) * cycle.frames * s->output_channels);
+                        udk_rate_adapter_process(s->convert_out, s->rt.client_output, s->rt.output);
+                }
                 if (atomic_fetch_add_explicit(&s->cycles, 1, memory_order_relaxed) == 0) {
                         atomic_store_explicit(&s->running, 1, memory_order_release);
                         udk_futex_wake(&s->running);
@@ -218,6 +251,10 @@ void stream_free(struct udk_client_stream *s)
         udk_shm_finish(&s->device_shm);
         free(s->rt.input);
         free(s->rt.output);
+        free(s->rt.client_input);
+        free(s->rt.client_output);
+        udk_rate_adapter_destroy(s->convert_in);
+        udk_rate_adapter_destroy(s->convert_out);
         free(s);
 }
 
@@ -313,6 +350,80 @@ static int opened_map(struct udk_client_stream *s, const struct udk_msg_opened *
         return 0;
 }
 
+/*
+ * A client rate other than the device's: one adapter per direction and the
+ * buffers at the client's rate, made before the OPEN request from the
+ * device's rate and period in the registry (the adapters' priming takes a
+ * tenth of a second or so, and udkd runs the node from OPENED on).
+ * Caller's thread, lock not held.
+ */
+static int stream_convert_prepare(struct udk_client *c, struct udk_client_stream *s, udk_object_id device)
+{
+        _udk_cleanup_free_ struct udk_msg_object *info = malloc(UDK_MSG_SIZE_MAX);
+        const struct udk_prop *rate, *period;
+        char why[160];
+        int r;
+
+        if (s->client_rate == 0)
+                return 0;
+        if (!info)
+                return client_set_error(c, -ENOMEM, "out of memory");
+        r = udk_client_info(c, device, info);
+        if (r < 0)
+                return r;
+        rate = udk_msg_object_prop(info, "rate");
+        period = udk_msg_object_prop(info, "period");
+        if (!rate || !period || rate->type != UDK_PROP_INT || period->type != UDK_PROP_INT || rate->i <= 0 ||
+            rate->i > UINT32_MAX || period->i <= 0 || period->i > UINT32_MAX)
+                return client_set_error(c, -ENODEV, "object %u has no rate and period: not a device", device);
+        s->convert_rate = (uint32_t)rate->i;
+        s->convert_period = (uint32_t)period->i;
+        if (s->client_rate == s->convert_rate)
+                return 0;
+        if (s->input_channels) {
+                r = udk_rate_adapter_create(UDK_DIRECTION_INPUT, s->convert_rate, s->client_rate, s->convert_period,
+                                            s->input_channels, s->quality, &s->convert_in, why, sizeof(why));
+                if (r < 0)
+                        goto fail;
+                s->client_period = udk_rate_adapter_client_period(s->convert_in);
+        }
+        if (s->output_channels) {
+                r = udk_rate_adapter_create(UDK_DIRECTION_OUTPUT, s->convert_rate, s->client_rate, s->convert_period,
+                                            s->output_channels, s->quality, &s->convert_out, why, sizeof(why));
+                if (r < 0)
+                        goto fail;
+                s->client_period = udk_rate_adapter_client_period(s->convert_out);
+        }
+        s->rt.client_input = calloc((size_t)s->client_period * UDK_MAX(s->input_channels, 1u), sizeof(float));
+        s->rt.client_output = calloc((size_t)s->client_period * UDK_MAX(s->output_channels, 1u), sizeof(float));
+        if (!s->rt.client_input || !s->rt.client_output)
+                return client_set_error(c, -ENOMEM, "out of memory for the rate conversion");
+        return 0;
+
+fail:
+        return client_set_error(c, r, "cannot convert %u Hz to the device's %u Hz: %s", s->client_rate,
+                                s->convert_rate, why);
+}
+
+/* OPENED's rate and period against those the conversion was made for.  Background thread. */
+static int stream_convert_check(struct udk_client_stream *s, const struct udk_msg_opened *m, char *err,
+                                size_t err_size)
+{
+        bool converting = s->convert_in || s->convert_out;
+
+        if (s->client_rate == 0 || (!converting && s->client_rate == m->rate)) {
+                s->client_rate = m->rate;
+                s->client_period = m->period;
+                return 0;
+        }
+        if (!converting || m->rate != s->convert_rate || m->period != s->convert_period) {
+                snprintf(err, err_size, "the device changed to %u Hz and %u frames while the stream opened",
+                         m->rate, m->period);
+                return -EAGAIN;
+        }
+        return 0;
+}
+
 int stream_opened(struct udk_client *c, struct udk_client_request *req, const struct udk_msg_header *msg,
                   size_t len, int *fds, unsigned n_fds)
 {
@@ -357,6 +468,11 @@ int stream_opened(struct udk_client *c, struct udk_client_request *req, const st
         s->input_latency = m->input_latency;
         s->output_latency = m->output_latency;
 
+        r = stream_convert_check(s, m, err, sizeof(err));
+        if (r < 0) {
+                opened_fail(req, r, "%s", err);
+                goto fail;
+        }
         r = stream_start_thread(s, m->cpu, err, sizeof(err));
         if (r < 0) {
                 opened_fail(req, r, "%s", err);
@@ -455,6 +571,12 @@ static int check_params(struct udk_client *c, const struct udk_client_stream_par
                 return client_set_error(c, -EINVAL, "gain %g is not a number", (double)p->gain);
         if (p->cpu < -1 || p->cpu >= CPU_SETSIZE)
                 return client_set_error(c, -EINVAL, "cpu %d out of range (-1..%d)", p->cpu, CPU_SETSIZE - 1);
+        if (p->rate && (p->rate < UDK_RESAMPLER_RATE_MIN || p->rate > UDK_RESAMPLER_RATE_MAX))
+                return client_set_error(c, -EINVAL, "rate %u Hz: outside %u..%u", p->rate, UDK_RESAMPLER_RATE_MIN,
+                                        UDK_RESAMPLER_RATE_MAX);
+        if ((unsigned)p->quality >= UDK_RESAMPLER_QUALITY_COUNT)
+                return client_set_error(c, -EINVAL, "quality %d: not one of quick, low, medium, high, very-high",
+                                        (int)p->quality);
         if (p->name && strlen(p->name) >= UDK_OBJECT_NAME_MAX)
                 return client_set_error(c, -ENAMETOOLONG, "stream name '%s' is longer than %d characters",
                                         p->name, UDK_OBJECT_NAME_MAX - 1);
@@ -511,15 +633,23 @@ int udk_client_open(struct udk_client *c, const struct udk_client_stream_params 
         s->data = data;
         s->priority = priority;
         s->cpu = params->cpu;
+        s->client_rate = params->rate;
+        s->quality = params->quality;
         udk_strlcpy(s->name, params->name ? params->name : program_invocation_short_name, sizeof(s->name));
         atomic_init(&s->state, UDK_NODE_STARTING);
 
+        r = stream_convert_prepare(c, s, device);
+        if (r < 0) {
+                stream_free(s);
+                return r;
+        }
         lock_memory_once();
 
         m.device = device;
         m.input_channels = params->input_channels;
         m.output_channels = params->output_channels;
-        m.rate = params->rate;
+        /* udkd serves the device's rate; other rates are converted here. */
+        m.rate = 0;
         m.link = params->link;
         m.gain_bits = udk_float_to_bits(params->gain == 0.0f ? 1.0f : params->gain);
         udk_strlcpy(m.name, s->name, sizeof(m.name));
@@ -627,12 +757,32 @@ udk_object_id udk_client_stream_id(const struct udk_client_stream *s)
 
 uint32_t udk_client_stream_rate(const struct udk_client_stream *s)
 {
-        return s ? s->rate : 0;
+        return s ? s->client_rate : 0;
 }
 
 uint32_t udk_client_stream_period(const struct udk_client_stream *s)
 {
+        return s ? s->client_period : 0;
+}
+
+uint32_t udk_client_stream_device_rate(const struct udk_client_stream *s)
+{
+        return s ? s->rate : 0;
+}
+
+uint32_t udk_client_stream_device_period(const struct udk_client_stream *s)
+{
         return s ? s->period : 0;
+}
+
+uint64_t udk_client_stream_conversion_xruns(const struct udk_client_stream *s)
+{
+        if (!s)
+                return 0;
+        /* The counters are the RT thread's; a torn read of a 64-bit counter cannot happen on the
+         * platforms udk runs on, and the figure is informative. */
+        return (s->convert_in ? udk_rate_adapter_xruns(s->convert_in) : 0) +
+               (s->convert_out ? udk_rate_adapter_xruns(s->convert_out) : 0);
 }
 
 uint32_t udk_client_stream_input_channels(const struct udk_client_stream *s)
@@ -647,9 +797,16 @@ uint32_t udk_client_stream_output_channels(const struct udk_client_stream *s)
 
 uint32_t udk_client_stream_latency(const struct udk_client_stream *s, enum udk_direction dir)
 {
+        uint32_t device, convert;
+
         if (!s)
                 return 0;
-        return dir == UDK_DIRECTION_INPUT ? s->input_latency : s->output_latency;
+        device = dir == UDK_DIRECTION_INPUT ? s->input_latency : s->output_latency;
+        if (s->client_rate == s->rate)
+                return device;
+        convert = dir == UDK_DIRECTION_INPUT ? (s->convert_in ? udk_rate_adapter_latency(s->convert_in) : 0)
+                                             : (s->convert_out ? udk_rate_adapter_latency(s->convert_out) : 0);
+        return (uint32_t)(((uint64_t)device * s->client_rate + s->rate / 2) / s->rate) + convert;
 }
 
 enum udk_node_state udk_client_stream_state(const struct udk_client_stream *s)

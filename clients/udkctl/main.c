@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,8 +51,8 @@ static const struct command commands[] = {
         { "info", CMD_INFO, 1, 1, "info OBJECT", udkctl_info },
         { "set", CMD_SET, 2, 3, "set OBJECT CONTROL VALUE  or  set CONTROL-OBJECT VALUE", udkctl_set },
         { "top", CMD_TOP, 0, 0, "top [--once] [--interval SECONDS]", udkctl_top },
-        { "play", CMD_PLAY, 1, 1, "play FILE [--device DEVICE] [--gain DB]", udkctl_play },
-        { "record", CMD_RECORD, 1, 1, "record FILE --seconds N [--device DEVICE] [--format wav|flac]",
+        { "play", CMD_PLAY, 1, 1, "play FILE [--device DEVICE] [--gain DB] [--quality Q]", udkctl_play },
+        { "record", CMD_RECORD, 1, 1, "record FILE --seconds N [--device DEVICE] [--format wav|flac] [--rate HZ] [--quality Q]",
           udkctl_record },
         { "drivers", CMD_DRIVERS, 0, 0, "drivers [--json]", udkctl_drivers },
         { "restart", CMD_RESTART, 1, 1, "restart DRIVER", udkctl_driver_control },
@@ -75,6 +76,8 @@ enum option_id {
         OPT_FORMAT,
         OPT_STRUCT,
         OPT_STRUCT_OUT,
+        OPT_RATE,
+        OPT_QUALITY,
         OPT_HELP,
         OPT_VERSION,
         OPT_MAX,
@@ -100,6 +103,8 @@ static const struct option_def option_defs[OPT_MAX] = {
         [OPT_FORMAT] = { "format", 0, true, CMD_RECORD },
         [OPT_STRUCT] = { "struct", 0, true, CMD_CALL },
         [OPT_STRUCT_OUT] = { "struct-out", 0, true, CMD_CALL },
+        [OPT_RATE] = { "rate", 0, true, CMD_RECORD },
+        [OPT_QUALITY] = { "quality", 0, true, CMD_PLAY | CMD_RECORD },
         [OPT_HELP] = { "help", 'h', false, CMD_ALL },
         [OPT_VERSION] = { "version", 'V', false, CMD_ALL },
 };
@@ -144,6 +149,9 @@ static const char help_text[] =
         "      --gain DB             play: output gain in dB, -96..24 (default 0)\n"
         "      --seconds N           record: how long to record\n"
         "      --format wav|flac     record: the file's format (default: from its name)\n"
+        "      --rate HZ             record: the file's rate, 8000..768000 (default: the device's)\n"
+        "      --quality Q           play, record: rate conversion's quality, quick, low, medium,\n"
+        "                            high or very-high (default)\n"
         "      --struct HEX          call: the structure in, as hex digits (0a1b2c)\n"
         "      --struct-out N        call: at most N bytes of structure out, 0..2048\n"
         "                            (default 2048)\n"
@@ -389,6 +397,21 @@ static int options_from(const struct command *cmd, const struct parsed *p, struc
         } else if (cmd->bit == CMD_RECORD) {
                 return usage_error(cmd, "record needs --seconds N");
         }
+        if (p->values[OPT_RATE]) {
+                double rate;
+
+                r = parse_number(cmd, "rate", p->values[OPT_RATE], UDK_RESAMPLER_RATE_MIN, UDK_RESAMPLER_RATE_MAX,
+                                 "Hz, 8000..768000", &rate);
+                if (r)
+                        return r;
+                if (rate != floor(rate))
+                        return usage_error(cmd, "bad --rate '%s' (a whole number of Hz)", p->values[OPT_RATE]);
+                opts->rate = (uint32_t)rate;
+        }
+        if (p->values[OPT_QUALITY] &&
+            udk_resampler_quality_from_name(p->values[OPT_QUALITY], &opts->quality) < 0)
+                return usage_error(cmd, "bad --quality '%s' (quick, low, medium, high or very-high)",
+                                   p->values[OPT_QUALITY]);
         if (p->values[OPT_FORMAT]) {
                 if (strcasecmp(p->values[OPT_FORMAT], "wav") == 0)
                         opts->format = "wav";

@@ -3,8 +3,8 @@
  * udkctl play FILE: a sound file (WAV, FLAC, whatever libsndfile reads) into
  * a device's outputs through a stream of its own.  A mono file goes to every
  * output; otherwise file channel c goes to output c, and channels beyond
- * the device's are left out (with a warning).  The file's rate must be the
- * device's: rate conversion comes later.
+ * the device's are left out (with a warning).  A file at another rate than
+ * the device's is converted by libudk-client (--quality).
  *
  * The main thread reads the file into the transfer ring before the stream
  * opens and keeps it filled; the stream's RT callback only copies out of
@@ -121,7 +121,8 @@ static int play(struct udk_client *client, const struct udkctl_options *opts, st
 {
         struct udk_client_stream_params params;
         struct udk_client_stream *stream = NULL;
-        uint32_t rate = (uint32_t)udkctl_prop_int(dev, "rate", 0);
+        uint32_t device_rate = (uint32_t)udkctl_prop_int(dev, "rate", 0);
+        uint32_t rate = (uint32_t)info->samplerate;
         uint32_t period = (uint32_t)udkctl_prop_int(dev, "period", 0);
         uint32_t outputs = (uint32_t)udkctl_prop_int(dev, "output_channels", 0);
         uint64_t late = 0, lost, frames;
@@ -131,12 +132,15 @@ static int play(struct udk_client *client, const struct udkctl_options *opts, st
                 udkctl_error("device %s has no outputs", dev->name);
                 return UDKCTL_EXIT_FAILURE;
         }
-        if ((uint32_t)info->samplerate != rate) {
-                udkctl_error("%s is at %d Hz, device %s runs at %" PRIu32
-                             " Hz; rate conversion is not available yet",
-                             p->path, info->samplerate, dev->name, rate);
+        if (info->samplerate < (int)UDK_RESAMPLER_RATE_MIN || info->samplerate > (int)UDK_RESAMPLER_RATE_MAX) {
+                udkctl_error("%s is at %d Hz: udk converts %u..%u Hz to device %s's %" PRIu32 " Hz", p->path,
+                             info->samplerate, UDK_RESAMPLER_RATE_MIN, UDK_RESAMPLER_RATE_MAX, dev->name,
+                             device_rate);
                 return UDKCTL_EXIT_FAILURE;
         }
+        if (device_rate)
+                /* The device's period in the file's frames, rounded up. */
+                period = (uint32_t)(((uint64_t)period * rate + device_rate - 1) / device_rate);
         p->file_channels = (uint32_t)info->channels;
         p->channels = p->file_channels == 1 ? outputs : UDK_MIN(p->file_channels, outputs);
         if (p->file_channels > outputs)
@@ -160,6 +164,7 @@ static int play(struct udk_client *client, const struct udkctl_options *opts, st
         params.input_channels = 0;
         params.output_channels = p->channels;
         params.rate = rate;
+        params.quality = opts->quality;
         params.link = UDK_LINK_DEVICE;
         params.gain = powf(10.0f, (float)opts->gain_db / 20.0f);
         params.name = "udkctl-play";

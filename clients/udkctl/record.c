@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * udkctl record FILE --seconds N: a device's inputs into a WAV or FLAC file
+ * (at the device's rate, or at --rate HZ, converted by libudk-client)
  * (--format, else the file's extension), exactly N * rate frames of the
  * device's timeline from the stream's first cycle.  WAV keeps the device's
  * sample format (f32: FLOAT, s16: PCM_16, s24: PCM_24, s32: PCM_32); FLAC
@@ -108,8 +109,12 @@ static int record(struct udk_client *client, const struct udkctl_options *opts, 
 {
         struct udk_client_stream_params params;
         struct udk_client_stream *stream = NULL;
-        uint32_t rate = (uint32_t)udkctl_prop_int(dev, "rate", 0);
-        uint32_t period = (uint32_t)udkctl_prop_int(dev, "period", 0);
+        uint32_t device_rate = (uint32_t)udkctl_prop_int(dev, "rate", 0);
+        uint32_t rate = opts->rate ? opts->rate : device_rate;
+        /* The device's period in frames of the file's rate, rounded up. */
+        uint32_t period = device_rate ? (uint32_t)(((uint64_t)udkctl_prop_int(dev, "period", 0) * rate +
+                                                    device_rate - 1) / device_rate)
+                                      : 0;
         uint64_t limit = (uint64_t)llround(opts->seconds * rate);
         SF_INFO info = { 0 };
         uint64_t lost;
@@ -150,6 +155,7 @@ static int record(struct udk_client *client, const struct udkctl_options *opts, 
         params.input_channels = rec->channels;
         params.output_channels = 0;
         params.rate = rate;
+        params.quality = opts->quality;
         params.link = UDK_LINK_DEVICE;
         params.name = "udkctl-record";
         r = udkctl_transfer_start(client, &params, udkctl_transfer_record_cycle, &rec->transfer, dev->name, &stream);
@@ -195,7 +201,8 @@ int udkctl_record(const struct udkctl_options *opts, int argc, char **argv)
         if (!format) {
                 udkctl_error("cannot tell the format of '%s' from its name: use --format wav|flac",
                              rec.path);
-                fputs("Usage: udkctl record FILE --seconds N [--device DEVICE] [--format wav|flac]\n"
+                fputs("Usage: udkctl record FILE --seconds N [--device DEVICE] [--format wav|flac] [--rate HZ] "
+                      "[--quality Q]\n"
                       "Try 'udkctl --help' for more information.\n",
                       stderr);
                 return UDKCTL_EXIT_USAGE;

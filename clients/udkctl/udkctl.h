@@ -31,6 +31,8 @@ struct udkctl_options {
         double gain_db;     /* play --gain */
         double seconds;     /* record --seconds */
         const char *format; /* record --format: "wav", "flac"; NULL: from the file's name */
+        uint32_t rate;      /* record --rate; 0: the device's */
+        enum udk_resampler_quality quality; /* play/record --quality; 0: very high */
 
         /* call: SELECTOR, the SCALARs, --struct HEX, --struct-out N (default UDK_CALL_STRUCT_MAX) */
         uint64_t selector;

@@ -6,7 +6,8 @@
  * no system call but futex, checked by a seccomp filter), then against the
  * real udkd with real client processes: a chain of four on a loopback
  * device, sample-exact; a client killed mid-cycle and one that oversleeps;
- * joins, leaves and moves while others run; a rate udkd refuses; the
+ * joins, leaves and moves while others run; clients at 44.1 kHz on a 48
+ * kHz device, converted, and rates refused; the
  * example programs.  UDK_TEST_UDKD_VERBOSE=1 runs udkd with -v, for its
  * log in a failure's message.
  */
@@ -43,6 +44,7 @@
 
 #include "udk-test.h"
 #include "udk-test-udkd.h"
+#include "udk-test-sine.h"
 
 /* ===================== a scripted server ===================== */
 
@@ -2172,28 +2174,149 @@ static void test_join_leave(void)
         udkd_stop(&u);
 }
 
-/* (d) A rate other than the device's is refused, saying why. */
-static void test_rate_refused(void)
+/* (d) Rates: a player and a recorder at 44.1 kHz on the 48 kHz loopback device. */
+#define CONV_RATE    44100u
+#define CONV_SECONDS 4u
+#define CONV_FRAMES  (CONV_RATE * CONV_SECONDS)
+
+static struct {
+        uint64_t played;              /* the player's frames so far */
+        _Atomic uint64_t recorded;    /* the recorder's */
+        _Atomic uint64_t bad_cycles;  /* cycles with a frame count outside floor..ceil */
+        _Atomic uint64_t gaps;        /* cycles that did not start where the last ended */
+        uint64_t gap_at;              /* the first gap: after how many frames, how long */
+        int64_t gap_frames;
+        uint64_t next_time;
+        float data[CONV_FRAMES * 2];
+} conv;
+
+static int conv_play(void *data, const struct udk_node_cycle *cycle)
+{
+        for (uint32_t f = 0; f < cycle->frames; f++) {
+                double t = (double)(conv.played + f) / CONV_RATE;
+                cycle->output[f * 2] = (float)(0.5 * sin(2 * M_PI * 1000.0 * t));
+                cycle->output[f * 2 + 1] = (float)(0.25 * cos(2 * M_PI * 1000.0 * t));
+        }
+        conv.played += cycle->frames;
+        return 0;
+}
+
+static int conv_record(void *data, const struct udk_node_cycle *cycle)
+{
+        uint64_t n = atomic_load_explicit(&conv.recorded, memory_order_relaxed);
+        /* 256 frames at 48 kHz are 235.2 at 44.1: 235 or 236. */
+        if (cycle->frames != 235 && cycle->frames != 236)
+                atomic_fetch_add(&conv.bad_cycles, 1);
+        /* A cycle udkd skipped (the host stalled us) leaves a gap. */
+        if (n > 0 && cycle->sample_time != conv.next_time) {
+                if (atomic_fetch_add(&conv.gaps, 1) == 0) {
+                        conv.gap_at = n;
+                        conv.gap_frames = (int64_t)(cycle->sample_time - conv.next_time);
+                }
+        }
+        conv.next_time = cycle->sample_time + cycle->frames;
+        if (n + cycle->frames > CONV_FRAMES)
+                return 0;
+        memcpy(conv.data + n * 2, cycle->input, sizeof(float) * 2 * cycle->frames);
+        atomic_store_explicit(&conv.recorded, n + cycle->frames, memory_order_release);
+        return 0;
+}
+
+static void test_rates(void)
 {
         static struct proc u;
         struct udk_client_stream_params params;
-        struct udk_client_stream *s = NULL;
+        struct udk_client_stream *play = NULL, *record = NULL;
         struct udk_client *c = NULL;
+        uint64_t deadline;
+        double snr[2], amp[2];
 
         udkd_start(&u);
         ASSERT_OK(udk_client_connect("test-clients", u.socket, &c));
         stats_client = c;
+
+        /* An absurd rate, or quality: refused, saying what was wrong. */
         udk_client_stream_params_defaults(&params);
-        params.rate = 44100;
-        ASSERT_ERROR(udk_client_open(c, &params, rec_process, NULL, &s), EINVAL);
-        ASSERT_PTR_EQ(s, NULL);
-        ASSERT_STR_EQ(udk_client_error(c),
-                      "rate 44100: device loop runs at 48000 Hz; rate conversion is not "
-                      "available yet");
+        ASSERT_INT_EQ(params.quality, UDK_RESAMPLER_QUALITY_DEFAULT);
+        params.rate = 4000;
+        ASSERT_ERROR(udk_client_open(c, &params, conv_play, NULL, &play), EINVAL);
+        ASSERT_STR_EQ(udk_client_error(c), "rate 4000 Hz: outside 8000..768000");
+        params.rate = 1000000;
+        ASSERT_ERROR(udk_client_open(c, &params, conv_play, NULL, &play), EINVAL);
+        ASSERT_STR_EQ(udk_client_error(c), "rate 1000000 Hz: outside 8000..768000");
+        params.rate = CONV_RATE;
+        params.quality = (enum udk_resampler_quality)42;
+        ASSERT_ERROR(udk_client_open(c, &params, conv_play, NULL, &play), EINVAL);
+        ASSERT_STR_EQ(udk_client_error(c), "quality 42: not one of quick, low, medium, high, very-high");
+        ASSERT_PTR_EQ(play, NULL);
+
+        /* The device's own rate, asked for by number: no conversion. */
+        udk_client_stream_params_defaults(&params);
         params.rate = RATE;
-        ASSERT_OK(udk_client_open(c, &params, rec_process, NULL, &s));
-        ASSERT_UINT_EQ(udk_client_stream_rate(s), RATE);
-        ASSERT_OK(udk_client_close(s));
+        params.output_channels = 0;
+        ASSERT_OK(udk_client_open(c, &params, rec_process, NULL, &record));
+        ASSERT_UINT_EQ(udk_client_stream_rate(record), RATE);
+        ASSERT_UINT_EQ(udk_client_stream_period(record), PERIOD);
+        ASSERT_OK(udk_client_close(record));
+
+        /* The player, then the recorder, both at 44.1 kHz. */
+        udk_client_stream_params_defaults(&params);
+        params.rate = CONV_RATE;
+        params.input_channels = 0;
+        params.name = "player";
+        ASSERT_OK(udk_client_open(c, &params, conv_play, NULL, &play));
+        params.input_channels = 2;
+        params.output_channels = 0;
+        params.name = "recorder";
+        ASSERT_OK(udk_client_open(c, &params, conv_record, NULL, &record));
+        ASSERT_OK(udk_client_stream_wait_running(play, WAIT_MS));
+        ASSERT_OK(udk_client_stream_wait_running(record, WAIT_MS));
+        ASSERT_UINT_EQ(udk_client_stream_rate(play), CONV_RATE);
+        ASSERT_UINT_EQ(udk_client_stream_device_rate(play), RATE);
+        ASSERT_UINT_EQ(udk_client_stream_period(play), 236);
+        ASSERT_UINT_EQ(udk_client_stream_device_period(play), PERIOD);
+        /* The loop's 300 frames at 48 kHz are 276 at 44.1, and the conversion adds its own. */
+        ASSERT_UINT_GE(udk_client_stream_latency(play, UDK_DIRECTION_OUTPUT), 276 + 100);
+        ASSERT_UINT_GE(udk_client_stream_latency(record, UDK_DIRECTION_INPUT), 100);
+        fprintf(stderr, "# latency: play %u, record %u frames at 44.1 kHz\n",
+                udk_client_stream_latency(play, UDK_DIRECTION_OUTPUT),
+                udk_client_stream_latency(record, UDK_DIRECTION_INPUT));
+
+        deadline = now_ms() + 3 * WAIT_MS;
+        while (atomic_load_explicit(&conv.recorded, memory_order_acquire) < CONV_FRAMES) {
+                if (now_ms() > deadline)
+                        udk_test_fail("%llu frames recorded of %u within %d ms (%s)",
+                                      (unsigned long long)atomic_load(&conv.recorded), CONV_FRAMES, 3 * WAIT_MS,
+                                      graph_stats());
+                usleep(10000);
+        }
+        ASSERT_UINT_EQ(udk_client_stream_conversion_xruns(play), 0);
+        ASSERT_UINT_EQ(udk_client_stream_conversion_xruns(record), 0);
+        /* Before the close: a stalled host shows in the nodes' figures. */
+        if (atomic_load(&conv.gaps)) {
+                fprintf(stderr, "# %llu gaps, the first after %llu frames, of %lld frames (%s)\n",
+                        (unsigned long long)atomic_load(&conv.gaps), (unsigned long long)conv.gap_at,
+                        (long long)conv.gap_frames, graph_stats());
+                retry_if_host_stalled();
+        }
+        ASSERT_UINT_EQ(atomic_load(&conv.gaps), 0);
+        ASSERT_UINT_EQ(atomic_load(&conv.bad_cycles), 0);
+
+        /* From 1.5 s on (past both conversions' and the loop's delay, and the
+         * start), 2 s of both channels: the 1 kHz sine, clean. */
+        for (unsigned ch = 0; ch < 2; ch++) {
+                snr[ch] = udk_test_sine_snr_db(conv.data + (size_t)CONV_RATE * 3 / 2 * 2, 2 * CONV_RATE, 2, ch,
+                                               1000.0 / CONV_RATE, &amp[ch]);
+                fprintf(stderr, "# channel %u: SNR %.1f dB, amplitude %.6f\n", ch, snr[ch], amp[ch]);
+        }
+        if (snr[0] < 120.0 || snr[1] < 120.0)
+                retry_if_host_stalled();
+        ASSERT_TRUE(snr[0] >= 120.0);
+        ASSERT_TRUE(snr[1] >= 120.0);
+        ASSERT_NEAR(amp[0], 0.5, 0.001);
+        ASSERT_NEAR(amp[1], 0.25, 0.001);
+        ASSERT_OK(udk_client_close(record));
+        ASSERT_OK(udk_client_close(play));
         udk_client_disconnect(c);
         udkd_stop(&u);
 }
@@ -2484,4 +2607,4 @@ UDK_TEST_MAIN(test_connect_missing, test_connect_refused, test_connect_version, 
               test_server_wrong_way, test_server_timeout, test_server_hangup, test_sequences,
               test_params_and_placement, test_registry, test_dataplane, test_own_chain, test_server_gone,
               test_rt_thread_rules, test_chain_of_four, test_dead_and_late, test_join_leave,
-              test_rate_refused, test_move, test_examples)
+              test_rates, test_move, test_examples)

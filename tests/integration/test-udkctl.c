@@ -531,7 +531,7 @@ static void test_usage_errors(void)
         EXPECT_USAGE("udkctl: too many arguments for 'ls'\nUsage: udkctl ls [OBJECT]\n" HINT, "ls", "a",
                      "b");
         EXPECT_USAGE("udkctl: 'play' needs more arguments\n"
-                     "Usage: udkctl play FILE [--device DEVICE] [--gain DB]\n" HINT,
+                     "Usage: udkctl play FILE [--device DEVICE] [--gain DB] [--quality Q]\n" HINT,
                      "play");
         EXPECT_USAGE("udkctl: option '--seconds' does not apply to 'ls'\nUsage: udkctl ls [OBJECT]\n" HINT,
                      "ls", "--seconds", "1");
@@ -548,20 +548,32 @@ static void test_usage_errors(void)
                 "udkctl: top --json needs --once\nUsage: udkctl top [--once] [--interval SECONDS]\n" HINT,
                 "top", "--json");
         EXPECT_USAGE("udkctl: bad --gain '30' (dB, -96..24)\n"
-                     "Usage: udkctl play FILE [--device DEVICE] [--gain DB]\n" HINT,
+                     "Usage: udkctl play FILE [--device DEVICE] [--gain DB] [--quality Q]\n" HINT,
                      "play", "f.wav", "--gain", "30");
         EXPECT_USAGE("udkctl: record needs --seconds N\n"
-                     "Usage: udkctl record FILE --seconds N [--device DEVICE] [--format wav|flac]\n" HINT,
+                     "Usage: udkctl record FILE --seconds N [--device DEVICE] [--format wav|flac] [--rate HZ] [--quality Q]\n" HINT,
                      "record", "f.wav");
         EXPECT_USAGE("udkctl: bad --seconds '0' (seconds, 0.001..86400)\n"
-                     "Usage: udkctl record FILE --seconds N [--device DEVICE] [--format wav|flac]\n" HINT,
+                     "Usage: udkctl record FILE --seconds N [--device DEVICE] [--format wav|flac] [--rate HZ] [--quality Q]\n" HINT,
                      "record", "f.wav", "--seconds", "0");
         EXPECT_USAGE("udkctl: bad --format 'mp3' (wav or flac)\n"
-                     "Usage: udkctl record FILE --seconds N [--device DEVICE] [--format wav|flac]\n" HINT,
+                     "Usage: udkctl record FILE --seconds N [--device DEVICE] [--format wav|flac] [--rate HZ] [--quality Q]\n" HINT,
                      "record", "f.wav", "--seconds", "1", "--format", "mp3");
         EXPECT_USAGE("udkctl: cannot tell the format of 'f.raw' from its name: use --format wav|flac\n"
-                     "Usage: udkctl record FILE --seconds N [--device DEVICE] [--format wav|flac]\n" HINT,
+                     "Usage: udkctl record FILE --seconds N [--device DEVICE] [--format wav|flac] [--rate HZ] [--quality Q]\n" HINT,
                      "record", "f.raw", "--seconds", "1", "--socket", "/nonexistent/udkd.sock");
+        EXPECT_USAGE("udkctl: bad --rate '4000' (Hz, 8000..768000)\n"
+                     "Usage: udkctl record FILE --seconds N [--device DEVICE] [--format wav|flac] [--rate HZ] [--quality Q]\n" HINT,
+                     "record", "f.wav", "--seconds", "1", "--rate", "4000");
+        EXPECT_USAGE("udkctl: bad --rate '44100.5' (a whole number of Hz)\n"
+                     "Usage: udkctl record FILE --seconds N [--device DEVICE] [--format wav|flac] [--rate HZ] [--quality Q]\n" HINT,
+                     "record", "f.wav", "--seconds", "1", "--rate", "44100.5");
+        EXPECT_USAGE("udkctl: bad --quality 'ultra' (quick, low, medium, high or very-high)\n"
+                     "Usage: udkctl play FILE [--device DEVICE] [--gain DB] [--quality Q]\n" HINT,
+                     "play", "f.wav", "--quality", "ultra");
+        EXPECT_USAGE("udkctl: option '--rate' does not apply to 'play'\n"
+                     "Usage: udkctl play FILE [--device DEVICE] [--gain DB] [--quality Q]\n" HINT,
+                     "play", "f.wav", "--rate", "44100");
 }
 
 #define CALL_USAGE "Usage: udkctl call DRIVER SELECTOR [SCALAR]... [--struct HEX] [--struct-out N] [--json]\n" HINT
@@ -1477,6 +1489,24 @@ static void test_record_seconds(void)
         ASSERT_INT_EQ(info.frames, RATE / 2);
         ASSERT_INT_EQ(info.channels, 2);
         free(got);
+
+        /* At 44.1 kHz from the 48 kHz studio, converted: N x 44100 frames, the same sine's level. */
+        ASSERT_EXIT(&p,
+                    CTL_LOSSLESS(&p, "record", out, "--seconds", "0.5", "--device", "studio", "--rate", "44100",
+                                 "--quality", "high"),
+                    0);
+        snprintf(expected, sizeof(expected),
+                 "recorded %s: 22050 frames (0.500 s) from studio from sample time ", out);
+        ASSERT_TRUE(strncmp(p.out, expected, strlen(expected)) == 0);
+        got = read_sound(out, &info);
+        ASSERT_INT_EQ(info.samplerate, 44100);
+        ASSERT_INT_EQ(info.frames, 22050);
+        peak = 0.0f;
+        /* Past the conversion's delay (silence while the filter fills). */
+        for (sf_count_t k = 11025; k < info.frames; k++)
+                peak = UDK_MAX(peak, fabsf(got[k * 2]));
+        ASSERT_NEAR(peak, pow(10.0, -12.0 / 20.0), 1e-3);
+        free(got);
         env_teardown((const char *const[]){ "sine.wav", "sine.flac", NULL });
 }
 
@@ -1493,11 +1523,14 @@ static void test_play_record_errors(void)
         in_dir(missing, sizeof(missing), "missing.wav");
         in_dir(out, sizeof(out), "out.wav");
 
+        /* Another rate is converted; an absurd one is refused. */
+        ASSERT_EXIT(&p, CTL_LOSSLESS(&p, "play", wav44, "--device", "loop"), 0);
+        snprintf(expected, sizeof(expected), "played %s: 2 frames (0.000 s) on loop from sample time ", wav44);
+        ASSERT_TRUE(strncmp(p.out, expected, strlen(expected)) == 0);
+        write_sound(wav44, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 4000, 2, frames, 2);
         ASSERT_EXIT(&p, CTL(&p, "play", wav44, "--device", "loop"), 1);
         snprintf(expected, sizeof(expected),
-                 "udkctl: %s is at 44100 Hz, device loop runs at 48000 Hz; rate conversion is not available "
-                 "yet\n",
-                 wav44);
+                 "udkctl: %s is at 4000 Hz: udk converts 8000..768000 Hz to device loop's 48000 Hz\n", wav44);
         ASSERT_STR_EQ(p.err, expected);
         ASSERT_STR_EQ(p.out, "");
 

@@ -17,8 +17,10 @@
  *    the SIGSYS handler) and what a thread's exit needs;
  *    the SIGSYS handler records the call and fails it with ENOSYS.
  * Breaches are only counted on the RT thread (printing there would itself
- * be one) and reported by the test afterwards.  The last tests prove the
- * nets catch what they must.
+ * be one) and reported by the test afterwards.  The rate conversion
+ * (libsoxr at every quality, fixed and variable ratio, the rate adapter
+ * and the bridge) runs under the same nets on a thread of its own.  The
+ * last tests prove the nets catch what they must.
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -33,8 +35,12 @@
 #include <time.h>
 #include <ucontext.h>
 
+#include <udk/bridge.h>
 #include <udk/clock.h>
 #include <udk/device.h>
+#include <udk/rate-adapter.h>
+#include <udk/resampler.h>
+#include <udk/rt.h>
 #include <udk/dsp.h>
 #include <udk/util.h>
 
@@ -484,6 +490,86 @@ static void test_rt_thread_keeps_the_rule(void)
         udk_dsp_module_unload(mgain);
         udk_dsp_module_unload(mbiquad);
         udk_dsp_module_unload(mmeter);
+}
+
+/* --- rate conversion: libsoxr behind udk_resampler, the rate adapter, the bridge --- */
+
+#define CONV_PERIOD 256u
+
+/* libudk's (exported, declared in its private device header): marks this thread as an RT thread for
+ * udk_rt_thread_is_current(), which the nets key on. */
+void udk_rt_thread_set_current(bool on);
+
+struct conversion {
+        struct udk_resampler *fixed[UDK_RESAMPLER_QUALITY_COUNT], *variable;
+        struct udk_rate_adapter *in, *out;
+        struct udk_bridge *bridge;
+        float a[4096 * 2], b[4096 * 2];
+};
+
+static void conversion_cycle(struct conversion *cv, int i)
+{
+        size_t idone, odone;
+
+        for (int q = UDK_RESAMPLER_QUICK; q < UDK_RESAMPLER_QUALITY_COUNT; q++)
+                udk_resampler_process(cv->fixed[q], cv->a, CONV_PERIOD, &idone, cv->b, 4096, &odone);
+        udk_resampler_set_ratio(cv->variable, 1.0 + (i % 7) * 1e-4, CONV_PERIOD);
+        udk_resampler_process(cv->variable, cv->a, CONV_PERIOD, NULL, cv->b, 4096, &odone);
+        udk_rate_adapter_process(cv->in, cv->a, cv->b);
+        udk_rate_adapter_process(cv->out, cv->a, cv->b);
+        udk_bridge_write(cv->bridge, cv->a, CONV_PERIOD, (uint64_t)(i + 1) * 5333333u);
+        udk_bridge_read(cv->bridge, cv->b, CONV_PERIOD, (uint64_t)i * 5805000u);
+}
+
+/* A thread that is the RT thread for the nets' purpose, under the seccomp filter. */
+static void *conversion_thread(void *arg)
+{
+        struct conversion *cv = arg;
+        int i = 0;
+
+        udk_rt_prefault_stack();
+        rt_enter(NULL);
+        udk_rt_thread_set_current(true);
+        for (; i < 300; i++)
+                conversion_cycle(cv, i);
+        udk_rt_thread_set_current(false);
+        return NULL;
+}
+
+static void test_conversion_keeps_the_rule(void)
+{
+        static struct conversion cv;
+        struct udk_bridge_config bc = { .producer_rate = 48000, .consumer_rate = 44100, .channels = 2,
+                                        .producer_period = CONV_PERIOD, .consumer_period = CONV_PERIOD };
+        char err[256];
+        bool realtime;
+        pthread_t t;
+
+        setup();
+        for (size_t i = 0; i < UDK_ELEMENTSOF(cv.a); i++)
+                cv.a[i] = (float)sin((double)i * 0.1) * 0.5f;
+        for (int q = UDK_RESAMPLER_QUICK; q < UDK_RESAMPLER_QUALITY_COUNT; q++)
+                ASSERT_OK(udk_resampler_create(44100, 48000, 2, q, 0, &cv.fixed[q], err, sizeof(err)));
+        ASSERT_OK(udk_resampler_create(48000, 48000, 2, UDK_RESAMPLER_HIGH, UDK_RESAMPLER_VARIABLE, &cv.variable, err,
+                                       sizeof(err)));
+        ASSERT_OK(udk_rate_adapter_create(UDK_DIRECTION_INPUT, 48000, 44100, CONV_PERIOD, 2, 0, &cv.in, err, sizeof(err)));
+        ASSERT_OK(udk_rate_adapter_create(UDK_DIRECTION_OUTPUT, 48000, 44100, CONV_PERIOD, 2, 0, &cv.out, err,
+                                          sizeof(err)));
+        ASSERT_OK(udk_bridge_create(&bc, &cv.bridge, err, sizeof(err)));
+
+        /* An RT thread as udk starts them (its 512 KiB stack matters: AddressSanitizer
+         * unmaps a larger one at the thread's exit, which the filter would trap). */
+        ASSERT_OK(udk_rt_thread_start(&t, 0, -1, conversion_thread, &cv, &realtime));
+        ASSERT_INT_EQ(pthread_join(t, NULL), 0);
+        ASSERT_INT_EQ(atomic_load(&filter_error), 0);
+        report_and_assert_clean();
+
+        for (int q = UDK_RESAMPLER_QUICK; q < UDK_RESAMPLER_QUALITY_COUNT; q++)
+                udk_resampler_destroy(cv.fixed[q]);
+        udk_resampler_destroy(cv.variable);
+        udk_rate_adapter_destroy(cv.in);
+        udk_rate_adapter_destroy(cv.out);
+        udk_bridge_destroy(cv.bridge);
 }
 
 /* --- a backend with a thread of its own (as JACK's process callback): the same rule --- */
@@ -947,4 +1033,5 @@ static void test_net_catches_system_call(void)
 
 UDK_TEST_MAIN(test_rt_thread_keeps_the_rule, test_backend_thread_keeps_the_rule,
               test_crashed_driver_gate_keeps_the_rule, test_alsa_plugin_callback_keeps_the_rule,
-              test_net_catches_allocation, test_net_catches_mutex, test_net_catches_system_call)
+              test_conversion_keeps_the_rule, test_net_catches_allocation, test_net_catches_mutex,
+              test_net_catches_system_call)

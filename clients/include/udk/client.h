@@ -37,6 +37,7 @@
 
 #include <udk/device.h>
 #include <udk/protocol.h>
+#include <udk/resampler.h>
 
 struct udk_client;
 struct udk_client_stream;
@@ -183,15 +184,32 @@ struct udk_client_stream_params {
         udk_object_id device;     /* 0: the first device */
         uint32_t input_channels;  /* 0..the device's input channels */
         uint32_t output_channels; /* 0..the device's output channels */
-        uint32_t rate;            /* 0 or the device's rate (others are refused for now) */
+        uint32_t rate;            /* the callback's rate; 0: the device's (see "Rates" below) */
         enum udk_link link;       /* UDK_LINK_DEVICE or UDK_LINK_CHAIN */
         float gain;               /* output gain applied after the callback; 0 is taken as 1.0 */
         const char *name;         /* the node's name; NULL: the client's */
         int rt_priority;          /* SCHED_FIFO priority; 0: $UDK_RT_PRIORITY or 60 */
         int cpu;                  /* pin the RT thread; -1: let the system place it */
+        enum udk_resampler_quality quality; /* rate conversion's; 0: very high */
 };
 
-/* Defaults: first device, stereo in and out, device link, gain 1, priority 0 (auto), cpu -1. */
+/*
+ * Rates.  A stream whose @rate is not its device's (any rate in
+ * UDK_RESAMPLER_RATE_MIN..UDK_RESAMPLER_RATE_MAX, 8000..768000 Hz; others
+ * get -EINVAL) is converted with libsoxr on the stream's RT thread
+ * (<udk/rate-adapter.h>).  The callback still runs once per device cycle,
+ * at the cycle's deadline, with cycle->frames that is the floor or the ceil
+ * of period·rate/device_rate (470 or 471 for 44.1 kHz on a 48 kHz device
+ * with 512-frame periods), so it gets exactly its rate's worth of frames;
+ * cycle->sample_time counts the stream's frames.  udk_client_stream_period()
+ * is the most frames a cycle can have, udk_client_stream_rate() the
+ * stream's rate, udk_client_stream_latency() includes what the conversion
+ * adds (about 30 ms at 44.1 on 48 kHz at very high quality, whatever the
+ * period: libsoxr converts in blocks).
+ */
+
+/* Defaults: first device, stereo in and out, the device's rate, device link, gain 1, priority 0
+ * (auto), cpu -1, very high quality. */
 void udk_client_stream_params_defaults(struct udk_client_stream_params *params);
 
 /*
@@ -205,7 +223,8 @@ typedef int (*udk_client_process_fn)(void *data, const struct udk_node_cycle *cy
 /*
  * Join the graph of @params->device.  The callback runs from the first
  * cycle after every peer has mapped the node (udk_client_stream_wait_running()).
- * -EINVAL with a sentence for channel counts or a rate the device lacks.
+ * -EINVAL with a sentence for channel counts, a rate outside 8000..768000
+ * Hz ("rate 4000 Hz: outside 8000..768000") or an unknown quality.
  */
 int udk_client_open(struct udk_client *client, const struct udk_client_stream_params *params,
                     udk_client_process_fn process, void *data, struct udk_client_stream **ret);
@@ -220,16 +239,23 @@ int udk_client_close(struct udk_client_stream *stream);
 int udk_client_stream_move(struct udk_client_stream *stream, uint32_t position);
 
 udk_object_id udk_client_stream_id(const struct udk_client_stream *stream);
+/* The callback's rate, and the most frames one of its cycles has (see "Rates"). */
 uint32_t udk_client_stream_rate(const struct udk_client_stream *stream);
 uint32_t udk_client_stream_period(const struct udk_client_stream *stream);
+/* The device's rate and period (the stream's own without conversion). */
+uint32_t udk_client_stream_device_rate(const struct udk_client_stream *stream);
+uint32_t udk_client_stream_device_period(const struct udk_client_stream *stream);
 uint32_t udk_client_stream_input_channels(const struct udk_client_stream *stream);
 uint32_t udk_client_stream_output_channels(const struct udk_client_stream *stream);
-/* Frames: the device's input and output latency (safety offsets included). */
+/* Frames at the stream's rate: the device's input and output latency (safety offsets
+ * included), and the rate conversion's when there is one. */
 uint32_t udk_client_stream_latency(const struct udk_client_stream *stream, enum udk_direction dir);
 /* The state udkd last told (UDK_NODE_*). */
 enum udk_node_state udk_client_stream_state(const struct udk_client_stream *stream);
 /* Cycles the callback ran. */
 uint64_t udk_client_stream_cycles(const struct udk_client_stream *stream);
+/* Cycles whose rate conversion ran short or over (0 without conversion; never, by design). */
+uint64_t udk_client_stream_conversion_xruns(const struct udk_client_stream *stream);
 /*
  * The activation times of the cycle the process callback is running for
  * (CLOCK_MONOTONIC ns): @ret_signal_time when the stream was triggered
