@@ -147,6 +147,9 @@ struct udk_device {
         bool realtime;
         _Atomic bool keep_running;
         bool backend_started;
+        /* RT -> control: the backend failed for good (its negative errno),
+         * the RT thread stopped; 0 while it runs. */
+        _Atomic int failure;
 
         /* Only the RT thread touches these (or udk_device_cycle() while it
          * does not run). */

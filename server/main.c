@@ -224,11 +224,13 @@ static const char *plugin_path(const struct options *o, const struct udkd_config
 static int check(struct udkd_server *server, const struct udkd_config *cfg)
 {
         char line[1024];
-        size_t n = udkd_server_n_devices(server);
+        size_t n = 0;
 
-        for (size_t i = 0; i < n; i++) {
-                udkd_server_describe(server, i, line, sizeof(line));
+        for (size_t i = 0; i < udkd_server_n_devices(server); i++) {
+                if (udkd_server_describe(server, i, line, sizeof(line)) < 0)
+                        continue; /* left out: its hardware is not there */
                 printf("%s\n", line);
+                n++;
         }
         printf("%s: configuration OK, %zu device%s\n", cfg->path, n, n == 1 ? "" : "s");
         return 0;

@@ -256,6 +256,8 @@ int udkd_loop_arm_inotify(struct udkd_server *server);
 int udkd_device_setup(struct udkd_server *server, struct server_device *d);
 /* Close its nodes, stop and destroy it, free its slot (a driver's device). */
 void udkd_device_remove(struct udkd_server *server, struct server_device *d);
+/* Remove the devices whose RT thread stopped on a backend gone for good (udk_device_failure()). */
+void udkd_devices_check_failures(struct udkd_server *server);
 /* A free device slot for a driver's device, NULL when all are taken. */
 struct server_device *udkd_device_slot(struct udkd_server *server);
 

@@ -291,6 +291,13 @@ int udkd_server_create(const struct udkd_config *cfg, const char *plugin_path, s
 
                 d->conf = &cfg->devices[i];
                 r = udkd_device_setup(s, d); /* logs its errors */
+                if (r == -ENODEV) {
+                        /* Its hardware is not there: the others run without it. */
+                        udk_warn("device '%s' left out: its hardware is not there; the other devices run",
+                                 cfg->devices[i].cfg.name);
+                        d->dev = udk_device_destroy(d->dev);
+                        continue;
+                }
                 if (r < 0) {
                         udkd_server_destroy(s);
                         return r;
@@ -341,6 +348,20 @@ void udkd_device_remove(struct udkd_server *server, struct server_device *d)
                 server->n_devices--;
 }
 
+void udkd_devices_check_failures(struct udkd_server *server)
+{
+        for (size_t i = 0; i < server->n_devices; i++) {
+                struct server_device *d = &server->devices[i];
+                int r = d->dev ? udk_device_failure(d->dev) : 0;
+
+                if (r == 0)
+                        continue;
+                udk_error("device %s: its %s backend is gone (%s): removed", udk_device_config(d->dev)->name,
+                          udk_device_backend(d->dev)->name, strerror(-r));
+                udkd_device_remove(server, d);
+        }
+}
+
 size_t udkd_server_n_devices(const struct udkd_server *server)
 {
         return server->n_devices;
@@ -349,15 +370,19 @@ size_t udkd_server_n_devices(const struct udkd_server *server)
 int udkd_server_describe(struct udkd_server *server, size_t index, char *buf, size_t size)
 {
         const struct server_device *d = &server->devices[index];
-        const struct udk_device_config *cfg = udk_device_config(d->dev);
-        uint32_t lat_in = udk_device_latency(d->dev, UDK_DIRECTION_INPUT) +
-                          udk_device_safety_offset(d->dev, UDK_DIRECTION_INPUT);
-        uint32_t lat_out = udk_device_latency(d->dev, UDK_DIRECTION_OUTPUT) +
-                           udk_device_safety_offset(d->dev, UDK_DIRECTION_OUTPUT);
-        const char *format = udk_format_name(cfg->format);
+        const struct udk_device_config *cfg;
+        uint32_t lat_in, lat_out;
+        const char *format;
         char rt[64], handlers[UDK_DEVICE_HANDLERS_MAX * UDK_OBJECT_NAME_MAX * 2] = "";
         size_t len;
 
+        if (!d->dev)
+                return -ENODEV; /* left out: its hardware is not there */
+        cfg = udk_device_config(d->dev);
+        format = udk_format_name(cfg->format);
+        lat_in = udk_device_latency(d->dev, UDK_DIRECTION_INPUT) + udk_device_safety_offset(d->dev, UDK_DIRECTION_INPUT);
+        lat_out = udk_device_latency(d->dev, UDK_DIRECTION_OUTPUT) +
+                  udk_device_safety_offset(d->dev, UDK_DIRECTION_OUTPUT);
         if (!udk_device_is_running(d->dev))
                 snprintf(rt, sizeof(rt), "priority %d", cfg->rt_priority);
         else if (udk_device_is_realtime(d->dev))
@@ -454,6 +479,9 @@ int udkd_server_format_stats(struct udkd_server *server, size_t index, char *buf
                cfg->period * 1e6 / cfg->rate, late.p50 / 1e3, late.p99 / 1e3, late.max / 1e3, busy.avg / 1e3,
                busy.max / 1e3, udk_cycle_stats_load_avg(st), udk_cycle_stats_load_max(st),
                atomic_load_explicit(&st->xruns, memory_order_relaxed));
+        if (atomic_load_explicit(&st->xrun_backend, memory_order_relaxed) > 0)
+                append(buf, size, &len, " (hardware %" PRIu64 ")",
+                       atomic_load_explicit(&st->xrun_backend, memory_order_relaxed));
         format_readouts(d, buf, size, &len);
         format_clients(d, buf, size, &len);
         return (int)len;

@@ -66,7 +66,8 @@ int udkd_server_run(struct udkd_server *server, const sigset_t *signals, uint64_
 
 size_t udkd_server_n_devices(const struct udkd_server *server);
 
-/* One line about device @index: backend, rate, period, channels, format, latency, realtime, handlers. */
+/* One line about device @index: backend, rate, period, channels, format, latency, realtime, handlers;
+ * -ENODEV for a device left out (its hardware was not there). */
 int udkd_server_describe(struct udkd_server *server, size_t index, char *buf, size_t size);
 
 /* Its statistics line: cycles, period, lateness, busy time, load, xruns and meter readouts. */

@@ -7,6 +7,9 @@
 
 static const struct udk_backend_ops *const embedded[] = {
         &udk_backend_virtual,
+#ifdef UDK_HAVE_ALSA
+        &udk_backend_alsa,
+#endif
 };
 
 const struct udk_backend_ops *udk_backend_find(const char *name)
