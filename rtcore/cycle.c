@@ -5,6 +5,7 @@
  * wait.  Failures are counted in the shared statistics.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <udk/util.h>
@@ -207,6 +208,9 @@ static void follow_backend_clock(struct udk_device *dev, uint64_t deadline, uint
         uint32_t frames = dev->cfg.period;
         uint64_t late = boundary > deadline ? boundary - deadline : 0;
 
+        /* The first period sets the grid: a card takes its time to start. */
+        if (dev->rt.dll.period_frames == 0)
+                late = 0;
         if (restarted || late >= dev->period_ns) {
                 uint64_t missed = late / dev->period_ns;
 
@@ -239,6 +243,7 @@ void *udk_cycle_thread(void *arg)
                 uint64_t t = dev->rt.sample_time;
                 uint64_t deadline = dev->rt.start_time + udk_device_frames_to_ns(dev, t + frames);
                 uint64_t wake = 0, boundary = 0, lateness, end, next_deadline;
+                bool own_clock = false;
                 int r;
 
                 r = dev->backend->wait(dev->backend_instance, deadline, &wake, &boundary);
@@ -255,11 +260,14 @@ void *udk_cycle_thread(void *arg)
                         follow_backend_clock(dev, deadline, boundary, r == UDK_BACKEND_XRUN);
                         t = dev->rt.sample_time;
                         deadline = boundary;
+                        own_clock = true;
                 }
                 lateness = wake > deadline ? wake - deadline : 0;
                 udk_histogram_add(&st->lateness, lateness);
 
-                if (lateness >= period_ns) {
+                /* A card keeps what a late wake did not read: the next
+                 * cycles catch up, and only its own xruns lose frames. */
+                if (lateness >= period_ns && !own_clock) {
                         /* Jump over the periods that were missed, staying on
                          * the grid, and restart the DLL from the grid. */
                         uint64_t missed = lateness / period_ns;
@@ -278,7 +286,7 @@ void *udk_cycle_thread(void *arg)
 
                 end = udk_time_now();
                 next_deadline = dev->rt.start_time + udk_device_frames_to_ns(dev, dev->rt.sample_time + frames);
-                if (end > next_deadline)
+                if (end > next_deadline && !own_clock)
                         count_xrun(st, &st->xrun_overruns, end - next_deadline);
         }
 

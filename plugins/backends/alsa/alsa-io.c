@@ -195,11 +195,15 @@ int alsa_io_restart(struct alsa_backend *a)
                 r = snd_pcm_prepare(a->playback.pcm);
                 if (r < 0)
                         return r;
-                /* A full buffer of silence: the capture's first period
-                 * completes as the playback has room for one. */
-                r = transfer(a, &a->playback, NULL, (uint32_t)a->playback.buffer_frames);
-                if (r < 0)
-                        return r;
+                /* A full buffer of silence, a period at a time (rw's
+                 * buffers hold one): the capture's first period completes
+                 * as the playback has room for one. */
+                for (snd_pcm_uframes_t done = 0; done < a->playback.buffer_frames; done += a->period) {
+                        r = transfer(a, &a->playback, NULL,
+                                     (uint32_t)UDK_MIN((snd_pcm_uframes_t)a->period, a->playback.buffer_frames - done));
+                        if (r < 0)
+                                return r;
+                }
         }
         /* Linked, one start starts both. */
         if (a->capture.pcm) {
@@ -233,13 +237,6 @@ static bool stream_gone(struct alsa_backend *a, const struct alsa_stream *s)
         return (revents & (POLLERR | POLLNVAL)) && snd_pcm_state(s->pcm) == SND_PCM_STATE_DISCONNECTED;
 }
 
-/* Write @periods periods of silence to the playback (the cycle skips them). */
-static void skip_playback(struct alsa_backend *a, snd_pcm_uframes_t frames)
-{
-        if (a->playback.pcm && frames > 0)
-                transfer(a, &a->playback, NULL, (uint32_t)frames);
-}
-
 /* RT-safe: blocks only in poll on the PCMs' descriptors. */
 int alsa_io_wait(void *instance, uint64_t deadline, uint64_t *ret_wake_time, uint64_t *ret_boundary_time)
 {
@@ -258,6 +255,11 @@ int alsa_io_wait(void *instance, uint64_t deadline, uint64_t *ret_wake_time, uin
 
                 ac = avail_of(&a->capture, n);
                 ap = avail_of(&a->playback, n);
+                /* More than the buffer holds is an xrun too, whether or not
+                 * the PCM says so (plugins' may not). */
+                if ((a->capture.pcm && ac > (snd_pcm_sframes_t)a->capture.buffer_frames) ||
+                    (a->playback.pcm && ap > (snd_pcm_sframes_t)a->playback.buffer_frames))
+                        ac = -EPIPE;
                 if (ac == -EPIPE || ac == -ESTRPIPE || ap == -EPIPE || ap == -ESTRPIPE) {
                         /* An xrun: restart with the playback refilled.  A PCM
                          * that will not run again is gone. */
@@ -292,8 +294,8 @@ int alsa_io_wait(void *instance, uint64_t deadline, uint64_t *ret_wake_time, uin
         a->restarts = 0;
 
         /* The boundary: when the master PCM's avail reached a period, from
-         * its own timestamp of its avail.  Whole periods past it were lost
-         * to lateness: dropped here, as the cycle skips them. */
+         * its own timestamp of its avail.  A late wake finds more: that
+         * period ended earlier, and the next cycles catch up. */
         if (snd_pcm_htimestamp(master->pcm, &ts_avail, &ts) < 0 || (ts.tv_sec == 0 && ts.tv_nsec == 0)) {
                 ts_avail = (snd_pcm_uframes_t)(master == &a->capture ? ac : ap);
                 ts.tv_sec = (time_t)(now / UDK_NSEC_PER_SEC);
@@ -302,13 +304,6 @@ int alsa_io_wait(void *instance, uint64_t deadline, uint64_t *ret_wake_time, uin
         excess = (snd_pcm_sframes_t)ts_avail - (snd_pcm_sframes_t)n;
         if (excess < 0)
                 excess = 0;
-        if ((snd_pcm_uframes_t)excess >= n) {
-                snd_pcm_uframes_t lost = (snd_pcm_uframes_t)excess / n * n;
-                if (a->capture.pcm)
-                        snd_pcm_forward(a->capture.pcm, lost);
-                skip_playback(a, UDK_MIN(lost, (snd_pcm_uframes_t)ap - n));
-                excess -= (snd_pcm_sframes_t)lost;
-        }
         boundary = (uint64_t)ts.tv_sec * UDK_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
         boundary -= frames_ns(a, (uint64_t)excess);
         *ret_wake_time = now;

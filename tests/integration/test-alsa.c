@@ -1,0 +1,557 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ALSA backend end to end, with no sound card: a private jackd on its
+ * dummy driver paces two PCMs of libasound2-plugins' jack type (udk_out
+ * plays into JACK, udk_in captures from it), and the test patches the
+ * playback ports into the capture ports, so that what a client plays
+ * through udkd's alsa device comes back on its input.  The path is float
+ * all the way (client, ring, FLOAT_LE, JACK ports), so the signal must
+ * come back bit-exact, a fixed number of frames later.
+ *
+ * Also: an xrun (udkd stopped with SIGSTOP while JACK runs on) is
+ * recovered and counted, the stream carries on; jackd killed under a
+ * running device removes the device (its clients told) and udkd runs on;
+ * an unknown PCM leaves its device out with an error naming it; a rate
+ * the PCM cannot do is refused with the PCM's range.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <udk/client.h>
+
+#include "udk-test-udkd.h"
+
+#define RATE        48000u
+#define PERIOD      256u
+#define JACK_WAIT_MS 20000
+#define REC_FRAMES  (RATE * 4)
+#define MATCH_FRAMES 4096u
+#define OFFSET_MAX  (PERIOD * 32)
+
+#define JACK_NAMES  4u
+
+struct jack {
+        pid_t pid;
+        unsigned index;
+        char name[64];
+        char dir[64];
+        char conf[128];
+        char log[128];
+};
+
+static bool in_path(const char *prog)
+{
+        const char *path = getenv("PATH");
+        char buf[512];
+
+        for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+                size_t len = strcspn(p, ":");
+                snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, p, prog);
+                if (access(buf, X_OK) == 0)
+                        return true;
+                p += len;
+                if (*p == ':')
+                        p++;
+        }
+        return false;
+}
+
+/* Run @argv to its end within @timeout_ms, its output discarded: the exit status, -1 when killed. */
+static int run_cmd(const char *const *argv, int timeout_ms)
+{
+        uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+        int status;
+        pid_t pid = fork();
+
+        ASSERT_OK(pid);
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                dup2(null, STDOUT_FILENO);
+                dup2(null, STDERR_FILENO);
+                execvp(argv[0], (char *const *)argv);
+                _exit(127);
+        }
+        for (;;) {
+                pid_t r = waitpid(pid, &status, WNOHANG);
+                ASSERT_OK(r);
+                if (r == pid)
+                        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+                if (now_ms() >= deadline) {
+                        kill(pid, SIGKILL);
+                        waitpid(pid, &status, 0);
+                        return -1;
+                }
+                usleep(10000);
+        }
+}
+
+static const char alsa_conf[] = "pcm.udk_out {\n"
+                                "  type jack\n"
+                                "  name \"udkout\"\n"
+                                "  playback_ports { 0 system:playback_1 1 system:playback_2 }\n"
+                                "}\n"
+                                "pcm.udk_in {\n"
+                                "  type jack\n"
+                                "  name \"udkin\"\n"
+                                "  capture_ports { 0 system:capture_1 1 system:capture_2 }\n"
+                                "}\n";
+
+/*
+ * Start jackd as udk-test-alsa-@index.  A few fixed names, not one per
+ * process: JACK keeps a server's slot (of 8) until a server of the same
+ * name starts again, so a jackd killed with its test must not leak one.
+ */
+static void jack_spawn(struct jack *j, unsigned index)
+{
+        j->index = index;
+        snprintf(j->name, sizeof(j->name), "udk-test-alsa-%u", index);
+        setenv("JACK_DEFAULT_SERVER", j->name, 1);
+        j->pid = fork();
+        ASSERT_OK(j->pid);
+        if (j->pid == 0) {
+                int log = open(j->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                dup2(log, STDOUT_FILENO);
+                dup2(log, STDERR_FILENO);
+                /* -t: a udkd held by SIGSTOP must not be thrown out as a dead client. */
+                execlp("jackd", "jackd", "-n", j->name, "-t", "10000", "-d", "dummy", "-r", "48000", "-p", "256",
+                       (char *)NULL);
+                _exit(127);
+        }
+}
+
+/* A private jackd (dummy driver, 48 kHz, 256 frames) and the ALSA configuration naming its PCMs;
+ * the environment points every child (udkd, jack_*) at both. */
+static void jack_start(struct jack *j)
+{
+        const char *lsp[] = { "jack_lsp", NULL };
+        uint64_t deadline;
+        FILE *f;
+
+        if (!in_path("jackd") || !in_path("jack_lsp") || !in_path("jack_connect"))
+                UDK_TEST_SKIP("jackd2 is not installed (scripts/deps installs it)");
+        memset(j, 0, sizeof(*j));
+        snprintf(j->dir, sizeof(j->dir), "/tmp/udk-test-alsa-XXXXXX");
+        ASSERT_TRUE(mkdtemp(j->dir) != NULL);
+        snprintf(j->conf, sizeof(j->conf), "%s/asound.conf", j->dir);
+        snprintf(j->log, sizeof(j->log), "%s/jackd.log", j->dir);
+        f = fopen(j->conf, "w");
+        ASSERT_TRUE(f != NULL);
+        fputs(alsa_conf, f);
+        ASSERT_OK(fclose(f));
+        setenv("ALSA_CONFIG_PATH", j->conf, 1);
+        setenv("JACK_NO_START_SERVER", "1", 1);
+        setenv("JACK_NO_AUDIO_RESERVATION", "1", 1);
+
+        jack_spawn(j, 0);
+        deadline = now_ms() + JACK_WAIT_MS;
+        while (run_cmd(lsp, 2000) != 0) {
+                int status;
+
+                /* Another server of that name runs (a test of another build): the next name.
+                 * JACK's 8 slots all taken by other programs' servers: again, a bit later. */
+                if (waitpid(j->pid, &status, WNOHANG) == j->pid && now_ms() < deadline) {
+                        usleep(300000);
+                        jack_spawn(j, (j->index + 1) % JACK_NAMES);
+                        continue;
+                }
+                if (now_ms() >= deadline) {
+                        char text[4096] = "";
+                        FILE *lf = fopen(j->log, "r");
+                        if (lf) {
+                                text[fread(text, 1, sizeof(text) - 1, lf)] = '\0';
+                                fclose(lf);
+                        }
+                        kill(j->pid, SIGKILL);
+                        udk_test_fail("jackd -n %s did not come up within %d ms: %s", j->name, JACK_WAIT_MS, text);
+                }
+                usleep(50000);
+        }
+}
+
+static void jack_kill(struct jack *j, int sig)
+{
+        uint64_t deadline = now_ms() + 5000;
+        int status;
+
+        if (j->pid <= 0)
+                return;
+        kill(j->pid, sig);
+        while (waitpid(j->pid, &status, WNOHANG) == 0) {
+                if (now_ms() >= deadline) {
+                        kill(j->pid, SIGKILL);
+                        waitpid(j->pid, &status, 0);
+                        break;
+                }
+                usleep(10000);
+        }
+        j->pid = 0;
+}
+
+static void jack_stop(struct jack *j)
+{
+        jack_kill(j, SIGTERM);
+        unlink(j->conf);
+        unlink(j->log);
+        rmdir(j->dir);
+}
+
+/* Patch udkd's playback ports into its capture ports (bounded: they appear once udkd runs). */
+static void jack_loop(void)
+{
+        uint64_t deadline = now_ms() + JACK_WAIT_MS;
+
+        for (int c = 0; c < 2; c++) {
+                char out[32], in[32];
+                const char *argv[] = { "jack_connect", out, in, NULL };
+
+                snprintf(out, sizeof(out), "udkout:out_%03d", c);
+                snprintf(in, sizeof(in), "udkin:in_%03d", c);
+                while (run_cmd(argv, 2000) != 0) {
+                        if (now_ms() >= deadline)
+                                udk_test_fail("jack_connect %s %s failed for %d ms", out, in, JACK_WAIT_MS);
+                        usleep(50000);
+                }
+        }
+}
+
+/* --- the client: plays a known signal, records its input --- */
+
+struct loop {
+        _Atomic uint64_t frames; /* callback frames so far */
+        float in[REC_FRAMES * 2];
+};
+
+/* Sample @n of channel @c: 16-bit values of a multiplicative hash, so that
+ * every window is unique, each exactly representable in float. */
+static float signal_at(uint64_t n, uint32_t c)
+{
+        uint32_t h = (uint32_t)((n + 1) * 2654435761u) >> 16;
+        return ((float)(int32_t)(h & 0xffff) - 32768.0f) / 65536.0f * (c ? -1.0f : 1.0f);
+}
+
+static int loop_process(void *data, const struct udk_node_cycle *cycle)
+{
+        struct loop *l = data;
+        uint64_t n = atomic_load_explicit(&l->frames, memory_order_relaxed);
+
+        for (uint32_t f = 0; f < cycle->frames; f++)
+                for (uint32_t c = 0; c < 2; c++) {
+                        cycle->output[(size_t)f * cycle->output_channels + c] = signal_at(n + f, c);
+                        if (n + f < REC_FRAMES)
+                                l->in[(n + f) * 2 + c] = cycle->input[(size_t)f * cycle->input_channels + c];
+                }
+        atomic_store_explicit(&l->frames, n + cycle->frames, memory_order_release);
+        return 0;
+}
+
+/* The offset D at which input frame k + D is output frame k, bit for bit,
+ * over MATCH_FRAMES frames from @from; -1 if there is none. */
+static long offset_at(const struct loop *l, uint64_t from)
+{
+        for (uint64_t d = 0; d <= OFFSET_MAX; d++) {
+                bool same = from + d + MATCH_FRAMES <= REC_FRAMES;
+                for (uint64_t k = from; same && k < from + MATCH_FRAMES; k++)
+                        for (uint32_t c = 0; c < 2 && same; c++)
+                                same = l->in[(k + d) * 2 + c] == signal_at(k, c);
+                if (same)
+                        return (long)d;
+        }
+        return -1;
+}
+
+/* The offset of the first window from @from on (@step frames apart, 8 of
+ * them) that matches: a window an xrun went through does not. */
+static long find_offset(const struct loop *l, uint64_t from, long step)
+{
+        for (int i = 0; i < 8; i++) {
+                long d = offset_at(l, (uint64_t)((long)from + i * step));
+                if (d >= 0)
+                        return d;
+        }
+        return -1;
+}
+
+static void wait_frames(struct loop *l, uint64_t frames, int timeout_ms)
+{
+        uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+
+        while (atomic_load(&l->frames) < frames) {
+                if (now_ms() >= deadline)
+                        udk_test_fail("the client's callback got %llu frames in %d ms, %llu expected",
+                                      (unsigned long long)atomic_load(&l->frames), timeout_ms,
+                                      (unsigned long long)frames);
+                usleep(5000);
+        }
+}
+
+static const char card_conf[] = "[device]\n"
+                                "name = card\n"
+                                "backend = alsa\n"
+                                "playback_pcm = udk_out\n"
+                                "capture_pcm = udk_in\n"
+                                "rate = 48000\n"
+                                "period = 256\n"
+                                "channels = 2\n"
+                                "%s"
+                                "\n"
+                                "[device]\n"
+                                "name = other\n"
+                                "backend = virtual\n"
+                                "period = 256\n";
+
+static struct udk_client *connect_to(const struct proc *p, udk_object_id *ret_card)
+{
+        struct udk_client *c = NULL;
+
+        ASSERT_OK(udk_client_connect("test-alsa", p->socket, &c));
+        if (ret_card)
+                ASSERT_OK(udk_client_find(c, "card", ret_card));
+        return c;
+}
+
+static uint64_t card_xruns(struct udk_client *c, udk_object_id card)
+{
+        struct udk_msg_stats_device sd;
+        size_t n = 0;
+
+        ASSERT_OK(udk_client_stats(c, card, &sd, NULL, 0, &n));
+        return sd.xruns;
+}
+
+/* Through the card and back through JACK, with @extra keys; the offset it came back at. */
+static long loop_through(const char *extra, bool provoke_xrun)
+{
+        static struct jack j;
+        static struct proc p;
+        static struct loop l;
+        char conf[1024];
+        struct udk_client_stream_params params;
+        struct udk_client_stream *s = NULL;
+        struct udk_client *c;
+        udk_object_id card;
+        uint64_t xruns_before, xruns;
+        long d, d_after;
+
+        jack_start(&j);
+        snprintf(conf, sizeof(conf), card_conf, extra);
+        proc_start_server(&p, conf, (const char *const[]){ "--stats", "0.5", NULL });
+        jack_loop();
+        c = connect_to(&p, &card);
+
+        /* ALSA's latency plus the cycle's: the playback buffer (2 periods), a period of input. */
+        udk_client_stream_params_defaults(&params);
+        params.device = card;
+        params.name = "loop";
+        memset(&l, 0, sizeof(l));
+        ASSERT_OK(udk_client_open(c, &params, loop_process, &l, &s));
+        ASSERT_UINT_EQ(udk_client_stream_latency(s, UDK_DIRECTION_INPUT), PERIOD);
+        ASSERT_UINT_EQ(udk_client_stream_latency(s, UDK_DIRECTION_OUTPUT), 2 * PERIOD);
+        ASSERT_OK(udk_client_stream_wait_running(s, 10000));
+
+        wait_frames(&l, RATE, 10000); /* a second */
+        xruns_before = card_xruns(c, card);
+        if (provoke_xrun) {
+                /* udkd stopped for 300 ms, JACK running on: the capture buffer overflows. */
+                ASSERT_OK(kill(p.pid, SIGSTOP));
+                usleep(300000);
+                ASSERT_OK(kill(p.pid, SIGCONT));
+        }
+        wait_frames(&l, REC_FRAMES, 20000);
+
+        d = find_offset(&l, RATE / 4, MATCH_FRAMES);
+        if (d < 0)
+                udk_test_fail("the signal did not come back bit-exact within %u frames (input %.9g %.9g)",
+                              OFFSET_MAX, (double)l.in[RATE / 2], (double)l.in[RATE / 2 + 1]);
+        /* A whole number of periods: everything on the way moves periods. */
+        ASSERT_INT_EQ(d % PERIOD, 0);
+        /* It comes back to the end (after the xrun, once the card restarted). */
+        d_after = find_offset(&l, REC_FRAMES - MATCH_FRAMES - OFFSET_MAX, -(long)MATCH_FRAMES);
+        if (d_after < 0)
+                udk_test_fail("the signal did not come back at the end of the recording");
+        ASSERT_INT_EQ(d_after % PERIOD, 0);
+        xruns = card_xruns(c, card) - xruns_before;
+        if (provoke_xrun) {
+                ASSERT_UINT_GE(xruns, 1);
+                printf("# %llu xruns; offset %ld frames before, %ld after\n", (unsigned long long)xruns, d,
+                       d_after);
+        } else if (xruns == 0) {
+                /* Nothing lost in between: the same offset all along. */
+                ASSERT_INT_EQ(d_after, d);
+        } else {
+                /* JACK's dummy driver stalls when the machine does (its own xruns). */
+                printf("# %llu xruns on a loaded machine; offset %ld frames before, %ld after\n",
+                       (unsigned long long)xruns, d, d_after);
+        }
+
+        ASSERT_OK(udk_client_close(s));
+        udk_client_disconnect(c);
+        proc_stop_server(&p);
+        jack_stop(&j);
+        return d;
+}
+
+static void test_loop_mmap(void)
+{
+        long d = loop_through("", false);
+
+        printf("# mmap interleaved: back after %ld frames\n", d);
+}
+
+static void test_loop_rw_noninterleaved(void)
+{
+        long d = loop_through("access = rw\ninterleaved = no\npcm_periods = 2\n", false);
+
+        printf("# rw non-interleaved: back after %ld frames\n", d);
+}
+
+static void test_xrun_recovered(void)
+{
+        loop_through("", true);
+}
+
+/* --- the card goes away --- */
+
+struct removal {
+        udk_object_id card;
+        _Atomic bool removed;
+};
+
+static void removal_event(void *data, const struct udk_msg_header *event)
+{
+        struct removal *rm = data;
+        const struct udk_msg_object_ref *ref = (const struct udk_msg_object_ref *)event;
+
+        if (event->type == UDK_MSG_EVENT_REMOVED && event->size >= sizeof(*ref) && ref->id == rm->card)
+                atomic_store(&rm->removed, true);
+}
+
+static void test_card_gone(void)
+{
+        static struct jack j;
+        static struct proc p;
+        static struct loop l;
+        static struct removal rm;
+        struct udk_client_stream_params params;
+        struct udk_client_stream *s = NULL, *o = NULL;
+        struct udk_client *c;
+        char conf[1024];
+        uint64_t deadline, other_frames;
+        udk_object_id other, id;
+
+        jack_start(&j);
+        snprintf(conf, sizeof(conf), card_conf, "");
+        proc_start_server(&p, conf, NULL);
+        c = connect_to(&p, &rm.card);
+        ASSERT_OK(udk_client_find(c, "other", &other));
+        ASSERT_OK(udk_client_subscribe(c, UDK_SUBSCRIBE_REGISTRY, removal_event, &rm));
+
+        udk_client_stream_params_defaults(&params);
+        params.device = rm.card;
+        memset(&l, 0, sizeof(l));
+        ASSERT_OK(udk_client_open(c, &params, loop_process, &l, &s));
+        ASSERT_OK(udk_client_stream_wait_running(s, 10000));
+        wait_frames(&l, RATE / 4, 10000);
+
+        /* The "card" disappears: its PCMs will not run again. */
+        jack_kill(&j, SIGTERM);
+        proc_wait_stderr(&p, "udkd: error: device card: its alsa backend is gone (No such device): removed", 15000);
+        deadline = now_ms() + 10000;
+        while (!atomic_load(&rm.removed) || udk_client_stream_state(s) != UDK_NODE_CLOSED) {
+                if (now_ms() >= deadline)
+                        udk_test_fail("removed %d, stream state %d after the card went", atomic_load(&rm.removed),
+                                      udk_client_stream_state(s));
+                usleep(5000);
+        }
+        ASSERT_ERROR(udk_client_find(c, "card", &id), ENOENT);
+
+        /* udkd runs on, and so does its other device. */
+        ASSERT_ERROR(udk_client_close(s), ENOENT); /* udkd closed it already */
+        params.device = other;
+        params.name = "other-stream";
+        memset(&l, 0, sizeof(l));
+        ASSERT_OK(udk_client_open(c, &params, loop_process, &l, &o));
+        ASSERT_OK(udk_client_stream_wait_running(o, 10000));
+        other_frames = atomic_load(&l.frames);
+        wait_frames(&l, other_frames + RATE / 4, 10000);
+        ASSERT_OK(udk_client_close(o));
+        udk_client_disconnect(c);
+        proc_stop_server(&p);
+        jack_stop(&j);
+}
+
+/* --- bad input --- */
+
+static void test_unknown_pcm(void)
+{
+        static struct jack j;
+        static struct proc p;
+        struct udk_client *c;
+        udk_object_id id;
+
+        jack_start(&j);
+        proc_start_server(&p,
+                          "[device]\nname = ghost\nbackend = alsa\n\npcm = udk_nosuch\n\n"
+                          "[device]\nname = other\nbackend = virtual\n",
+                          NULL);
+        ASSERT_STR_CONTAINS(p.err, ":5: device 'ghost': pcm 'udk_nosuch': cannot open it for capture: "
+                                   "No such file or directory");
+        ASSERT_STR_CONTAINS(p.err, "device 'ghost' left out: its hardware is not there; the other devices run");
+        c = connect_to(&p, NULL);
+        ASSERT_ERROR(udk_client_find(c, "ghost", &id), ENOENT);
+        ASSERT_OK(udk_client_find(c, "other", &id));
+        udk_client_disconnect(c);
+        proc_stop_server(&p);
+        jack_stop(&j);
+}
+
+static void expect_refusal(const char *keys, const char *expected)
+{
+        static struct proc p;
+        char conf[1024];
+        int fd;
+        FILE *f;
+        char path[] = "/tmp/udk-test-alsa-conf-XXXXXX";
+
+        snprintf(conf, sizeof(conf), "[device]\nname = card\nbackend = alsa\ncapture_pcm = udk_in\n"
+                                     "playback_pcm = udk_out\nchannels = 2\n%s", keys);
+        fd = mkstemp(path);
+        ASSERT_OK(fd);
+        f = fdopen(fd, "w");
+        ASSERT_TRUE(f != NULL);
+        fputs(conf, f);
+        ASSERT_OK(fclose(f));
+        ASSERT_INT_EQ(RUN_UDKD(&p, 20000, "--config", path), 1);
+        unlink(path);
+        ASSERT_STR_CONTAINS(p.err, expected);
+}
+
+static void test_unsupported_params(void)
+{
+        static struct jack j;
+
+        jack_start(&j);
+        /* JACK runs at 48 kHz: the PCM can do nothing else, and says so on the rate's line. */
+        expect_refusal("rate = 44100\n", ":7: device 'card': rate 44100 not supported by capture PCM 'udk_in' "
+                                         "(it takes 48000..48000 Hz)");
+        /* JACK's period is the shortest the PCM takes. */
+        expect_refusal("period = 128\n",
+                       ":7: device 'card': period 128 not supported by capture PCM 'udk_in' (it takes 256..");
+        expect_refusal("access = dma\n", ":7: access 'dma' is neither mmap nor rw");
+        expect_refusal("pcm_periods = 1\n", ":7: pcm_periods '1' out of range (2..32)");
+        jack_stop(&j);
+}
+
+UDK_TEST_MAIN(test_loop_mmap, test_loop_rw_noninterleaved, test_xrun_recovered, test_card_gone, test_unknown_pcm,
+              test_unsupported_params)
