@@ -282,6 +282,15 @@ static int stream_open(struct alsa_backend *a, struct alsa_stream *s, const char
         udk_strlcpy(s->name, name, sizeof(s->name));
         s->channels = channels;
         s->sample_size = udk_format_size(a->format);
+        /*
+         * alsa-lib guards plugin PCMs (not hw: ones) with a mutex in every
+         * call, for programs that use one PCM from several threads.  udk
+         * never does (the RT thread alone while it runs, the control thread
+         * alone before and after), and the RT thread takes no mutex: off,
+         * unless the environment says otherwise.  alsa-lib reads it at the
+         * process's first PCM open.
+         */
+        setenv("LIBASOUND_THREAD_SAFE", "0", 0);
         r = snd_pcm_open(&s->pcm, name, dir, SND_PCM_NONBLOCK);
         if (r < 0) {
                 s->pcm = NULL;
