@@ -21,7 +21,6 @@
  * nets catch what they must.
  */
 #include <dlfcn.h>
-#include <link.h>
 #include <pthread.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -57,42 +56,6 @@ static inline void check(enum breach_kind kind)
 {
         if (udk_rt_thread_is_current())
                 atomic_fetch_add_explicit(&breaches[kind], 1, memory_order_relaxed);
-}
-
-/*
- * The jack PCM plugin (libasound2-plugins) takes a mutex of its own in its
- * prepare and start (the restart after an xrun), which its JACK thread
- * only try-locks: that one is the plugin's, on a PCM that stands in for a
- * sound card here, and is counted apart by the caller's address.  Every
- * other mutex is a breach.
- */
-static uintptr_t plugin_lo, plugin_hi;
-static _Atomic uint64_t plugin_mutex_calls;
-
-static inline void check_mutex(void *caller)
-{
-        uintptr_t at = (uintptr_t)caller;
-
-        if (!udk_rt_thread_is_current())
-                return;
-        if (at >= plugin_lo && at < plugin_hi)
-                atomic_fetch_add_explicit(&plugin_mutex_calls, 1, memory_order_relaxed);
-        else
-                atomic_fetch_add_explicit(&breaches[B_MUTEX], 1, memory_order_relaxed);
-}
-
-static int find_plugin(struct dl_phdr_info *info, size_t size, void *data)
-{
-        if (!strstr(info->dlpi_name, "libasound_module_pcm_jack"))
-                return 0;
-        for (int i = 0; i < info->dlpi_phnum; i++) {
-                const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-                if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
-                        plugin_lo = info->dlpi_addr + ph->p_vaddr;
-                        plugin_hi = plugin_lo + ph->p_memsz;
-                }
-        }
-        return 1;
 }
 
 static void *(*real_malloc)(size_t);
@@ -224,21 +187,21 @@ void *aligned_alloc(size_t align, size_t n)
 
 int pthread_mutex_lock(pthread_mutex_t *m)
 {
-        check_mutex(__builtin_return_address(0));
+        check(B_MUTEX);
         resolve();
         return real_mutex_lock(m);
 }
 
 int pthread_mutex_trylock(pthread_mutex_t *m)
 {
-        check_mutex(__builtin_return_address(0));
+        check(B_MUTEX);
         resolve();
         return real_mutex_trylock(m);
 }
 
 int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts)
 {
-        check_mutex(__builtin_return_address(0));
+        check(B_MUTEX);
         resolve();
         return real_mutex_timedlock(m, ts);
 }
@@ -298,12 +261,17 @@ static _Atomic int filter_error;
 /*
  * What the ALSA backend's cycle adds, and no more: poll on the PCM's
  * descriptors (its pacing wait), the PCM's ioctls (a hw: PCM's hwsync,
- * mmap commit, read/write); and for the jack PCM that stands in for a card
- * here, read and write on its poll socket (poll_revents drains it; its
- * prepare and start after an xrun write a byte to it).
+ * mmap commit, read/write), and read: the jack PCM that stands in for a
+ * card here drains its poll socket with a one-byte read.
  */
-static const int alsa_allowed[] = { SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(ioctl), SCMP_SYS(read),
-                                    SCMP_SYS(write) };
+static const int alsa_allowed[] = {
+        SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(ioctl), SCMP_SYS(read),
+#if UDK_HAVE_ASAN
+        /* AddressSanitizer's interceptors of poll and read give the thread an
+         * allocator cache of their own, which its exit hands back with mmap. */
+        SCMP_SYS(mmap),
+#endif
+};
 
 static void filter_compile(bool alsa)
 {
@@ -830,10 +798,10 @@ static void test_alsa_rt_thread_keeps_the_rule(void)
         ASSERT_OK(udk_device_create(&cfg, alsa, &dev, err, sizeof(err)));
         ASSERT_OK(udk_device_set_backend_option(dev, "playback_pcm", "udk_out", err, sizeof(err)));
         ASSERT_OK(udk_device_set_backend_option(dev, "capture_pcm", "udk_in", err, sizeof(err)));
+        /* 16 periods of slack: a loaded machine should not overrun the card. */
+        ASSERT_OK(udk_device_set_backend_option(dev, "pcm_periods", "16", err, sizeof(err)));
         if (udk_device_open(dev, err, sizeof(err)) < 0)
                 udk_test_fail("cannot open the ALSA device: %s", err);
-        dl_iterate_phdr(find_plugin, NULL);
-        ASSERT_TRUE(plugin_hi > plugin_lo);
         udk_device_set_rt_hooks(dev, &hooks);
         ASSERT_OK(udk_dsp_instantiate(gain, dev, "gain", 0, NULL, err, sizeof(err)));
         ASSERT_OK(udk_device_start(dev));
@@ -844,17 +812,27 @@ static void test_alsa_rt_thread_keeps_the_rule(void)
                 sleep_ms(20);
                 udk_device_collect(dev);
         }
+        /*
+         * The card's restart after an xrun is the PCM plugin's code: the jack
+         * one talks to jackd there (deactivate, activate, connect), which the
+         * filter refuses, and may never come back.  Such a run tells nothing
+         * about udk's cycle (on a hw: PCM the restart is two ioctls): again.
+         */
+        {
+                uint64_t before = atomic_load(&udk_device_stats(dev)->cycles);
+                sleep_ms(300);
+                if (atomic_load(&udk_device_stats(dev)->xrun_backend) > 0 ||
+                    atomic_load(&udk_device_stats(dev)->cycles) == before)
+                        UDK_TEST_RETRY("the card ran over on a loaded machine: its restart is the jack plugin's");
+        }
         udk_device_stop(dev);
         ASSERT_INT_EQ(atomic_load(&filter_error), 0);
         ASSERT_INT_EQ(udk_device_failure(dev), 0);
         /* A second at 48 kHz in 256-frame periods: 187 cycles, fewer on a stalled machine. */
         ASSERT_UINT_GE(atomic_load(&udk_device_stats(dev)->cycles), 100);
         ASSERT_UINT_EQ(atomic_load(&udk_device_stats(dev)->backend_errors), 0);
-        printf("# %llu cycles, %llu xruns (%llu the card's); the jack plugin's own mutex x %llu\n",
-               (unsigned long long)atomic_load(&udk_device_stats(dev)->cycles),
-               (unsigned long long)atomic_load(&udk_device_stats(dev)->xruns),
-               (unsigned long long)atomic_load(&udk_device_stats(dev)->xrun_backend),
-               (unsigned long long)atomic_load(&plugin_mutex_calls));
+        printf("# %llu cycles, %llu xruns\n", (unsigned long long)atomic_load(&udk_device_stats(dev)->cycles),
+               (unsigned long long)atomic_load(&udk_device_stats(dev)->xruns));
         report_and_assert_clean();
         udk_device_destroy(dev);
         udk_dsp_module_unload(mgain);
