@@ -32,7 +32,7 @@ static inline uint64_t jack_now_ms(void)
         return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-#define JACK_NAMES  4u
+#define JACK_NAMES 4u
 
 struct jack {
         pid_t pid;
@@ -119,8 +119,8 @@ static inline void jack_spawn(struct jack *j, unsigned index)
                 dup2(log, STDOUT_FILENO);
                 dup2(log, STDERR_FILENO);
                 /* -t: a udkd held by SIGSTOP must not be thrown out as a dead client. */
-                execlp("jackd", "jackd", "-n", j->name, "-t", "10000", "-d", "dummy", "-r", "48000", "-p", "256",
-                       (char *)NULL);
+                execlp("jackd", "jackd", "-n", j->name, "-t", "10000", "-d", "dummy", "-r", "48000", "-p",
+                       "256", (char *)NULL);
                 _exit(127);
         }
 }
@@ -168,7 +168,8 @@ static inline void jack_start(struct jack *j)
                                 fclose(lf);
                         }
                         kill(j->pid, SIGKILL);
-                        udk_test_fail("jackd -n %s did not come up within %d ms: %s", j->name, JACK_WAIT_MS, text);
+                        udk_test_fail("jackd -n %s did not come up within %d ms: %s", j->name, JACK_WAIT_MS,
+                                      text);
                 }
                 usleep(50000);
         }

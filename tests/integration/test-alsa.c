@@ -32,11 +32,11 @@
 #include "udk-test-udkd.h"
 #include "udk-test-jack.h"
 
-#define RATE        48000u
-#define PERIOD      256u
-#define REC_FRAMES  (RATE * 4)
+#define RATE         48000u
+#define PERIOD       256u
+#define REC_FRAMES   (RATE * 4)
 #define MATCH_FRAMES 4096u
-#define OFFSET_MAX  (PERIOD * 32)
+#define OFFSET_MAX   (PERIOD * 32)
 
 /* --- the client: plays a known signal, records its input --- */
 
@@ -278,12 +278,13 @@ static void test_card_gone(void)
 
         /* The "card" disappears: its PCMs will not run again. */
         jack_kill(&j, SIGTERM);
-        proc_wait_stderr(&p, "udkd: error: device card: its alsa backend is gone (No such device): removed", 15000);
+        proc_wait_stderr(&p, "udkd: error: device card: its alsa backend is gone (No such device): removed",
+                         15000);
         deadline = now_ms() + 10000;
         while (!atomic_load(&rm.removed) || udk_client_stream_state(s) != UDK_NODE_CLOSED) {
                 if (now_ms() >= deadline)
-                        udk_test_fail("removed %d, stream state %d after the card went", atomic_load(&rm.removed),
-                                      udk_client_stream_state(s));
+                        udk_test_fail("removed %d, stream state %d after the card went",
+                                      atomic_load(&rm.removed), udk_client_stream_state(s));
                 usleep(5000);
         }
         ASSERT_ERROR(udk_client_find(c, "card", &id), ENOENT);
@@ -319,7 +320,8 @@ static void test_unknown_pcm(void)
                           NULL);
         ASSERT_STR_CONTAINS(p.err, ":5: device 'ghost': pcm 'udk_nosuch': cannot open it for capture: "
                                    "No such file or directory");
-        ASSERT_STR_CONTAINS(p.err, "device 'ghost' left out: its hardware is not there; the other devices run");
+        ASSERT_STR_CONTAINS(p.err,
+                            "device 'ghost' left out: its hardware is not there; the other devices run");
         c = connect_to(&p, NULL);
         ASSERT_ERROR(udk_client_find(c, "ghost", &id), ENOENT);
         ASSERT_OK(udk_client_find(c, "other", &id));
@@ -336,8 +338,10 @@ static void expect_refusal(const char *keys, const char *expected)
         FILE *f;
         char path[] = "/tmp/udk-test-alsa-conf-XXXXXX";
 
-        snprintf(conf, sizeof(conf), "[device]\nname = card\nbackend = alsa\ncapture_pcm = udk_in\n"
-                                     "playback_pcm = udk_out\nchannels = 2\n%s", keys);
+        snprintf(conf, sizeof(conf),
+                 "[device]\nname = card\nbackend = alsa\ncapture_pcm = udk_in\n"
+                 "playback_pcm = udk_out\nchannels = 2\n%s",
+                 keys);
         fd = mkstemp(path);
         ASSERT_OK(fd);
         f = fdopen(fd, "w");
@@ -355,15 +359,17 @@ static void test_unsupported_params(void)
 
         jack_start(&j);
         /* JACK runs at 48 kHz: the PCM can do nothing else, and says so on the rate's line. */
-        expect_refusal("rate = 44100\n", ":7: device 'card': rate 44100 not supported by capture PCM 'udk_in' "
-                                         "(it takes 48000..48000 Hz)");
+        expect_refusal("rate = 44100\n",
+                       ":7: device 'card': rate 44100 not supported by capture PCM 'udk_in' "
+                       "(it takes 48000..48000 Hz)");
         /* JACK's period is the shortest the PCM takes. */
-        expect_refusal("period = 128\n",
-                       ":7: device 'card': period 128 not supported by capture PCM 'udk_in' (it takes 256..");
+        expect_refusal(
+                "period = 128\n",
+                ":7: device 'card': period 128 not supported by capture PCM 'udk_in' (it takes 256..");
         expect_refusal("access = dma\n", ":7: access 'dma' is neither mmap nor rw");
         expect_refusal("pcm_periods = 1\n", ":7: pcm_periods '1' out of range (2..32)");
         jack_stop(&j);
 }
 
-UDK_TEST_MAIN(test_loop_mmap, test_loop_rw_noninterleaved, test_xrun_recovered, test_card_gone, test_unknown_pcm,
-              test_unsupported_params)
+UDK_TEST_MAIN(test_loop_mmap, test_loop_rw_noninterleaved, test_xrun_recovered, test_card_gone,
+              test_unknown_pcm, test_unsupported_params)

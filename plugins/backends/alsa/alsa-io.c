@@ -34,8 +34,8 @@ static uint8_t *area_at(const snd_pcm_channel_area_t *area, snd_pcm_uframes_t fr
 }
 
 /* @n frames of channel areas at frame @off -> interleaved float32 @dst. */
-static void areas_to_f32(struct alsa_backend *a, const struct alsa_stream *s, const snd_pcm_channel_area_t *areas,
-                         snd_pcm_uframes_t off, uint32_t n, float *dst)
+static void areas_to_f32(struct alsa_backend *a, const struct alsa_stream *s,
+                         const snd_pcm_channel_area_t *areas, snd_pcm_uframes_t off, uint32_t n, float *dst)
 {
         uint32_t ch = s->channels;
 
@@ -131,8 +131,9 @@ static int transfer_rw(struct alsa_backend *a, struct alsa_stream *s, float *rin
                         for (uint32_t c = 0; c < ch; c++)
                                 for (uint32_t f = 0; f < frames; f++) {
                                         float x = ring ? ring[(size_t)f * ch + c] : 0.0f;
-                                        udk_format_from_f32(a->format, (uint8_t *)s->bufs[c] + f * s->sample_size,
-                                                            &x, 1);
+                                        udk_format_from_f32(a->format,
+                                                            (uint8_t *)s->bufs[c] + f * s->sample_size, &x,
+                                                            1);
                                 }
                 } else if (ring) {
                         udk_format_from_f32(a->format, s->buf, ring, samples);
@@ -151,8 +152,9 @@ static int transfer_rw(struct alsa_backend *a, struct alsa_stream *s, float *rin
                 } else {
                         for (uint32_t c = 0; c < ch; c++)
                                 bufs[c] = (uint8_t *)s->bufs[c] + (size_t)done * s->sample_size;
-                        n = s->direction == UDK_DIRECTION_INPUT ? snd_pcm_readn(s->pcm, bufs, frames - done)
-                                                                : snd_pcm_writen(s->pcm, bufs, frames - done);
+                        n = s->direction == UDK_DIRECTION_INPUT
+                                    ? snd_pcm_readn(s->pcm, bufs, frames - done)
+                                    : snd_pcm_writen(s->pcm, bufs, frames - done);
                 }
                 if (n < 0)
                         return (int)n;
@@ -200,7 +202,8 @@ int alsa_io_restart(struct alsa_backend *a)
                  * as the playback has room for one. */
                 for (snd_pcm_uframes_t done = 0; done < a->playback.buffer_frames; done += a->period) {
                         r = transfer(a, &a->playback, NULL,
-                                     (uint32_t)UDK_MIN((snd_pcm_uframes_t)a->period, a->playback.buffer_frames - done));
+                                     (uint32_t)UDK_MIN((snd_pcm_uframes_t)a->period,
+                                                       a->playback.buffer_frames - done));
                         if (r < 0)
                                 return r;
                 }
@@ -232,7 +235,8 @@ static bool stream_gone(struct alsa_backend *a, const struct alsa_stream *s)
 
         if (!s->pcm || s->poll_count == 0)
                 return false;
-        if (snd_pcm_poll_descriptors_revents(s->pcm, &a->fds[s->poll_first], (unsigned)s->poll_count, &revents) < 0)
+        if (snd_pcm_poll_descriptors_revents(s->pcm, &a->fds[s->poll_first], (unsigned)s->poll_count,
+                                             &revents) < 0)
                 return true;
         return (revents & (POLLERR | POLLNVAL)) && snd_pcm_state(s->pcm) == SND_PCM_STATE_DISCONNECTED;
 }

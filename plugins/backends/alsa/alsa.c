@@ -30,12 +30,18 @@
 static snd_pcm_format_t alsa_format(enum udk_sample_format f)
 {
         switch (f) {
-        case UDK_FORMAT_F32: return SND_PCM_FORMAT_FLOAT_LE;
-        case UDK_FORMAT_S16: return SND_PCM_FORMAT_S16_LE;
-        case UDK_FORMAT_S24_3: return SND_PCM_FORMAT_S24_3LE;
-        case UDK_FORMAT_S24_4: return SND_PCM_FORMAT_S24_LE;
-        case UDK_FORMAT_S32: return SND_PCM_FORMAT_S32_LE;
-        default: return SND_PCM_FORMAT_UNKNOWN;
+        case UDK_FORMAT_F32:
+                return SND_PCM_FORMAT_FLOAT_LE;
+        case UDK_FORMAT_S16:
+                return SND_PCM_FORMAT_S16_LE;
+        case UDK_FORMAT_S24_3:
+                return SND_PCM_FORMAT_S24_3LE;
+        case UDK_FORMAT_S24_4:
+                return SND_PCM_FORMAT_S24_LE;
+        case UDK_FORMAT_S32:
+                return SND_PCM_FORMAT_S32_LE;
+        default:
+                return SND_PCM_FORMAT_UNKNOWN;
         }
 }
 
@@ -161,13 +167,13 @@ static void describe_range(snd_pcm_t *pcm, const char *what, char *buf, size_t s
 }
 
 /* A refusal of one hw parameter: its key first, so udkd names that line. */
-#define REFUSED(what, fmt, ...)                                                                              \
-        do {                                                                                                 \
-                char range[96];                                                                              \
-                describe_range(s->pcm, what, range, sizeof(range));                                          \
-                snprintf(err, err_size, "%s " fmt " not supported by %s PCM '%s' (%s)", what, __VA_ARGS__,   \
-                         direction_name(s), s->name, range);                                                 \
-                return -EINVAL;                                                                              \
+#define REFUSED(what, fmt, ...)                                                                            \
+        do {                                                                                               \
+                char range[96];                                                                            \
+                describe_range(s->pcm, what, range, sizeof(range));                                        \
+                snprintf(err, err_size, "%s " fmt " not supported by %s PCM '%s' (%s)", what, __VA_ARGS__, \
+                         direction_name(s), s->name, range);                                               \
+                return -EINVAL;                                                                            \
         } while (0)
 
 static int set_hw_params(struct alsa_backend *a, struct alsa_stream *s, char *err, size_t err_size)
@@ -188,7 +194,8 @@ static int set_hw_params(struct alsa_backend *a, struct alsa_stream *s, char *er
         /* The card's own rate: no resampling inside alsa-lib. */
         snd_pcm_hw_params_set_rate_resample(s->pcm, hw, 0);
         if (a->mmap)
-                access = a->interleaved ? SND_PCM_ACCESS_MMAP_INTERLEAVED : SND_PCM_ACCESS_MMAP_NONINTERLEAVED;
+                access = a->interleaved ? SND_PCM_ACCESS_MMAP_INTERLEAVED
+                                        : SND_PCM_ACCESS_MMAP_NONINTERLEAVED;
         else
                 access = a->interleaved ? SND_PCM_ACCESS_RW_INTERLEAVED : SND_PCM_ACCESS_RW_NONINTERLEAVED;
         if (snd_pcm_hw_params_set_access(s->pcm, hw, access) < 0) {
@@ -209,8 +216,8 @@ static int set_hw_params(struct alsa_backend *a, struct alsa_stream *s, char *er
         r = snd_pcm_hw_params(s->pcm, hw);
         if (r < 0) {
                 snprintf(err, err_size, "%s PCM '%s' refused rate %u, period %u x %u, %s, %u channels: %s",
-                         direction_name(s), s->name, a->rate, a->period, a->periods, udk_format_name(a->format),
-                         s->channels, snd_strerror(r));
+                         direction_name(s), s->name, a->rate, a->period, a->periods,
+                         udk_format_name(a->format), s->channels, snd_strerror(r));
                 return r == -ENODEV ? r : -EINVAL;
         }
         snd_pcm_hw_params_get_buffer_size(hw, &s->buffer_frames);
@@ -275,8 +282,8 @@ static const char *name_key(const struct alsa_backend *a, const struct alsa_stre
 static int stream_open(struct alsa_backend *a, struct alsa_stream *s, const char *name, uint32_t channels,
                        char *err, size_t err_size)
 {
-        snd_pcm_stream_t dir = s->direction == UDK_DIRECTION_INPUT ? SND_PCM_STREAM_CAPTURE
-                                                                   : SND_PCM_STREAM_PLAYBACK;
+        snd_pcm_stream_t dir =
+                s->direction == UDK_DIRECTION_INPUT ? SND_PCM_STREAM_CAPTURE : SND_PCM_STREAM_PLAYBACK;
         int r;
 
         udk_strlcpy(s->name, name, sizeof(s->name));
@@ -396,7 +403,8 @@ static int alsa_open(void *instance, struct udk_device *dev, char *err, size_t e
                 if (r < 0)
                         goto fail;
         }
-        a->scratch = calloc((size_t)a->period * UDK_MAX(cfg->input_channels, cfg->output_channels), sizeof(float));
+        a->scratch = calloc((size_t)a->period * UDK_MAX(cfg->input_channels, cfg->output_channels),
+                            sizeof(float));
         if (!a->scratch) {
                 snprintf(err, err_size, "out of memory");
                 r = -ENOMEM;
