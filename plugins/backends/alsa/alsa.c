@@ -418,13 +418,15 @@ static int alsa_open(void *instance, struct udk_device *dev, char *err, size_t e
                 a->linked = snd_pcm_link(a->capture.pcm, a->playback.pcm) == 0;
 
         /*
-         * Latency, in frames past the sample time (the zero timestamps' T is
-         * the start of a captured period): input is readable a period after
-         * it was captured (the cycle's), output is heard after the cycle's
-         * period and the playback buffer queued ahead of it (ALSA's).
+         * Latency, in sample-time frames as the virtual device counts it (a
+         * loop from output back to input comes back in + out frames later):
+         * input is stamped with the time it was captured, so it has none of
+         * its own here (a card's converter delay is not known to ALSA);
+         * output is heard after the cycle's period and the playback buffer
+         * queued ahead of it (ALSA's): the whole buffer.
          */
-        in_lat = a->period;
-        out_lat = a->period + (a->playback.pcm ? (uint32_t)a->playback.buffer_frames - a->period : 0);
+        in_lat = 0;
+        out_lat = a->playback.pcm ? (uint32_t)a->playback.buffer_frames : 0;
         udk_device_set_latency(dev, UDK_DIRECTION_INPUT, in_lat, 0);
         udk_device_set_latency(dev, UDK_DIRECTION_OUTPUT, out_lat, 0);
         return 0;
