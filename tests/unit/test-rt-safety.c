@@ -264,14 +264,7 @@ static _Atomic int filter_error;
  * mmap commit, read/write), and read: the jack PCM that stands in for a
  * card here drains its poll socket with a one-byte read.
  */
-static const int alsa_allowed[] = {
-        SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(ioctl), SCMP_SYS(read),
-#if UDK_HAVE_ASAN
-        /* AddressSanitizer's interceptors of poll and read give the thread an
-         * allocator cache of their own, which its exit hands back with mmap. */
-        SCMP_SYS(mmap),
-#endif
-};
+static const int alsa_allowed[] = { SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(ioctl), SCMP_SYS(read) };
 
 static void filter_compile(bool alsa)
 {
@@ -282,8 +275,10 @@ static void filter_compile(bool alsa)
                 /* a thread's exit, after the cycle loop */
                 SCMP_SYS(exit), SCMP_SYS(madvise), SCMP_SYS(munmap), SCMP_SYS(rt_sigprocmask),
 #if UDK_HAVE_ASAN
-                /* AddressSanitizer's own thread teardown */
-                SCMP_SYS(sigaltstack), SCMP_SYS(gettid),
+                /* AddressSanitizer's own thread teardown; mmap when it hands the
+                 * thread's allocator cache back to the OS, which it does once its
+                 * release interval has passed (a test program running long enough) */
+                SCMP_SYS(sigaltstack), SCMP_SYS(gettid), SCMP_SYS(mmap),
 #endif
         };
         scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
