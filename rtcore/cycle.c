@@ -5,6 +5,7 @@
  * wait.  Failures are counted in the shared statistics.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <udk/util.h>
@@ -193,8 +194,39 @@ static void count_xrun(struct udk_cycle_stats *st, _Atomic uint64_t *kind, uint6
                 stat_set(st->max_xrun_lateness, lateness);
 }
 
+/*
+ * A backend with its own clock (a sound card) reported @boundary for the
+ * period the schedule expected at @deadline: the schedule follows the card
+ * (its drift, a late first period).  A boundary a period or more late
+ * means the card moved on without us (it ran over, or the backend
+ * restarted it after an xrun, @restarted): the sample time jumps over the
+ * periods lost and the clock resyncs on the new boundary.
+ */
+static void follow_backend_clock(struct udk_device *dev, uint64_t deadline, uint64_t boundary, bool restarted)
+{
+        struct udk_cycle_stats *st = &dev->shared->stats;
+        uint32_t frames = dev->cfg.period;
+        uint64_t late = boundary > deadline ? boundary - deadline : 0;
+
+        /* The first period sets the grid: a card takes its time to start. */
+        if (dev->rt.dll.period_frames == 0)
+                late = 0;
+        if (restarted || late >= dev->period_ns) {
+                uint64_t missed = late / dev->period_ns;
+
+                count_xrun(st, restarted ? &st->xrun_backend : &st->xrun_late_wakes, late);
+                dev->rt.sample_time += missed * frames;
+                stat_add(st->frames_skipped, missed * frames);
+                dev->rt.resync_time = boundary;
+                dev->rt.zts_due = true;
+        }
+        /* Re-anchor: the period of the current sample time ends at @boundary. */
+        dev->rt.start_time = boundary - udk_device_frames_to_ns(dev, dev->rt.sample_time + frames);
+}
+
 /* The RT thread: wait, cycle, check the deadline, again.  The schedule is
- * absolute, start_time + frames_to_ns(T + period), so it never drifts. */
+ * absolute, start_time + frames_to_ns(T + period), so it never drifts (a
+ * backend with its own clock moves start_time with it). */
 void *udk_cycle_thread(void *arg)
 {
         struct udk_device *dev = arg;
@@ -211,15 +243,31 @@ void *udk_cycle_thread(void *arg)
                 uint64_t t = dev->rt.sample_time;
                 uint64_t deadline = dev->rt.start_time + udk_device_frames_to_ns(dev, t + frames);
                 uint64_t wake = 0, boundary = 0, lateness, end, next_deadline;
+                bool own_clock = false;
+                int r;
 
-                if (dev->backend->wait(dev->backend_instance, deadline, &wake, &boundary) < 0) {
+                r = dev->backend->wait(dev->backend_instance, deadline, &wake, &boundary);
+                if (r == -ENODEV) {
+                        /* Gone for good: stop here and let the control thread
+                         * remove the device (release: our last cycle is done). */
+                        atomic_store_explicit(&dev->failure, r, memory_order_release);
+                        break;
+                }
+                if (r < 0) {
                         stat_add(st->backend_errors, 1);
                         wake = boundary = udk_time_now();
+                } else if (boundary != deadline || r == UDK_BACKEND_XRUN) {
+                        follow_backend_clock(dev, deadline, boundary, r == UDK_BACKEND_XRUN);
+                        t = dev->rt.sample_time;
+                        deadline = boundary;
+                        own_clock = true;
                 }
                 lateness = wake > deadline ? wake - deadline : 0;
                 udk_histogram_add(&st->lateness, lateness);
 
-                if (lateness >= period_ns) {
+                /* A card keeps what a late wake did not read: the next
+                 * cycles catch up, and only its own xruns lose frames. */
+                if (lateness >= period_ns && !own_clock) {
                         /* Jump over the periods that were missed, staying on
                          * the grid, and restart the DLL from the grid. */
                         uint64_t missed = lateness / period_ns;
@@ -238,7 +286,7 @@ void *udk_cycle_thread(void *arg)
 
                 end = udk_time_now();
                 next_deadline = dev->rt.start_time + udk_device_frames_to_ns(dev, dev->rt.sample_time + frames);
-                if (end > next_deadline)
+                if (end > next_deadline && !own_clock)
                         count_xrun(st, &st->xrun_overruns, end - next_deadline);
         }
 

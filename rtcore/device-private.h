@@ -155,6 +155,9 @@ struct udk_device {
         _Atomic uint32_t requests;
         _Atomic uint32_t request_reason_claimed; /* 0 free, 1 being written, 2 written */
         char request_reason[256];
+        /* RT -> control: the backend failed for good (its negative errno),
+         * the RT thread stopped; 0 while it runs. */
+        _Atomic int failure;
 
         /* Only the RT thread touches these (or udk_device_cycle() while it
          * does not run). */

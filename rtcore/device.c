@@ -344,12 +344,19 @@ int udk_device_start(struct udk_device *dev)
                 dev->backend_started = true;
         }
         atomic_store(&dev->keep_running, true);
+        atomic_store(&dev->failure, 0);
         r = udk_rt_thread_start(&dev->thread, dev->cfg.rt_priority, dev->cfg.cpu, udk_cycle_thread, dev,
                                 &dev->realtime);
         if (r < 0)
                 return r;
         dev->thread_started = true;
         return 0;
+}
+
+int udk_device_failure(const struct udk_device *dev)
+{
+        /* Acquire: pairs with the RT thread's release, its last cycle done. */
+        return atomic_load_explicit(&dev->failure, memory_order_acquire);
 }
 
 void udk_device_stop(struct udk_device *dev)

@@ -288,6 +288,7 @@ static void loop_tick(struct loop *l)
         struct udkd_server *server = l->server;
         uint64_t now = udk_time_now();
 
+        udkd_devices_check_failures(server);
         for (size_t i = 0; i < server->n_devices; i++)
                 if (server->devices[i].dev)
                         udk_device_collect(server->devices[i].dev);

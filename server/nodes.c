@@ -271,8 +271,12 @@ static int reopen_read_only(int fd)
 static int open_check(struct udkd_server *server, struct server_session *s, const struct udk_msg_open *m,
                       struct server_device **ret, char *err, size_t err_size)
 {
-        struct server_device *d = m->device ? udkd_registry_device(server, m->device)
-                                            : (server->n_devices ? &server->devices[0] : NULL);
+        struct server_device *d = m->device ? udkd_registry_device(server, m->device) : NULL;
+
+        /* No device named: the first one there. */
+        for (size_t i = 0; !m->device && !d && i < server->n_devices; i++)
+                if (server->devices[i].dev)
+                        d = &server->devices[i];
         const struct udk_device_config *cfg;
         float gain = udk_float_from_bits(m->gain_bits);
 

@@ -292,6 +292,8 @@ int udkd_device_setup(struct udkd_server *server, struct server_device *d);
 void udkd_device_remove(struct udkd_server *server, struct server_device *d);
 /* The backends' requests (udk_device_request): a device removed or built again. */
 void udkd_devices_tick(struct udkd_server *server);
+/* Remove the devices whose RT thread stopped on a backend gone for good (udk_device_failure()). */
+void udkd_devices_check_failures(struct udkd_server *server);
 /* A free device slot for a driver's device, NULL when all are taken. */
 struct server_device *udkd_device_slot(struct udkd_server *server);
 

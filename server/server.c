@@ -300,9 +300,12 @@ int udkd_server_create(const struct udkd_config *cfg, const char *plugin_path, s
 
                 d->conf = &cfg->devices[i];
                 r = udkd_device_setup(s, d); /* logs its errors */
-                if (r == -EHOSTDOWN) {
-                        /* What its backend connects to is not there (a JACK
-                         * server): logged, and the other devices run. */
+                if (r == -EHOSTDOWN || r == -ENODEV) {
+                        /* What its backend needs is not there (a JACK server,
+                         * an ALSA card): logged, and the other devices run. */
+                        if (r == -ENODEV)
+                                udk_warn("device '%s' left out: its hardware is not there; the other devices run",
+                                         cfg->devices[i].cfg.name);
                         d->dev = udk_device_destroy(d->dev);
                         *d = (struct server_device){ 0 };
                         s->n_left_out++;
@@ -404,6 +407,20 @@ void udkd_devices_tick(struct udkd_server *server)
                         udk_info("device %s: %s: building it again", name, reason);
                         device_rebuild(server, d);
                 }
+        }
+}
+
+void udkd_devices_check_failures(struct udkd_server *server)
+{
+        for (size_t i = 0; i < server->n_devices; i++) {
+                struct server_device *d = &server->devices[i];
+                int r = d->dev ? udk_device_failure(d->dev) : 0;
+
+                if (r == 0)
+                        continue;
+                udk_error("device %s: its %s backend is gone (%s): removed", udk_device_config(d->dev)->name,
+                          udk_device_backend(d->dev)->name, strerror(-r));
+                udkd_device_remove(server, d);
         }
 }
 
@@ -529,6 +546,9 @@ int udkd_server_format_stats(struct udkd_server *server, size_t index, char *buf
                cfg->period * 1e6 / cfg->rate, late.p50 / 1e3, late.p99 / 1e3, late.max / 1e3, busy.avg / 1e3,
                busy.max / 1e3, udk_cycle_stats_load_avg(st), udk_cycle_stats_load_max(st),
                atomic_load_explicit(&st->xruns, memory_order_relaxed));
+        if (atomic_load_explicit(&st->xrun_backend, memory_order_relaxed) > 0)
+                append(buf, size, &len, " (hardware %" PRIu64 ")",
+                       atomic_load_explicit(&st->xrun_backend, memory_order_relaxed));
         format_readouts(d, buf, size, &len);
         format_clients(d, buf, size, &len);
         return (int)len;

@@ -10,6 +10,9 @@ static const struct udk_backend_ops *const embedded[] = {
 #ifdef UDK_HAVE_JACK
         &udk_backend_jack,
 #endif
+#ifdef UDK_HAVE_ALSA
+        &udk_backend_alsa,
+#endif
 };
 
 const struct udk_backend_ops *udk_backend_find(const char *name)

@@ -19,6 +19,9 @@
 
 #define UDK_BACKEND_ABI_VERSION 1
 
+/* wait's return when the hardware had an xrun and was restarted. */
+#define UDK_BACKEND_XRUN 1
+
 struct udk_device;
 
 struct udk_backend_ops {
@@ -40,7 +43,9 @@ struct udk_backend_ops {
          * Open the hardware for @dev's configuration (udk_device_config()),
          * add the backend's controls and report its latency and safety
          * offsets with udk_device_set_latency().  The stream rings exist
-         * already.  On failure a sentence in @err.
+         * already.  On failure a sentence in @err; -ENODEV says the
+         * hardware is not there (an unknown PCM, a card unplugged): udkd
+         * then leaves that device out and runs the others.
          */
         int (*open)(void *instance, struct udk_device *dev, char *err, size_t err_size);
         void (*close)(void *instance);
@@ -58,6 +63,16 @@ struct udk_backend_ops {
          * period boundary really happened (a timer backend: @deadline; a
          * sound card: its own timestamp), which feeds the clock's DLL, so
          * scheduling jitter never reaches the zero timestamps.  RT-safe.
+         *
+         * A backend with its own clock reports boundaries that drift from
+         * @deadline: the cycle's schedule follows them, and a boundary a
+         * period or more past @deadline means periods were lost (counted
+         * as an xrun, the sample time jumps over them).  Returns 0;
+         * UDK_BACKEND_XRUN when the hardware ran over or under and the
+         * backend restarted it (counted, the clock resyncs on the new
+         * boundary); -ENODEV when the hardware is gone for good (the RT
+         * thread stops and the device is removed: udk_device_failure());
+         * another negative errno for a failure that is counted.
          */
         int (*wait)(void *instance, uint64_t deadline, uint64_t *ret_wake_time, uint64_t *ret_boundary_time);
 
@@ -71,6 +86,7 @@ struct udk_backend_ops {
 /* The embedded backends. */
 extern const struct udk_backend_ops udk_backend_virtual;
 extern const struct udk_backend_ops udk_backend_jack; /* where built with JACK */
+extern const struct udk_backend_ops udk_backend_alsa; /* when built with alsa-lib */
 
 /* Look a backend up by name; NULL if there is none. */
 const struct udk_backend_ops *udk_backend_find(const char *name);

@@ -136,6 +136,14 @@ int udk_device_open(struct udk_device *dev, char *err, size_t err_size);
  */
 int udk_device_start(struct udk_device *dev);
 
+/*
+ * 0, or the negative errno (-ENODEV: the hardware is gone) with which the
+ * backend's wait failed for good: the RT thread has then stopped on its
+ * own, and the device waits for the control thread to remove it.
+ * Lock-free; any thread.
+ */
+int udk_device_failure(const struct udk_device *dev);
+
 /* Stop the RT thread (it finishes its cycle) and the backend.  Idempotent. */
 void udk_device_stop(struct udk_device *dev);
 

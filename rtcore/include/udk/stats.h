@@ -74,7 +74,7 @@ struct udk_cycle_stats {
         uint32_t version; /* UDK_CYCLE_STATS_VERSION */
         uint32_t reserved;
         _Atomic uint64_t cycles;
-        _Atomic uint64_t xruns;            /* late wakes plus late cycle ends */
+        _Atomic uint64_t xruns;            /* late wakes, late cycle ends and the backend's */
         _Atomic uint64_t xrun_late_wakes;  /* woke more than a period late */
         _Atomic uint64_t xrun_overruns;    /* cycle ended after the next deadline */
         _Atomic uint64_t frames_skipped;   /* frames the clock jumped over to resync */
@@ -87,7 +87,8 @@ struct udk_cycle_stats {
         _Atomic uint64_t plan_swaps;       /* handler/graph changes taken */
         _Atomic uint64_t sample_time;      /* latest cycle's */
         _Atomic uint64_t clients_late;     /* client cycles missed (past the deadline or stuck) */
-        uint64_t reserved2[2];
+        _Atomic uint64_t xrun_backend;     /* the hardware's own over/underruns, restarted by the backend */
+        uint64_t reserved2[1];
         struct udk_histogram lateness;
         struct udk_histogram busy;
 };
