@@ -1848,20 +1848,27 @@ static const char *graph_stats(void)
  * udk's own shows in every attempt; a stall of this shared machine does
  * not, so the test runs again (UDK_TEST_RETRY).
  */
+static const char *late_on_purpose; /* the node a test makes late, NULL for none */
+
 static void retry_if_host_stalled(void)
 {
         struct udk_msg_stats_node nodes[16];
         struct udk_msg_stats_device sd;
         udk_object_id device = 0;
-        bool all_late = true;
+        bool all_late = true, stray_late = false;
         size_t n = 0;
 
         if (!stats_client || udk_client_find(stats_client, "loop", &device) < 0 ||
             udk_client_stats(stats_client, device, &sd, nodes, UDK_ELEMENTSOF(nodes), &n) < 0 || n == 0)
                 return;
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
                 all_late = all_late && nodes[i].late > 0;
-        if (sd.xruns == 0 && !all_late)
+                /* These clients do a few microseconds of work: late, their RT thread was not
+                 * scheduled (ASan on a loaded machine), which an attempt of its own tells apart. */
+                if (nodes[i].late > 0 && !(late_on_purpose && strcmp(nodes[i].name, late_on_purpose) == 0))
+                        stray_late = true;
+        }
+        if (sd.xruns == 0 && !all_late && !stray_late)
                 return;
         fprintf(stderr, "the host stalled the graph (%s)\n", graph_stats());
         for (size_t i = 0; i < UDK_ELEMENTSOF(children); i++)
@@ -2015,6 +2022,9 @@ static void test_chain_of_four(void)
         ASSERT_UINT_EQ(sd.xruns, 0);
         ASSERT_UINT_EQ(n_nodes, 6);
         for (size_t i = 0; i < n_nodes; i++)
+                if (nodes[i].late > 0)
+                        retry_if_host_stalled();
+        for (size_t i = 0; i < n_nodes; i++)
                 ASSERT_UINT_EQ(nodes[i].late, 0);
 
         ASSERT_OK(udk_client_close(s));
@@ -2054,6 +2064,7 @@ static void test_dead_and_late(void)
         victim.sh->trigger = 60;
         ASSERT_OK(udk_client_connect("test-clients", u.socket, &c));
         stats_client = c;
+        late_on_purpose = "sleeper";
 
         worker_open(&sig);
         worker_open(&sleeper);
@@ -2097,7 +2108,7 @@ static void test_dead_and_late(void)
                        200 * PERIOD);
 
         ASSERT_OK(udk_client_stats(c, loop_device(c), &sd, nodes, UDK_ELEMENTSOF(nodes), &n_nodes));
-        if (sd.xruns > 0)
+        if (sd.xruns > 0 || (n_nodes == 3 && (nodes[0].late > 0 || nodes[2].late > 0)))
                 retry_if_host_stalled();
         ASSERT_UINT_EQ(sd.xruns, 0);
         ASSERT_UINT_EQ(n_nodes, 3);
