@@ -51,6 +51,7 @@ struct udk_driver {
         bool hung_up;  /* udkd closed the socket */
         bool terminated; /* udk_driver_terminate(): stop() runs at the end */
         bool done;     /* over: its owner muted, end_source signalled */
+        unsigned logs_dropped; /* LOG lines udkd's full socket had no room for, since the last that went */
 
         /* What the driver's code made on the queue is this owner's: muted and reclaimed at the end. */
         struct dispatch_owner owner;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <udk/driver-host.h>
@@ -172,26 +173,58 @@ static int driver_send(struct udk_driver *drv, const void *msg, size_t len)
         return r;
 }
 
-UDK_EXPORT void udk_driver_log(struct udk_driver *drv, enum udk_log_level level, const char *fmt, ...)
+/*
+ * One LOG to udkd, never waited for: a blocking send to a socket udkd is
+ * slow to read would stall the whole queue (every instance of a shared
+ * host) on a log line.  Returns 0 or -errno (-EAGAIN: no room).
+ */
+static int driver_log_send(struct udk_driver *drv, enum udk_log_level level, const char *text)
 {
         struct udk_dmsg_log m;
+        ssize_t n;
+
+        memset(&m, 0, sizeof(m));
+        m.h = (struct udk_msg_header){ .type = UDK_DMSG_LOG, .size = sizeof(m) };
+        m.level = level;
+        udk_strlcpy(m.text, text, sizeof(m.text));
+        do
+                n = send(drv->sock, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return errno == EWOULDBLOCK || errno == ENOBUFS ? -EAGAIN : -errno;
+        return 0;
+}
+
+UDK_EXPORT void udk_driver_log(struct udk_driver *drv, enum udk_log_level level, const char *fmt, ...)
+{
+        char text[sizeof(((struct udk_dmsg_log *)NULL)->text)];
+        char dropped[64];
         va_list ap;
+        int r;
 
         if ((int)level < UDK_LOG_ERROR || level > UDK_LOG_DEBUG)
                 level = UDK_LOG_ERROR;
         if (level > udk_log_get_level() || !fmt)
                 return;
-        memset(&m, 0, sizeof(m));
         va_start(ap, fmt);
-        vsnprintf(m.text, sizeof(m.text), fmt, ap);
+        vsnprintf(text, sizeof(text), fmt, ap);
         va_end(ap);
-        udk_log(level, "%s", m.text);
+        udk_log(level, "%s", text);
         if (!drv || drv->hung_up || drv->sock < 0)
                 return;
-        m.h = (struct udk_msg_header){ .type = UDK_DMSG_LOG, .size = sizeof(m) };
-        m.level = level;
-        /* A log line that cannot go out is not worth ending the driver for. */
-        (void)udk_msg_send(drv->sock, &m, sizeof(m), NULL, 0);
+        /* A log line that cannot go out is not worth ending the driver for, nor waiting: stderr has it. */
+        r = 0;
+        if (drv->logs_dropped > 0) {
+                snprintf(dropped, sizeof(dropped), "%u log lines dropped: udkd's socket was full",
+                         drv->logs_dropped);
+                r = driver_log_send(drv, UDK_LOG_WARN, dropped);
+                if (r == 0)
+                        drv->logs_dropped = 0;
+        }
+        if (r == 0)
+                r = driver_log_send(drv, level, text);
+        if (r == -EAGAIN && drv->logs_dropped++ == 0)
+                udk_warn("udkd's socket is full: log lines go to stderr only until it reads them");
 }
 
 /* --- receiving --- */

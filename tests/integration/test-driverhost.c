@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include <udk/driver-protocol.h>
+#include <udk/log.h>
 #include <udk/util.h>
 
 #include "sandbox-probe.h"
@@ -994,7 +995,58 @@ static void test_shared_bad_channel(void)
                                    "expected 1\n");
 }
 
+/*
+ * udkd slow to read: the driver's log lines must not stall its queue (in a
+ * shared host, every instance's).  The host's end gets the smallest send
+ * buffer, a few LOGs' worth; its timer logs on while nothing is read, and
+ * the drop is said once the socket has room again.
+ */
+static void test_log_full_socket(void)
+{
+        struct host h;
+        union msg m;
+        int sv[2], one = 1;
+        bool said = false;
+
+        ASSERT_OK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
+        ASSERT_OK(setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &one, sizeof(one)));
+        host_spawn_fd(&h, "sandbox-probe", false, sv[1]);
+        close(sv[1]);
+        h.sock = sv[0];
+        expect_ready(&h, "sandbox-probe");
+        ASSERT_INT_EQ(host_start_with(&h, "loud", NULL), 0);
+        ASSERT_UINT_EQ(call_scalar(&h, PROBE_TIMER), 0);
+
+        /* Nothing read from the socket: 20 ticks are far more than its buffer holds. */
+        for (uint64_t end = now_ms() + WAIT_MS; !strstr(h.err, "timer tick 20 of loud");) {
+                if (now_ms() > end)
+                        udk_test_fail("the host stopped logging with its socket full; its stderr:\n%s", h.err);
+                host_read_stderr(&h, 10);
+        }
+        ASSERT_STR_CONTAINS(h.err, "warning: udkd's socket is full: log lines go to stderr only until it reads them\n");
+
+        /* Still answering; and once there is room, udkd hears how many lines it missed. */
+        ASSERT_UINT_EQ(call_scalar(&h, PROBE_SOCKET_INET), EPERM);
+        for (uint64_t end = now_ms() + WAIT_MS; !said;) {
+                struct pollfd pfd = { .fd = h.sock, .events = POLLIN };
+                unsigned n_fds = 0;
+                int fds[UDK_MSG_FDS_MAX];
+                ssize_t n;
+
+                ASSERT_TRUE(now_ms() < end);
+                if (poll(&pfd, 1, 100) <= 0)
+                        continue;
+                n = udk_msg_recv(h.sock, m.bytes, fds, &n_fds, 0);
+                ASSERT_TRUE(n > 0);
+                if (m.h.type == UDK_DMSG_LOG && strstr(m.log.text, " log lines dropped: udkd's socket was full")) {
+                        ASSERT_UINT_EQ(m.log.level, UDK_LOG_WARN);
+                        said = true;
+                }
+        }
+        host_stop_with(&h, "udkd's socket is full");
+}
+
 UDK_TEST_MAIN(test_life, test_sandbox_denials, test_sandbox_udev, test_no_sandbox, test_call_checks, test_ping_pong,
               test_control_changed, test_publish_nub, test_device_create, test_request_timeout, test_bad_abi,
               test_malformed, test_wrong_way, test_hang_up, test_start_fails, test_not_a_socket, test_help,
-              test_shared_host, test_shared_bad_channel)
+              test_shared_host, test_shared_bad_channel, test_log_full_socket)
