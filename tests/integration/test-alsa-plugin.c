@@ -40,7 +40,7 @@
 #define LOOP_LATENCY 600
 #define TIMEOUT_MS   30000
 #define S32_SNR_DB   140.0
-/* Float32 through two libsoxr very-high conversions (44.1 or 96 -> 48 kHz and back): 149 and 151.5 dB measured. */
+/* Float32 through two very-high conversions (44.1 or 96 -> 48 kHz and back): 149, 151.5 dB measured. */
 #define CONVERTED_SNR_DB 140.0
 #define SPAN_TOLERANCE   2 /* frames: the played sine's span against the recorded one's */
 
