@@ -10,7 +10,8 @@
 
 #include "pcm-rt.h"
 
-int udk_pcm_rt_init(struct udk_pcm_rt *t, bool playback, uint32_t channels, uint32_t capacity)
+int udk_pcm_rt_init(struct udk_pcm_rt *t, bool playback, uint32_t channels, uint32_t capacity,
+                    uint32_t max_frames)
 {
         uint32_t frame_size = channels * (uint32_t)sizeof(float);
         size_t size;
@@ -18,7 +19,7 @@ int udk_pcm_rt_init(struct udk_pcm_rt *t, bool playback, uint32_t channels, uint
         int r;
 
         memset(t, 0, sizeof(*t));
-        if (channels == 0 || capacity == 0 || channels > UINT32_MAX / sizeof(float))
+        if (channels == 0 || capacity == 0 || max_frames == 0 || channels > UINT32_MAX / sizeof(float))
                 return -EINVAL;
         size = udk_ring_memory_size(capacity, frame_size);
         if (size == SIZE_MAX)
@@ -37,6 +38,7 @@ int udk_pcm_rt_init(struct udk_pcm_rt *t, bool playback, uint32_t channels, uint
         t->playback = playback;
         t->channels = channels;
         t->capacity = capacity;
+        t->max_frames = max_frames;
         return 0;
 }
 
@@ -65,7 +67,9 @@ int udk_pcm_rt_process(void *data, const struct udk_node_cycle *cycle)
                 uint32_t channels = t->playback ? cycle->output_channels : cycle->input_channels;
                 uint32_t n;
 
-                if (UDK_UNLIKELY(channels != t->channels || (t->playback ? !cycle->output : !src))) {
+                /* The frames vary from cycle to cycle under rate conversion: bounded, never assumed. */
+                if (UDK_UNLIKELY(channels != t->channels || cycle->frames > t->max_frames ||
+                                 (t->playback ? !cycle->output : !src))) {
                         atomic_fetch_add_explicit(&t->bad_cycles, 1, memory_order_relaxed);
                         r = -EINVAL;
                 } else {

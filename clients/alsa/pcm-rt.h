@@ -19,6 +19,12 @@
  * eventfd the application polls.  A cycle that found the ring short
  * (playback: fewer frames than the cycle needs; capture: no room for the
  * whole cycle) while running counts an xrun.
+ *
+ * A cycle's frames vary when the stream converts rates (470 or 471 at
+ * 44.1 kHz on a 48 kHz device with 512-frame periods): the callback moves
+ * cycle->frames, whatever they are, and refuses a cycle of more than
+ * @max_frames (the stream's udk_client_stream_period(), which its buffers
+ * hold) as a bad cycle rather than trusting it.
  */
 #ifndef UDK_ALSA_PCM_RT_H
 #define UDK_ALSA_PCM_RT_H
@@ -37,7 +43,8 @@ struct udk_pcm_rt {
         void *memory;
         bool playback;
         uint32_t channels;
-        uint32_t capacity; /* frames */
+        uint32_t capacity;   /* frames */
+        uint32_t max_frames; /* the most a cycle may have */
 
         _Atomic uint32_t request;    /* application: (sequence << 1) | UDK_PCM_RT_RUN */
         _Atomic uint32_t ack;        /* RT: the last request it saw (futex word) */
@@ -45,15 +52,19 @@ struct udk_pcm_rt {
         _Atomic uint64_t position;   /* RT: frames moved since the last reset */
         _Atomic uint32_t xruns;      /* RT: running cycles that found the ring short */
         _Atomic uint64_t cycles;     /* RT: cycles the callback ran */
-        _Atomic uint64_t bad_cycles; /* RT: cycles whose channels were not the stream's */
+        _Atomic uint64_t bad_cycles; /* RT: cycles whose channels or frames were not the stream's */
 
         struct {
                 uint32_t seen; /* the last request answered */
         } rt;                  /* only the RT callback touches these */
 };
 
-/* A ring of @capacity frames of @channels floats, stopped and empty.  -EINVAL, -ENOMEM. */
-int udk_pcm_rt_init(struct udk_pcm_rt *t, bool playback, uint32_t channels, uint32_t capacity);
+/*
+ * A ring of @capacity frames of @channels floats, stopped and empty, for
+ * cycles of at most @max_frames.  -EINVAL, -ENOMEM.
+ */
+int udk_pcm_rt_init(struct udk_pcm_rt *t, bool playback, uint32_t channels, uint32_t capacity,
+                    uint32_t max_frames);
 
 /* Free the ring.  Call when no RT callback runs on @t any more.  Accepts a zeroed @t. */
 void udk_pcm_rt_finish(struct udk_pcm_rt *t);

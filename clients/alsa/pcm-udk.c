@@ -3,7 +3,7 @@
  * libasound_module_pcm_udk.so: the ALSA PCM plugin "udk", an ioplug through
  * which any ALSA application plays to or records from a udk device.
  *
- *   pcm.udk { type udk  device "loop"  socket "/run/udk/udkd.sock" }
+ *   pcm.udk { type udk  device "loop"  socket "/run/udk/udkd.sock"  quality "very-high" }
  *
  * The PCM is a client of udkd: snd_pcm_open() connects and finds the
  * device; hw_params opens a stream of the PCM's channels on it, whose RT
@@ -14,9 +14,16 @@
  * cycle when the RT callback wakes it (the RT thread itself makes no system
  * call but the futex wake).
  *
- * Rate, period, buffer and channels come from the device: the rate is the
- * device's, periods are whole numbers of device periods, channels 1 up to
- * the device's.  docs/alsa-plugin.md tells the user's side.
+ * Channels are 1 up to the device's.  The rate is any in
+ * UDK_PCM_RATE_MIN..MAX: a rate other than the device's goes to the stream,
+ * which libudk-client converts with libsoxr on its RT thread (@quality), and
+ * then a cycle brings a varying number of the application's frames.  The
+ * period sizes offered are whole numbers of device periods at the device's
+ * rate (see set_constraints()); at another rate a period counts the
+ * application's frames and must hold a whole cycle's (the stream's
+ * maximum, udk_client_stream_period()), so that the plugin, which wakes
+ * the application once per device cycle, never has to make more than one
+ * period of room in a cycle.  docs/alsa-plugin.md tells the user's side.
  */
 #include <errno.h>
 #include <poll.h>
@@ -34,18 +41,14 @@
 #include <udk/client.h>
 #include <udk/clock.h>
 #include <udk/format.h>
+#include <udk/resampler.h>
 #include <udk/util.h>
 
 #include "pcm-rt.h"
 
-/*
- * libudk-client refuses a rate other than the device's (udk_client_open()
- * says so); once it converts rates, setting this to 1 lets the plugin take
- * any rate in UDK_PCM_RATE_MIN..MAX and hand it to the stream.
- */
-#define UDK_PCM_CLIENT_CONVERTS_RATE 0
-#define UDK_PCM_RATE_MIN             8000
-#define UDK_PCM_RATE_MAX             384000
+/* The rates offered: libudk-client converts any in 8000..768000; ALSA's usual range ends at 384 kHz. */
+#define UDK_PCM_RATE_MIN 8000
+#define UDK_PCM_RATE_MAX 384000
 
 #define PERIODS_MIN    2
 #define PERIODS_MAX    64
@@ -63,6 +66,7 @@ struct udk_pcm {
         udk_object_id device;
         char device_name[UDK_OBJECT_NAME_MAX];
         uint32_t rate, period, channels; /* the device's, in this PCM's direction */
+        enum udk_resampler_quality quality;
 
         struct udk_client_stream *stream;
         struct udk_pcm_rt rt;
@@ -168,6 +172,7 @@ static int udk_pcm_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
 {
         struct udk_pcm *p = io->private_data;
         struct udk_client_stream_params sp;
+        uint32_t max_frames;
         int r;
 
         (void)params;
@@ -179,7 +184,16 @@ static int udk_pcm_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
         }
         if (io->buffer_size > UINT32_MAX || io->channels == 0 || io->channels > p->channels)
                 return -EINVAL;
-        r = udk_pcm_rt_init(&p->rt, is_playback(p), io->channels, (uint32_t)io->buffer_size);
+        /* The most frames a cycle brings at the PCM's rate: the ceiling of the device's period, scaled. */
+        max_frames = (uint32_t)(((uint64_t)p->period * io->rate + p->rate - 1) / p->rate);
+        if (io->period_size < max_frames) {
+                SNDERR("udk: a period of %lu frames at %u Hz is shorter than a cycle of device %s (%u frames "
+                       "at its %u Hz are up to %u at %u Hz)",
+                       (unsigned long)io->period_size, io->rate, p->device_name, p->period, p->rate, max_frames,
+                       io->rate);
+                return -EINVAL;
+        }
+        r = udk_pcm_rt_init(&p->rt, is_playback(p), io->channels, (uint32_t)io->buffer_size, max_frames);
         if (r < 0)
                 return r;
         p->rt_ready = true;
@@ -198,6 +212,7 @@ static int udk_pcm_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
         sp.input_channels = is_playback(p) ? 0 : io->channels;
         sp.output_channels = is_playback(p) ? io->channels : 0;
         sp.rate = io->rate;
+        sp.quality = p->quality;
         sp.link = UDK_LINK_DEVICE;
         r = udk_client_open(p->client, &sp, udk_pcm_rt_process, &p->rt, &p->stream);
         if (r < 0) {
@@ -205,6 +220,12 @@ static int udk_pcm_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params)
                        *udk_client_error(p->client) ? udk_client_error(p->client) : strerror(-r));
                 stream_close(p);
                 return r;
+        }
+        if (udk_client_stream_period(p->stream) > max_frames) {
+                SNDERR("udk: the stream on device %s has cycles of up to %u frames, more than the %u expected",
+                       p->device_name, udk_client_stream_period(p->stream), max_frames);
+                stream_close(p);
+                return -EPROTO;
         }
         r = udk_client_stream_wait_running(p->stream, START_MS);
         if (r < 0) {
@@ -346,7 +367,7 @@ static int udk_pcm_delay(snd_pcm_ioplug_t *io, snd_pcm_sframes_t *delayp)
                 return -EBADFD;
         if (io->state == SND_PCM_STATE_XRUN)
                 return -EPIPE;
-        /* What is in the ring, and the device's latency beyond it. */
+        /* What is in the ring, and the stream's latency beyond it: the device's and the rate conversion's. */
         *delayp = (snd_pcm_sframes_t)udk_ring_readable(&p->rt.ring) + p->latency;
         return 0;
 }
@@ -539,13 +560,9 @@ static int set_constraints(struct udk_pcm *p)
                                                   formats);
         if (r >= 0)
                 r = snd_pcm_ioplug_set_param_minmax(&p->io, SND_PCM_IOPLUG_HW_CHANNELS, 1, p->channels);
-        if (r >= 0) {
-                if (UDK_PCM_CLIENT_CONVERTS_RATE)
-                        r = snd_pcm_ioplug_set_param_minmax(&p->io, SND_PCM_IOPLUG_HW_RATE, UDK_PCM_RATE_MIN,
-                                                            UDK_PCM_RATE_MAX);
-                else
-                        r = snd_pcm_ioplug_set_param_list(&p->io, SND_PCM_IOPLUG_HW_RATE, 1, &p->rate);
-        }
+        if (r >= 0)
+                r = snd_pcm_ioplug_set_param_minmax(&p->io, SND_PCM_IOPLUG_HW_RATE, UDK_PCM_RATE_MIN,
+                                                    UDK_PCM_RATE_MAX);
         if (r >= 0)
                 r = snd_pcm_ioplug_set_param_list(&p->io, SND_PCM_IOPLUG_HW_PERIOD_BYTES, PERIOD_UNITS,
                                                   period_bytes);
@@ -576,6 +593,23 @@ static int conf_string(snd_config_t *n, const char *id, char **ret)
         return 0;
 }
 
+/* The quality field: libsoxr's recipe, by the names <udk/resampler.h> knows. */
+static int conf_quality(snd_config_t *n, enum udk_resampler_quality *ret)
+{
+        char *value = NULL;
+        int r;
+
+        if (snd_config_get_ascii(n, &value) < 0) {
+                SNDERR("udk: quality must be a string");
+                return -EINVAL;
+        }
+        r = udk_resampler_quality_from_name(value, ret);
+        if (r < 0)
+                SNDERR("udk: quality %s is not one of quick, low, medium, high, very-high", value);
+        free(value);
+        return r < 0 ? -EINVAL : 0;
+}
+
 /* alsa-lib's macro defines the entry point without a prototype, which clang's
  * -Wmissing-prototypes refuses (gcc's does not look inside the macro). */
 int SND_PCM_PLUGIN_ENTRY(udk)(snd_pcm_t **pcmp, const char *name, snd_config_t *root, snd_config_t *conf,
@@ -592,6 +626,7 @@ SND_PCM_PLUGIN_DEFINE_FUNC(udk)
         if (!p)
                 return -ENOMEM;
         p->event_fd = -1;
+        p->quality = UDK_RESAMPLER_VERY_HIGH;
         snd_config_for_each(i, next, conf)
         {
                 snd_config_t *n = snd_config_iterator_entry(i);
@@ -605,8 +640,10 @@ SND_PCM_PLUGIN_DEFINE_FUNC(udk)
                         r = conf_string(n, id, &p->device_what);
                 else if (strcmp(id, "socket") == 0)
                         r = conf_string(n, id, &p->socket);
+                else if (strcmp(id, "quality") == 0)
+                        r = conf_quality(n, &p->quality);
                 else {
-                        SNDERR("udk: unknown field %s (the fields are device and socket)", id);
+                        SNDERR("udk: unknown field %s (the fields are device, socket and quality)", id);
                         r = -EINVAL;
                 }
                 if (r < 0)

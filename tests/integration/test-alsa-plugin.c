@@ -7,13 +7,19 @@
  *    FLOAT is recorded) after the loopback's offset, which a marker finds;
  *    S32 goes through the device's float32 and comes back with an SNR of
  *    at least S32_SNR_DB;
+ *  - a rate the device lacks: a 1 kHz FLOAT sine at 44.1 kHz (and at 96
+ *    kHz) played while arecord records at the same rate, both converted
+ *    by libudk-client, comes back with an SNR of at least CONVERTED_SNR_DB
+ *    over the same span of frames as played, within SPAN_TOLERANCE;
  *  - sox plays through the plugin as exactly as aplay; speaker-test -D udk exits 0;
  *  - in this process, through libasound: a non-blocking poll-driven writer
  *    and reader round trip exactly, and -EAGAIN when the buffer is full;
  *    delay, pause and resume, drain, an underrun's XRUN and its recovery;
- *    a rate the device lacks refused; a device that does not exist, udkd
- *    absent and a field the plugin does not know fail snd_pcm_open() with
- *    a message naming them.
+ *    rates 8000..384000 offered and the rest refused, a period shorter
+ *    than a converted cycle refused with its reason, the delay with the
+ *    conversion's latency at two qualities; a device that does not exist,
+ *    udkd absent, a field the plugin does not know and a bad quality fail
+ *    snd_pcm_open() with a message naming them.
  * ALSA_PLUGIN_DIR points at the build's plugin and ALSA_CONFIG_PATH at a
  * configuration this test writes: alsa-lib's own, the plugin's snippet,
  * and the test's socket.
@@ -26,6 +32,7 @@
 #include <stdarg.h>
 
 #include "udk-test.h"
+#include "udk-test-sine.h"
 #include "udk-test-udkd.h"
 
 #define RATE         48000
@@ -33,6 +40,9 @@
 #define LOOP_LATENCY 600
 #define TIMEOUT_MS   30000
 #define S32_SNR_DB   140.0
+/* Float32 through two very-high conversions (44.1 or 96 -> 48 kHz and back): 149, 151.5 dB measured. */
+#define CONVERTED_SNR_DB 140.0
+#define SPAN_TOLERANCE   2 /* frames: the played sine's span against the recorded one's */
 
 static const char udkd_config[] = "[server]\n"
                                   "mlock = no\n"
@@ -89,9 +99,11 @@ static void setup(void)
                 "pcm.udkbad { type udk device \"nosuch\" socket \"%s\" }\n"
                 "pcm.udkgone { type udk socket \"%s\" }\n"
                 "pcm.udkfield { type udk socket \"%s\" colour blue }\n"
-                "pcm.udkuid { type udk device \"udk:loop\" socket \"%s\" }\n",
+                "pcm.udkuid { type udk device \"udk:loop\" socket \"%s\" }\n"
+                "pcm.udklow { type udk device loop socket \"%s\" quality low }\n"
+                "pcm.udkfast { type udk device loop socket \"%s\" quality fast }\n",
                 snd_config_topdir(), snippet, udkd.socket, udkd.socket,
-                in_dir(none, sizeof(none), "none.sock"), udkd.socket, udkd.socket);
+                in_dir(none, sizeof(none), "none.sock"), udkd.socket, udkd.socket, udkd.socket, udkd.socket);
         ASSERT_OK(fclose(f));
         ASSERT_OK(setenv("ALSA_PLUGIN_DIR", plugin_dir, 1));
         ASSERT_OK(setenv("ALSA_CONFIG_PATH", asound_conf, 1));
@@ -160,6 +172,9 @@ static void retry_on_xrun(const struct proc *p, const char *who)
 
 /* --- sound files --- */
 
+/* The rate the files are played and recorded at. */
+static int wav_rate = RATE;
+
 /* Played frame @f, channel @c: never 0 (the first non-zero recorded frame marks the offset), a
  * full-scale-ish ramp pattern that fits every format's precision exactly at 16 bits. */
 static double played_s16(long f, int c)
@@ -177,7 +192,7 @@ static double played_sine(long f, int c)
 
 static void write_wav(const char *path, int format, long frames, double (*sample)(long, int))
 {
-        SF_INFO info = { .samplerate = RATE, .channels = 2, .format = SF_FORMAT_WAV | format };
+        SF_INFO info = { .samplerate = wav_rate, .channels = 2, .format = SF_FORMAT_WAV | format };
         double *data = calloc((size_t)frames * 2, sizeof(double));
         SNDFILE *f;
 
@@ -238,28 +253,31 @@ static const char *device = "udk:loop";
  * @player ("aplay", "aplay -M": both utilities through mmap access, or
  * "sox") plays @play_format (libsndfile's) through udk:loop while arecord
  * records RECORDED frames as @rec_format (ALSA's name); the recording as
- * doubles.
+ * doubles.  At wav_rate: PLAYED and RECORDED are for RATE, and scale.
  */
 static double *loopback_by(const char *player, int play_format, double (*sample)(long, int),
                            const char *rec_format, long *ret_offset)
 {
         static struct proc rec, play;
-        char in[256], out[256], frames[32];
+        char in[256], out[256], frames[32], rate[32], rate_said[64];
+        long played = (long)wav_rate / 2, recorded = 2L * wav_rate;
         double *got;
         SF_INFO info;
         uint64_t deadline;
 
-        write_wav(in_dir(in, sizeof(in), "in.wav"), play_format, PLAYED, sample);
+        write_wav(in_dir(in, sizeof(in), "in.wav"), play_format, played, sample);
         in_dir(out, sizeof(out), "out.wav");
         bool mmap = strcmp(player, "aplay -M") == 0;
 
-        snprintf(frames, sizeof(frames), "%d", RECORDED);
+        snprintf(frames, sizeof(frames), "%ld", recorded);
+        snprintf(rate, sizeof(rate), "%d", wav_rate);
+        snprintf(rate_said, sizeof(rate_said), "Rate %d Hz, Stereo", wav_rate);
         if (mmap)
                 spawn(&rec, (const char *const[]){ "arecord", "-M", "-D", "udkuid", "-f", rec_format, "-c",
-                                                   "2", "-r", "48000", "-s", frames, out, NULL });
+                                                   "2", "-r", rate, "-s", frames, out, NULL });
         else
                 spawn(&rec, (const char *const[]){ "arecord", "-D", "udkuid", "-f", rec_format, "-c", "2",
-                                                   "-r", "48000", "-s", frames, out, NULL });
+                                                   "-r", rate, "-s", frames, out, NULL });
         /* It says so once its stream runs: from then on, all that plays is recorded. */
         for (deadline = now_ms() + TIMEOUT_MS; !strstr(rec.err, "Recording WAVE");) {
                 if (now_ms() >= deadline || !proc_pump(&rec, 50)) {
@@ -279,16 +297,16 @@ static double *loopback_by(const char *player, int play_format, double (*sample)
         retry_on_xrun(&play, player);
         retry_on_xrun(&rec, "arecord");
         if (strncmp(player, "aplay", 5) == 0)
-                ASSERT_STR_CONTAINS(play.err, "Rate 48000 Hz, Stereo");
+                ASSERT_STR_CONTAINS(play.err, rate_said);
         else if (strstr(play.err, "underrun"))
                 UDK_TEST_RETRY("sox met an xrun: \"%s\"", play.err);
 
         got = read_wav(out, &info);
         ASSERT_INT_EQ(info.channels, 2);
-        ASSERT_INT_EQ(info.samplerate, RATE);
-        ASSERT_INT_EQ(info.frames, RECORDED);
-        *ret_offset = find_offset(got, RECORDED);
-        if (*ret_offset + PLAYED > RECORDED)
+        ASSERT_INT_EQ(info.samplerate, wav_rate);
+        ASSERT_INT_EQ(info.frames, recorded);
+        *ret_offset = find_offset(got, recorded);
+        if (*ret_offset + played > recorded)
                 udk_test_fail("played from recorded frame %ld on: past the recording's end", *ret_offset);
         unlink(in);
         unlink(out);
@@ -380,6 +398,88 @@ static void test_aplay_arecord_s32_snr(void)
                 udk_test_fail("SNR %.1f dB, want at least %.1f dB (offset %ld)", snr, S32_SNR_DB, offset);
         free(got);
         teardown(NULL);
+}
+
+/* A -6 dBFS 1 kHz sine at wav_rate whose first sample is not 0. */
+static double sine_1k(long f, int c)
+{
+        return 0.5 * sin(2.0 * M_PI * 1000.0 * (double)f / wav_rate + 0.5 + c);
+}
+
+/* The frames from the first to the last of channel 0 above half the sine's amplitude. */
+static long sine_span(const double *x, long frames, long *ret_first)
+{
+        long first = -1, last = -1;
+
+        for (long k = 0; k < frames; k++)
+                if (fabs(x[k * 2]) > 0.25) {
+                        if (first < 0)
+                                first = k;
+                        last = k;
+                }
+        if (first < 0)
+                udk_test_fail("no frame of the sine came back");
+        *ret_first = first;
+        return last - first + 1;
+}
+
+/*
+ * aplay plays sine_1k at @rate (FLOAT) into the 48 kHz loop while arecord
+ * records it at @rate: both streams convert.  The recorded sine spans as
+ * many frames as the played one (nothing lost, nothing added), and past
+ * 100 ms from each end a least-squares fit of the 1 kHz sine
+ * (<udk-test-sine.h>, as test-resampler does) leaves an SNR of
+ * CONVERTED_SNR_DB at least in each channel.
+ */
+static void converted_round_trip(int rate)
+{
+        long played = rate / 2, recorded = 2L * rate, offset, first, played_first, span, played_span, skip;
+        double *want, *got, snr = INFINITY, amplitude;
+        float *x;
+        size_t n;
+
+        setup();
+        wav_rate = rate;
+        got = loopback(SF_FORMAT_FLOAT, sine_1k, "FLOAT_LE", &offset);
+        want = calloc((size_t)played * 2, sizeof(double));
+        ASSERT_NOT_NULL(want);
+        for (long k = 0; k < played; k++)
+                for (int c = 0; c < 2; c++)
+                        want[k * 2 + c] = sine_1k(k, c);
+        played_span = sine_span(want, played, &played_first);
+        span = sine_span(got, recorded, &first);
+        printf("# %d Hz: played span %ld frames, recorded %ld (from frame %ld)\n", rate, played_span, span,
+               first);
+        if (labs(span - played_span) > SPAN_TOLERANCE)
+                udk_test_fail("%d Hz: the sine spans %ld recorded frames, played %ld (tolerance %d)", rate, span,
+                              played_span, SPAN_TOLERANCE);
+        skip = rate / 10;
+        n = (size_t)(span - 2 * skip);
+        x = calloc(n * 2, sizeof(float));
+        ASSERT_NOT_NULL(x);
+        for (size_t k = 0; k < n * 2; k++)
+                x[k] = (float)got[(size_t)(first + skip) * 2 + k];
+        for (unsigned c = 0; c < 2; c++) {
+                snr = fmin(snr, udk_test_sine_snr_db(x, n, 2, c, 1000.0 / rate, &amplitude));
+                ASSERT_TRUE(fabs(amplitude - 0.5) < 1e-4);
+        }
+        printf("# %d Hz through the 48 kHz loop: SNR %.1f dB\n", rate, snr);
+        if (!(snr >= CONVERTED_SNR_DB))
+                udk_test_fail("%d Hz: SNR %.1f dB, want at least %.1f dB", rate, snr, CONVERTED_SNR_DB);
+        free(x);
+        free(want);
+        free(got);
+        teardown(NULL);
+}
+
+static void test_aplay_arecord_44100(void)
+{
+        converted_round_trip(44100);
+}
+
+static void test_aplay_arecord_96000(void)
+{
+        converted_round_trip(96000);
 }
 
 /* sox plays through the plugin as well (16 bits to 16 bits: no dither). */
@@ -489,11 +589,12 @@ static void test_params_from_device(void)
         ASSERT_OK(snd_pcm_hw_params_any(pcm, hw));
         ASSERT_OK(snd_pcm_hw_params_get_rate_min(hw, &min, &dir));
         ASSERT_OK(snd_pcm_hw_params_get_rate_max(hw, &max, &dir));
-        ASSERT_UINT_EQ(min, RATE);
-        ASSERT_UINT_EQ(max, RATE);
+        ASSERT_UINT_EQ(min, 8000);
+        ASSERT_UINT_EQ(max, 384000);
         ASSERT_OK(snd_pcm_hw_params_get_channels_max(hw, &max));
         ASSERT_UINT_EQ(max, 2);
-        ASSERT_ERROR(snd_pcm_hw_params_set_rate(pcm, hw, 44100, 0), EINVAL);
+        ASSERT_ERROR(snd_pcm_hw_params_set_rate(pcm, hw, 1000, 0), EINVAL);
+        ASSERT_ERROR(snd_pcm_hw_params_set_rate(pcm, hw, 400000, 0), EINVAL);
         ASSERT_ERROR(snd_pcm_hw_params_set_format(pcm, hw, SND_PCM_FORMAT_U8), EINVAL);
         ASSERT_OK(snd_pcm_hw_params_set_format(pcm, hw, SND_PCM_FORMAT_FLOAT_LE));
         ASSERT_OK(snd_pcm_hw_params_set_channels(pcm, hw, 2));
@@ -517,6 +618,68 @@ static void test_params_from_device(void)
         snd_lib_error_set_handler(on_alsa_error);
         ASSERT_ERROR(snd_pcm_open(&pcm, "udk:sink", SND_PCM_STREAM_CAPTURE, 0), ENODEV);
         ASSERT_STR_CONTAINS(alsa_errors, "udk: device sink has no inputs\n");
+        teardown(NULL);
+}
+
+/* Float stereo at @rate with @period frames and 2 periods: snd_pcm_hw_params()'s answer. */
+static int try_rate(snd_pcm_t *pcm, unsigned int rate, snd_pcm_uframes_t period)
+{
+        snd_pcm_hw_params_t *hw;
+
+        snd_pcm_hw_params_alloca(&hw);
+        ASSERT_OK(snd_pcm_hw_params_any(pcm, hw));
+        ASSERT_OK(snd_pcm_hw_params_set_access(pcm, hw, SND_PCM_ACCESS_RW_INTERLEAVED));
+        ASSERT_OK(snd_pcm_hw_params_set_format(pcm, hw, SND_PCM_FORMAT_FLOAT_LE));
+        ASSERT_OK(snd_pcm_hw_params_set_channels(pcm, hw, 2));
+        ASSERT_OK(snd_pcm_hw_params_set_rate(pcm, hw, rate, 0));
+        ASSERT_OK(snd_pcm_hw_params_set_period_size(pcm, hw, period, 0));
+        ASSERT_OK(snd_pcm_hw_params_set_periods(pcm, hw, 2, 0));
+        return snd_pcm_hw_params(pcm, hw);
+}
+
+/* The delay of a prepared, empty playback PCM @name at @rate: the stream's latency alone. */
+static snd_pcm_sframes_t empty_delay(const char *name, unsigned int rate)
+{
+        snd_pcm_sframes_t delay;
+        snd_pcm_t *pcm;
+
+        ASSERT_OK(snd_pcm_open(&pcm, name, SND_PCM_STREAM_PLAYBACK, 0));
+        ASSERT_OK(try_rate(pcm, rate, 3 * PERIOD));
+        ASSERT_OK(snd_pcm_prepare(pcm));
+        ASSERT_OK(snd_pcm_delay(pcm, &delay));
+        ASSERT_OK(snd_pcm_close(pcm));
+        return delay;
+}
+
+/*
+ * Rates the device lacks: a period that a converted cycle does not fit in
+ * is refused with its reason; the delay counts the conversion's latency,
+ * less at low quality than at very high.
+ */
+static void test_rates_converted(void)
+{
+        snd_pcm_sframes_t native, very_high, low;
+        snd_pcm_t *pcm;
+
+        setup();
+        snd_lib_error_set_handler(on_alsa_error);
+        ASSERT_OK(snd_pcm_open(&pcm, "udk:loop", SND_PCM_STREAM_PLAYBACK, 0));
+        /* 512 frames at 48 kHz are 4096 at 384 kHz: 1536-frame periods cannot hold a cycle. */
+        ASSERT_ERROR(try_rate(pcm, 384000, 3 * PERIOD), EINVAL);
+        ASSERT_STR_CONTAINS(alsa_errors, "udk: a period of 1536 frames at 384000 Hz is shorter than a cycle of "
+                                         "device loop (512 frames at its 48000 Hz are up to 4096 at 384000 Hz)\n");
+        ASSERT_OK(try_rate(pcm, 384000, 9 * PERIOD));
+        ASSERT_OK(try_rate(pcm, 8000, 3 * PERIOD));
+        ASSERT_OK(snd_pcm_close(pcm));
+
+        native = empty_delay("udk:loop", RATE);
+        very_high = empty_delay("udk:loop", 44100);
+        low = empty_delay("udklow", 44100);
+        printf("# empty playback delay: %ld frames at 48 kHz, at 44.1 kHz %ld (very high) and %ld (low)\n",
+               (long)native, (long)very_high, (long)low);
+        ASSERT_INT_EQ(native, LOOP_LATENCY);
+        ASSERT_INT_GT(low, LOOP_LATENCY * 44100 / RATE);
+        ASSERT_INT_GT(very_high, low);
         teardown(NULL);
 }
 
@@ -751,7 +914,11 @@ static void test_open_errors(void)
         ASSERT_STR_CONTAINS(alsa_errors, "udk: no device nosuch\n");
         alsa_errors[0] = '\0';
         ASSERT_ERROR(snd_pcm_open(&pcm, "udkfield", SND_PCM_STREAM_PLAYBACK, 0), EINVAL);
-        ASSERT_STR_CONTAINS(alsa_errors, "udk: unknown field colour (the fields are device and socket)\n");
+        ASSERT_STR_CONTAINS(alsa_errors,
+                            "udk: unknown field colour (the fields are device, socket and quality)\n");
+        alsa_errors[0] = '\0';
+        ASSERT_ERROR(snd_pcm_open(&pcm, "udkfast", SND_PCM_STREAM_PLAYBACK, 0), EINVAL);
+        ASSERT_STR_CONTAINS(alsa_errors, "udk: quality fast is not one of quick, low, medium, high, very-high\n");
         alsa_errors[0] = '\0';
         ASSERT_ERROR(snd_pcm_open(&pcm, "udkgone", SND_PCM_STREAM_PLAYBACK, 0), ENOENT);
         snprintf(want, sizeof(want),
@@ -761,6 +928,7 @@ static void test_open_errors(void)
 }
 
 UDK_TEST_MAIN(test_aplay_arecord_s16, test_aplay_arecord_float, test_aplay_arecord_converted,
-              test_aplay_arecord_s32_snr, test_sox_arecord_s16, test_aplay_arecord_mmap, test_speaker_test,
-              test_params_from_device, test_nonblock_poll_roundtrip, test_pause_resume_drain,
+              test_aplay_arecord_s32_snr, test_aplay_arecord_44100, test_aplay_arecord_96000,
+              test_sox_arecord_s16, test_aplay_arecord_mmap, test_speaker_test,
+              test_params_from_device, test_rates_converted, test_nonblock_poll_roundtrip, test_pause_resume_drain,
               test_underrun_recovers, test_udkd_gone_mid_stream, test_open_errors)

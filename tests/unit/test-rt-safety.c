@@ -719,26 +719,78 @@ static void test_backend_thread_keeps_the_rule(void)
 }
 
 /*
+ * A stream that converts 44.1 kHz on the device's rate, as libudk-client
+ * hands the ALSA plugin's callback its cycles: floor((k+1)·P·C/D) -
+ * floor(k·P·C/D) frames in cycle k, and every 64th cycle one frame more
+ * than the stream's maximum, which the callback must refuse as bad.
+ */
+struct variable_cycles {
+        struct udk_pcm_rt *rt;
+        uint32_t period; /* the device's */
+        uint64_t k;
+        _Atomic uint64_t oversized;
+        _Atomic uint64_t mismatched; /* device cycles not of @period frames: not passed on */
+};
+
+#define VARIABLE_RATE 44100u
+#define DEVICE_RATE   48000u
+
+static uint32_t variable_max(uint32_t period)
+{
+        return (uint32_t)(((uint64_t)period * VARIABLE_RATE + DEVICE_RATE - 1) / DEVICE_RATE);
+}
+
+static int variable_node(void *data, const struct udk_node_cycle *c)
+{
+        struct variable_cycles *v = data;
+        struct udk_node_cycle cycle = *c;
+        uint64_t scaled = (uint64_t)v->period * VARIABLE_RATE;
+
+        if (c->frames != v->period) {
+                atomic_fetch_add_explicit(&v->mismatched, 1, memory_order_relaxed);
+                return -EINVAL;
+        }
+        cycle.frames = (uint32_t)((v->k + 1) * scaled / DEVICE_RATE - v->k * scaled / DEVICE_RATE);
+        if (++v->k % 64 == 0) {
+                cycle.frames = variable_max(v->period) + 1;
+                atomic_fetch_add_explicit(&v->oversized, 1, memory_order_relaxed);
+        }
+        return udk_pcm_rt_process(v->rt, &cycle);
+}
+
+/*
  * The ALSA plugin's RT callback (clients/alsa/pcm-rt.c) as two nodes, one
  * playing and one recording, while this thread does what the plugin's
  * application side does: start, write and read the rings, let them run
- * dry (xruns), stop and wait for the answer, reset.
+ * dry (xruns), stop and wait for the answer, reset.  Once with the
+ * device's cycles, once with a converting stream's varying ones.
  */
-static void test_alsa_plugin_callback_keeps_the_rule(void)
+static void alsa_plugin_callback_run(bool variable)
 {
         enum { CAPACITY = 1024 };
         static float frames[CAPACITY * 2];
+        static struct variable_cycles vplay, vrec;
         struct udk_pcm_rt play, rec;
         struct udk_node *nplay, *nrec;
         struct udk_device *dev;
         uint64_t moved = 0, xruns = 0;
+        uint32_t period, max;
 
         setup();
-        dev = make_device();
-        ASSERT_OK(udk_pcm_rt_init(&play, true, 2, CAPACITY));
-        ASSERT_OK(udk_pcm_rt_init(&rec, false, 2, CAPACITY));
-        ASSERT_OK(udk_device_add_node(dev, "alsa-play", udk_pcm_rt_process, &play, NULL, &nplay));
-        ASSERT_OK(udk_device_add_node(dev, "alsa-rec", udk_pcm_rt_process, &rec, NULL, &nrec));
+        period = 64;
+        dev = make_device_period(period);
+        max = variable ? variable_max(period) : period;
+        ASSERT_OK(udk_pcm_rt_init(&play, true, 2, CAPACITY, max));
+        ASSERT_OK(udk_pcm_rt_init(&rec, false, 2, CAPACITY, max));
+        vplay = (struct variable_cycles){ .rt = &play, .period = period };
+        vrec = (struct variable_cycles){ .rt = &rec, .period = period };
+        if (variable) {
+                ASSERT_OK(udk_device_add_node(dev, "alsa-play", variable_node, &vplay, NULL, &nplay));
+                ASSERT_OK(udk_device_add_node(dev, "alsa-rec", variable_node, &vrec, NULL, &nrec));
+        } else {
+                ASSERT_OK(udk_device_add_node(dev, "alsa-play", udk_pcm_rt_process, &play, NULL, &nplay));
+                ASSERT_OK(udk_device_add_node(dev, "alsa-rec", udk_pcm_rt_process, &rec, NULL, &nrec));
+        }
         ASSERT_OK(udk_device_start(dev));
         for (int i = 0; i < 20; i++) {
                 ASSERT_UINT_EQ(udk_ring_write(&play.ring, frames, CAPACITY), CAPACITY);
@@ -760,12 +812,26 @@ static void test_alsa_plugin_callback_keeps_the_rule(void)
         ASSERT_INT_EQ(atomic_load(&filter_error), 0);
         ASSERT_UINT_GE(moved, 20 * CAPACITY);
         ASSERT_UINT_GE(xruns, 1);
-        ASSERT_UINT_EQ(atomic_load(&play.bad_cycles), 0);
-        ASSERT_UINT_EQ(atomic_load(&rec.bad_cycles), 0);
+        /* Only the cycles longer than the stream's maximum were bad (and those only while running). */
+        ASSERT_UINT_LE(atomic_load(&play.bad_cycles), atomic_load(&vplay.oversized));
+        ASSERT_UINT_LE(atomic_load(&rec.bad_cycles), atomic_load(&vrec.oversized));
+        if (variable) {
+                ASSERT_UINT_EQ(atomic_load(&vplay.mismatched), 0);
+                ASSERT_UINT_EQ(atomic_load(&vrec.mismatched), 0);
+                ASSERT_UINT_GE(vplay.k, 64);
+                ASSERT_UINT_GE(atomic_load(&play.bad_cycles), 1);
+                ASSERT_UINT_GE(atomic_load(&rec.bad_cycles), 1);
+        }
         report_and_assert_clean();
         udk_device_destroy(dev);
         udk_pcm_rt_finish(&play);
         udk_pcm_rt_finish(&rec);
+}
+
+static void test_alsa_plugin_callback_keeps_the_rule(void)
+{
+        alsa_plugin_callback_run(false);
+        alsa_plugin_callback_run(true);
 }
 
 /* --- a driver's device whose driver crashed: its input gate --- */
