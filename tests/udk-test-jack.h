@@ -150,16 +150,23 @@ static inline void jack_start(struct jack *j)
 
         jack_spawn(j, 0);
         deadline = jack_now_ms() + JACK_WAIT_MS;
-        while (run_cmd(lsp, 2000) != 0) {
+        for (;;) {
+                bool up = run_cmd(lsp, 2000) == 0;
                 int status;
 
-                /* Another server of that name runs (a test of another build): the next name.
-                 * JACK's 8 slots all taken by other programs' servers: again, a bit later. */
+                /* jack_lsp may have reached another run's server of that name before ours gave up
+                 * on it: ours must still be there once a server answered. */
+                if (up)
+                        usleep(200000);
+                /* Ours exited: another server has the name (a test of another build), or JACK's 8
+                 * slots are all taken by other programs' servers: the next name, a bit later. */
                 if (waitpid(j->pid, &status, WNOHANG) == j->pid && jack_now_ms() < deadline) {
                         usleep(300000);
                         jack_spawn(j, (j->index + 1) % JACK_NAMES);
                         continue;
                 }
+                if (up && kill(j->pid, 0) == 0)
+                        return;
                 if (jack_now_ms() >= deadline) {
                         char text[4096] = "";
                         FILE *lf = fopen(j->log, "r");

@@ -144,7 +144,9 @@ static inline bool proc_pump(struct proc *p, int timeout_ms)
                         continue;
                 if (*lens[i] >= OUTPUT_MAX - 1) {
                         proc_kill(p);
-                        udk_test_fail("udkd wrote more than %d bytes", OUTPUT_MAX);
+                        /* Its last lines say what it repeated. */
+                        udk_test_fail("udkd wrote more than %d bytes, ending with:\n%s", OUTPUT_MAX,
+                                      bufs[i] + *lens[i] - 1500);
                 }
                 n = read(fds[i].fd, bufs[i] + *lens[i], OUTPUT_MAX - 1 - *lens[i]);
                 if (n > 0) {
