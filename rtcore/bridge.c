@@ -37,6 +37,8 @@ struct udk_bridge {
         uint64_t consumed; /* frames out of the FIFO: libsoxr took them, or the start dropped them */
         double fill_f, integral;
         double used; /* producer frames libsoxr's output stands for, from the start on */
+        uint64_t seen_written, seen_at; /* the last position read whole */
+        bool seen;
         bool started, failed;
 
         _Atomic uint64_t underflows, overflows;
@@ -152,8 +154,18 @@ static double bridge_fill(struct udk_bridge *b, uint64_t time_ns)
         uint64_t written, at;
         double since = 0;
 
-        if (udk_zts_read(&b->position, &written, &at, NULL) < 0)
+        /* A read that races the producer's publish past its retries
+         * (preempted mid-write on another CPU) keeps the last position. */
+        if (udk_zts_read(&b->position, &written, &at, NULL) == 0) {
+                b->seen_written = written;
+                b->seen_at = at;
+                b->seen = true;
+        } else if (b->seen) {
+                written = b->seen_written;
+                at = b->seen_at;
+        } else {
                 return (double)udk_ring_readable(&b->ring) + (double)b->stage_len;
+        }
         if (time_ns > at)
                 since = fmin((double)(time_ns - at) * b->cfg.producer_rate / 1e9, b->cfg.producer_period);
         /* Before the start: what the FIFO holds.  After: what libsoxr's
