@@ -31,15 +31,23 @@ struct bridge_app {
         /* NULL until both streams are open and the bridge is made: the
          * callbacks pass until then. */
         _Atomic(struct udk_bridge *) bridge;
-        uint32_t from_rate;
+        uint32_t from_rate, to_rate;
         struct udk_client_stream *from, *to;
         double nominal; /* producer frames per consumer frame */
         bool stats;
         uint64_t end, next_stats;
 };
 
-/* RT-safe: the from device's input, whose last frame ends a period after
- * the cycle's time. */
+/*
+ * The two callbacks stamp the same point of their cycles: the period
+ * boundary the cycle runs after (cycle->host_time is its period's start,
+ * DLL-filtered), when the from device's input of the period is complete
+ * and the to device's cycle runs.  The bridge then extrapolates the from
+ * count over less than a period, and the drift shows in that phase as well
+ * as in the count.
+ */
+
+/* RT-safe. */
 static int from_process(void *data, const struct udk_node_cycle *cycle)
 {
         struct bridge_app *app = data;
@@ -51,7 +59,7 @@ static int from_process(void *data, const struct udk_node_cycle *cycle)
         return 0;
 }
 
-/* RT-safe: the to device's output, for the cycle that starts at its time. */
+/* RT-safe. */
 static int to_process(void *data, const struct udk_node_cycle *cycle)
 {
         struct bridge_app *app = data;
@@ -59,7 +67,8 @@ static int to_process(void *data, const struct udk_node_cycle *cycle)
 
         if (!b)
                 return 0;
-        return udk_bridge_read(b, cycle->output, cycle->frames, cycle->host_time);
+        return udk_bridge_read(b, cycle->output, cycle->frames,
+                               cycle->host_time + (uint64_t)cycle->frames * UDK_NSEC_PER_SEC / app->to_rate);
 }
 
 static uint64_t now_ns(void)
@@ -235,6 +244,7 @@ int main(int argc, char **argv)
         params.output_channels = 0;
         params.name = "bridge-in";
         app.from_rate = fdev.rate;
+        app.to_rate = tdev.rate;
         if (udk_client_open(c, &params, from_process, &app, &app.from) < 0) {
                 r = example_fail("%s: %s", fdev.name, udk_client_error(c));
                 goto out;
