@@ -85,9 +85,9 @@ static void print_stats(struct bridge_app *app)
 
         udk_bridge_stats(atomic_load(&app->bridge), &st);
         printf("ratio %+.2f ppm  fill %.1f frames (target %u)  queued %u  underflows %" PRIu64
-               "  overflows %" PRIu64 "  %s\n",
+               "  overflows %" PRIu64 "  resyncs %" PRIu64 "  %s\n",
                (st.ratio / app->nominal - 1.0) * 1e6, st.fill, st.target_fill, st.queued, st.underflows,
-               st.overflows, st.running ? "running" : "filling");
+               st.overflows, st.resyncs, st.running ? "running" : "filling");
         fflush(stdout);
 }
 
