@@ -171,8 +171,9 @@ static size_t parse_stats(const char *out, struct stats_line *ret, size_t max)
 
         for (const char *line = out; line && *line && n < max; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
                 struct stats_line s;
-                if (sscanf(line, "ratio %lf ppm fill %lf frames (target %u) queued %u underflows %llu overflows %llu\n",
-                           &s.ppm, &s.fill, &s.target, &s.queued, &s.underflows, &s.overflows) == 6)
+                if (sscanf(line, "ratio %lf ppm fill %lf frames (target %u) queued %u underflows %llu "
+                                 "overflows %llu resyncs %llu",
+                           &s.ppm, &s.fill, &s.target, &s.queued, &s.underflows, &s.overflows, &s.resyncs) == 7)
                         ret[n++] = s;
         }
         return n;
