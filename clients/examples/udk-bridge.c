@@ -55,7 +55,8 @@ static int from_process(void *data, const struct udk_node_cycle *cycle)
 
         if (b)
                 udk_bridge_write(b, cycle->input, cycle->frames,
-                                 cycle->host_time + (uint64_t)cycle->frames * UDK_NSEC_PER_SEC / app->from_rate);
+                                 cycle->host_time +
+                                         (uint64_t)cycle->frames * UDK_NSEC_PER_SEC / app->from_rate);
         return 0;
 }
 
@@ -180,7 +181,8 @@ int main(int argc, char **argv)
                 case 'q':
                         if (udk_resampler_quality_from_name(optarg, &quality) < 0 ||
                             quality == UDK_RESAMPLER_VERY_HIGH || quality == UDK_RESAMPLER_QUALITY_DEFAULT)
-                                r = example_usage_error("--quality '%s': quick, low, medium or high", optarg);
+                                r = example_usage_error("--quality '%s': quick, low, medium or high",
+                                                        optarg);
                         break;
                 case 'T':
                         r = example_parse_number("--target-fill", optarg, 1, 65536, " frames", &target_fill);

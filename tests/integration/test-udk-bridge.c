@@ -23,16 +23,16 @@
 
 #include "udk-test-udkd.h"
 
-#define WAIT_MS      60000
-#define SECONDS      20
-#define SETTLE_S     8
-#define TRUE_PPM     200.0
-#define PPM_BOUND    30.0
-#define FILL_BAND    32.0
-#define SNR_MIN_DB   60.0
-#define LEVEL        0.5011872 /* -6 dB */
-#define RATE         48000
-#define RECORD_S     2
+#define WAIT_MS    60000
+#define SECONDS    20
+#define SETTLE_S   8
+#define TRUE_PPM   200.0
+#define PPM_BOUND  30.0
+#define FILL_BAND  32.0
+#define SNR_MIN_DB 60.0
+#define LEVEL      0.5011872 /* -6 dB */
+#define RATE       48000
+#define RECORD_S   2
 
 static const char config[] = "[device]\n"
                              "name = a\n"
@@ -112,7 +112,8 @@ static void program_start(struct program *p, const char *env, const char *const 
 /* Read both pipes for up to @ms; false once both are closed. */
 static bool program_pump(struct program *p, int ms)
 {
-        struct pollfd pfd[2] = { { .fd = p->out_fd, .events = POLLIN }, { .fd = p->err_fd, .events = POLLIN } };
+        struct pollfd pfd[2] = { { .fd = p->out_fd, .events = POLLIN },
+                                 { .fd = p->err_fd, .events = POLLIN } };
         int *fds[2] = { &p->out_fd, &p->err_fd };
         char *bufs[2] = { p->out, p->err };
         size_t caps[2] = { sizeof(p->out), sizeof(p->err) };
@@ -146,7 +147,8 @@ static int program_finish(struct program *p, int timeout_ms)
         while (program_pump(p, 50))
                 if (now_ms() > deadline) {
                         kill(p->pid, SIGKILL);
-                        udk_test_fail("a program did not finish within %d ms; stderr: \"%s\"", timeout_ms, p->err);
+                        udk_test_fail("a program did not finish within %d ms; stderr: \"%s\"", timeout_ms,
+                                      p->err);
                 }
         ASSERT_INT_EQ(waitpid(p->pid, &p->status, 0), p->pid);
         if (!WIFEXITED(p->status))
@@ -154,8 +156,8 @@ static int program_finish(struct program *p, int timeout_ms)
         return WEXITSTATUS(p->status);
 }
 
-#define RUN(p, ...)                                                                                       \
-        (program_start(p, "UDK_EXAMPLE_BRIDGE", (const char *const[]){ __VA_ARGS__, NULL }),            \
+#define RUN(p, ...)                                                                          \
+        (program_start(p, "UDK_EXAMPLE_BRIDGE", (const char *const[]){ __VA_ARGS__, NULL }), \
          program_finish(p, WAIT_MS))
 
 struct stats_line {
@@ -169,11 +171,14 @@ static size_t parse_stats(const char *out, struct stats_line *ret, size_t max)
 {
         size_t n = 0;
 
-        for (const char *line = out; line && *line && n < max; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+        for (const char *line = out; line && *line && n < max;
+             line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
                 struct stats_line s;
-                if (sscanf(line, "ratio %lf ppm fill %lf frames (target %u) queued %u underflows %llu "
-                                 "overflows %llu resyncs %llu",
-                           &s.ppm, &s.fill, &s.target, &s.queued, &s.underflows, &s.overflows, &s.resyncs) == 7)
+                if (sscanf(line,
+                           "ratio %lf ppm fill %lf frames (target %u) queued %u underflows %llu "
+                           "overflows %llu resyncs %llu",
+                           &s.ppm, &s.fill, &s.target, &s.queued, &s.underflows, &s.overflows,
+                           &s.resyncs) == 7)
                         ret[n++] = s;
         }
         return n;
@@ -277,33 +282,37 @@ static void test_bridge_two_clocks(void)
         snprintf(wav, sizeof(wav), "%s/b.wav", u.dir);
         snprintf(seconds, sizeof(seconds), "%d", RECORD_S);
         program_start(&rec, "UDK_EXAMPLE_RECORD",
-                      (const char *const[]){ "--socket", u.socket, "--device", "b", "--seconds", seconds, wav,
-                                             NULL });
+                      (const char *const[]){ "--socket", u.socket, "--device", "b", "--seconds", seconds,
+                                             wav, NULL });
         ASSERT_INT_EQ(program_finish(&rec, WAIT_MS), 0);
         ASSERT_INT_EQ(program_finish(&bridge, WAIT_MS), 0);
-        ASSERT_STR_CONTAINS(bridge.err,
-                            "udk-bridge: a (48000 Hz, 256 frames) -> b (48000 Hz, 256 frames), 2 channels, high quality\n");
+        ASSERT_STR_CONTAINS(bridge.err, "udk-bridge: a (48000 Hz, 256 frames) -> b (48000 Hz, 256 frames), "
+                                        "2 channels, high quality\n");
 
         n = parse_stats(bridge.out, st, UDK_ELEMENTSOF(st));
         for (size_t i = 0; i < n; i++)
-                printf("# %2zu s: ratio %+8.2f ppm  fill %7.1f  queued %4u  underflows %llu  overflows %llu  resyncs %llu\n",
-                       i + 1, st[i].ppm, st[i].fill, st[i].queued, st[i].underflows, st[i].overflows, st[i].resyncs);
-        printf("# %zu stats lines; last: ratio %+.2f ppm, fill %.1f (target %u), underflows %llu, overflows %llu\n",
-                      n, st[n ? n - 1 : 0].ppm, st[n ? n - 1 : 0].fill, st[n ? n - 1 : 0].target,
-                      st[n ? n - 1 : 0].underflows, st[n ? n - 1 : 0].overflows);
+                printf("# %2zu s: ratio %+8.2f ppm  fill %7.1f  queued %4u  underflows %llu  overflows %llu "
+                       " resyncs %llu\n",
+                       i + 1, st[i].ppm, st[i].fill, st[i].queued, st[i].underflows, st[i].overflows,
+                       st[i].resyncs);
+        printf("# %zu stats lines; last: ratio %+.2f ppm, fill %.1f (target %u), underflows %llu, overflows "
+               "%llu\n",
+               n, st[n ? n - 1 : 0].ppm, st[n ? n - 1 : 0].fill, st[n ? n - 1 : 0].target,
+               st[n ? n - 1 : 0].underflows, st[n ? n - 1 : 0].overflows);
         /* One a second (a loaded machine may lose one), and the final one. */
         ASSERT_UINT_GE(n, SECONDS - 1);
         ASSERT_UINT_EQ(st[n - 1].target, 576); /* 256 + 256 + 64 */
         for (size_t i = SETTLE_S - 1; i < n; i++) {
                 if (fabs(st[i].fill - st[i].target) > FILL_BAND)
-                        udk_test_fail("second %zu: fill %.1f, want %u +- %.0f", i + 1, st[i].fill, st[i].target,
-                                      FILL_BAND);
+                        udk_test_fail("second %zu: fill %.1f, want %u +- %.0f", i + 1, st[i].fill,
+                                      st[i].target, FILL_BAND);
         }
         ASSERT_UINT_EQ(st[n - 1].underflows, st[SETTLE_S - 1].underflows);
         ASSERT_UINT_EQ(st[n - 1].overflows, st[SETTLE_S - 1].overflows);
         ASSERT_UINT_EQ(st[n - 1].resyncs, st[SETTLE_S - 1].resyncs);
         if (fabs(st[n - 1].ppm - TRUE_PPM) > PPM_BOUND)
-                udk_test_fail("final ratio %+.2f ppm, want %.0f +- %.0f", st[n - 1].ppm, TRUE_PPM, PPM_BOUND);
+                udk_test_fail("final ratio %+.2f ppm, want %.0f +- %.0f", st[n - 1].ppm, TRUE_PPM,
+                              PPM_BOUND);
 
         /* a's 1 kHz, on a clock 200 ppm fast, is 1000.2 Hz on b's; while the
          * loop still settles it plays at the ratio in force (its last figure). */
@@ -330,7 +339,8 @@ static void test_usage_and_device_errors(void)
         ASSERT_STR_EQ(p.err, "udk-bridge: error: --quality 'very-high': quick, low, medium or high\n"
                              "Try 'udk-bridge --help'.\n");
         ASSERT_INT_EQ(RUN(&p, "--from", "a", "--to", "b", "--channels", "1.5"), 2);
-        ASSERT_STR_EQ(p.err, "udk-bridge: error: --channels 1.5 is not a whole number\nTry 'udk-bridge --help'.\n");
+        ASSERT_STR_EQ(p.err,
+                      "udk-bridge: error: --channels 1.5 is not a whole number\nTry 'udk-bridge --help'.\n");
         ASSERT_INT_EQ(RUN(&p, "--from", "a", "--to", "b", "--target-fill", "0"), 2);
         ASSERT_STR_EQ(p.err, "udk-bridge: error: --target-fill 0: out of range (1..65536 frames)\n"
                              "Try 'udk-bridge --help'.\n");
@@ -339,7 +349,8 @@ static void test_usage_and_device_errors(void)
         ASSERT_INT_EQ(RUN(&p, "--socket", u.socket, "--from", "nope", "--to", "b"), 1);
         ASSERT_STR_EQ(p.err, "udk-bridge: error: no object nope\n");
         ASSERT_INT_EQ(RUN(&p, "--socket", u.socket, "--from", "a", "--to", "a"), 1);
-        ASSERT_STR_EQ(p.err, "udk-bridge: error: --from and --to are the same device (a): nothing to bridge\n");
+        ASSERT_STR_EQ(p.err,
+                      "udk-bridge: error: --from and --to are the same device (a): nothing to bridge\n");
         ASSERT_INT_EQ(RUN(&p, "--socket", u.socket, "--from", "a", "--to", "b", "--channels", "3"), 1);
         ASSERT_STR_EQ(p.err, "udk-bridge: error: --channels 3: device a has 2 input channels\n");
         ASSERT_INT_EQ(RUN(&p, "--socket", u.socket, "--from", "mono", "--to", "b", "--channels", "2"), 1);
