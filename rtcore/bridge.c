@@ -38,6 +38,7 @@ struct udk_bridge {
         double fill_f, integral;
         double used; /* producer frames libsoxr's output stands for, from the start on */
         double resync_margin; /* fill beyond the target that no jitter explains */
+        uint64_t seen_overflows;
         uint64_t seen_written, seen_at; /* the last position read whole */
         bool seen;
         bool started, failed;
@@ -195,6 +196,7 @@ static void bridge_steer(struct udk_bridge *b, double fill, uint32_t n)
 int udk_bridge_read(struct udk_bridge *b, float *out, uint32_t n, uint64_t time_ns)
 {
         const uint32_t ch = b->cfg.channels;
+        uint64_t overflows;
         double fill;
         size_t done = 0, feed;
 
@@ -215,15 +217,18 @@ int udk_bridge_read(struct udk_bridge *b, float *out, uint32_t n, uint64_t time_
                         fill -= skip;
                 }
                 b->started = true;
+                b->seen_overflows = atomic_load_explicit(&b->overflows, memory_order_relaxed);
                 b->used = (double)b->consumed;
                 b->fill_f = fill;
                 atomic_store_explicit(&b->running, true, memory_order_relaxed);
         }
-        /* Far above the target (the consumer stalled, the FIFO overflowed):
+        /* Far above the target or overflowed (the consumer stalled):
          * drop back to it at once, as at the start, rather than leave the
          * loop to work it off at its limit for many seconds; the ratio
          * learnt stays. */
-        if (fill > b->cfg.target_fill + b->resync_margin) {
+        overflows = atomic_load_explicit(&b->overflows, memory_order_relaxed);
+        if (fill > b->cfg.target_fill + b->resync_margin ||
+            (overflows != b->seen_overflows && fill > b->cfg.target_fill)) {
                 uint32_t skip = udk_ring_skip(&b->ring, (uint32_t)lround(fill - b->cfg.target_fill));
                 b->consumed += skip;
                 b->used += skip;
@@ -231,6 +236,7 @@ int udk_bridge_read(struct udk_bridge *b, float *out, uint32_t n, uint64_t time_
                 b->fill_f = fill;
                 atomic_fetch_add_explicit(&b->resyncs, 1, memory_order_relaxed);
         }
+        b->seen_overflows = overflows;
         bridge_steer(b, fill, n);
 
         /* Meter libsoxr's intake: what this read should need at the ratio
