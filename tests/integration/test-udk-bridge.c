@@ -21,6 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <udk/client.h>
+
 #include "udk-test-udkd.h"
 
 #define WAIT_MS    60000
@@ -259,6 +261,40 @@ static void check_recording(const char *path, double freq, double *ret_amp_min, 
         }
 }
 
+/*
+ * The xruns of @device and the late cycles of its nodes, from udkd: a stall
+ * of this shared machine (a period or more without CPU) shows there, and
+ * steps the fill by a period that the loop then works off for seconds.
+ */
+static uint64_t device_stalls(struct udk_client *c, const char *device)
+{
+        struct udk_msg_stats_node nodes[8];
+        struct udk_msg_stats_device sd;
+        udk_object_id id;
+        uint64_t stalls;
+        size_t n = 0;
+
+        ASSERT_OK(udk_client_find(c, device, &id));
+        ASSERT_OK(udk_client_stats(c, id, &sd, nodes, UDK_ELEMENTSOF(nodes), &n));
+        stalls = sd.xruns;
+        for (size_t i = 0; i < n; i++)
+                stalls += nodes[i].late;
+        return stalls;
+}
+
+/* A failed check fails the test, unless the machine stalled udkd during the
+ * run (@stalls): then the run proves nothing and runs again. */
+#define CHECK(cond, ...)                                                                           \
+        do {                                                                                       \
+                if (!(cond)) {                                                                     \
+                        if (stalls > 0)                                                            \
+                                UDK_TEST_RETRY("%" PRIu64                                          \
+                                               " xruns and late cycles: the machine stalled udkd", \
+                                               stalls);                                            \
+                        udk_test_fail(__VA_ARGS__);                                                \
+                }                                                                                  \
+        } while (0)
+
 static void test_bridge_two_clocks(void)
 {
         static struct program bridge, rec;
@@ -266,6 +302,8 @@ static void test_bridge_two_clocks(void)
         static struct stats_line st[64];
         char wav[128], seconds[16];
         double amp_min, amp_max, snr;
+        struct udk_client *c = NULL;
+        uint64_t stalls;
         size_t n;
 
         proc_start_server(&u, config, NULL);
@@ -285,7 +323,10 @@ static void test_bridge_two_clocks(void)
                       (const char *const[]){ "--socket", u.socket, "--device", "b", "--seconds", seconds,
                                              wav, NULL });
         ASSERT_INT_EQ(program_finish(&rec, WAIT_MS), 0);
+        ASSERT_OK(udk_client_connect("test-udk-bridge", u.socket, &c));
+        stalls = device_stalls(c, "a") + device_stalls(c, "b");
         ASSERT_INT_EQ(program_finish(&bridge, WAIT_MS), 0);
+        udk_client_disconnect(c);
         ASSERT_STR_CONTAINS(bridge.err, "udk-bridge: a (48000 Hz, 256 frames) -> b (48000 Hz, 256 frames), "
                                         "2 channels, high quality\n");
 
@@ -299,29 +340,30 @@ static void test_bridge_two_clocks(void)
                "%llu\n",
                n, st[n ? n - 1 : 0].ppm, st[n ? n - 1 : 0].fill, st[n ? n - 1 : 0].target,
                st[n ? n - 1 : 0].underflows, st[n ? n - 1 : 0].overflows);
+        printf("# %" PRIu64 " xruns and late cycles on a and b\n", stalls);
         /* One a second (a loaded machine may lose one), and the final one. */
         ASSERT_UINT_GE(n, SECONDS - 1);
         ASSERT_UINT_EQ(st[n - 1].target, 576); /* 256 + 256 + 64 */
-        for (size_t i = SETTLE_S - 1; i < n; i++) {
-                if (fabs(st[i].fill - st[i].target) > FILL_BAND)
-                        udk_test_fail("second %zu: fill %.1f, want %u +- %.0f", i + 1, st[i].fill,
-                                      st[i].target, FILL_BAND);
-        }
-        ASSERT_UINT_EQ(st[n - 1].underflows, st[SETTLE_S - 1].underflows);
-        ASSERT_UINT_EQ(st[n - 1].overflows, st[SETTLE_S - 1].overflows);
-        ASSERT_UINT_EQ(st[n - 1].resyncs, st[SETTLE_S - 1].resyncs);
-        if (fabs(st[n - 1].ppm - TRUE_PPM) > PPM_BOUND)
-                udk_test_fail("final ratio %+.2f ppm, want %.0f +- %.0f", st[n - 1].ppm, TRUE_PPM,
-                              PPM_BOUND);
+        for (size_t i = SETTLE_S - 1; i < n; i++)
+                CHECK(fabs(st[i].fill - st[i].target) <= FILL_BAND, "second %zu: fill %.1f, want %u +- %.0f",
+                      i + 1, st[i].fill, st[i].target, FILL_BAND);
+        CHECK(st[n - 1].underflows == st[SETTLE_S - 1].underflows &&
+                      st[n - 1].overflows == st[SETTLE_S - 1].overflows &&
+                      st[n - 1].resyncs == st[SETTLE_S - 1].resyncs,
+              "after %d s: %llu underflows, %llu overflows, %llu resyncs", SETTLE_S,
+              st[n - 1].underflows - st[SETTLE_S - 1].underflows,
+              st[n - 1].overflows - st[SETTLE_S - 1].overflows,
+              st[n - 1].resyncs - st[SETTLE_S - 1].resyncs);
+        CHECK(fabs(st[n - 1].ppm - TRUE_PPM) <= PPM_BOUND, "final ratio %+.2f ppm, want %.0f +- %.0f",
+              st[n - 1].ppm, TRUE_PPM, PPM_BOUND);
 
         /* a's 1 kHz, on a clock 200 ppm fast, is 1000.2 Hz on b's; while the
          * loop still settles it plays at the ratio in force (its last figure). */
         check_recording(wav, 1000.0 * (1 + st[n - 1].ppm * 1e-6), &amp_min, &amp_max, &snr);
         printf("# on b, 50 ms windows: amplitude %.6f..%.6f, worst SNR %.1f dB\n", amp_min, amp_max, snr);
-        ASSERT_NEAR(amp_min, LEVEL, 1e-3);
-        ASSERT_NEAR(amp_max, LEVEL, 1e-3);
-        if (snr < SNR_MIN_DB)
-                udk_test_fail("SNR %.1f dB in a 50 ms window, want at least %.0f", snr, SNR_MIN_DB);
+        CHECK(fabs(amp_min - LEVEL) <= 1e-3 && fabs(amp_max - LEVEL) <= 1e-3,
+              "amplitude %.6f..%.6f, want %.6f", amp_min, amp_max, LEVEL);
+        CHECK(snr >= SNR_MIN_DB, "SNR %.1f dB in a 50 ms window, want at least %.0f", snr, SNR_MIN_DB);
         unlink(wav);
         proc_stop_server(&u);
 }
