@@ -37,9 +37,13 @@ struct udk_bridge {
         uint64_t consumed; /* frames out of the FIFO: libsoxr took them, or the start dropped them */
         double fill_f, integral;
         double used; /* producer frames libsoxr's output stands for, from the start on */
+        double resync_margin; /* fill beyond the target that no jitter explains */
+        uint64_t seen_overflows;
+        uint64_t seen_written, seen_at; /* the last position read whole */
+        bool seen;
         bool started, failed;
 
-        _Atomic uint64_t underflows, overflows;
+        _Atomic uint64_t underflows, overflows, resyncs;
         _Atomic uint64_t ratio_bits, fill_bits;
         _Atomic uint32_t queued;
         _Atomic bool running;
@@ -95,6 +99,7 @@ int udk_bridge_create(const struct udk_bridge_config *config, struct udk_bridge 
                 cfg.target_fill =
                         cfg.producer_period + (uint32_t)ceil(cfg.consumer_period * b->nominal) + 64;
         b->cfg = cfg;
+        b->resync_margin = 2.0 * (cfg.producer_period + ceil(cfg.consumer_period * b->nominal)) + 64;
 
         /* Room for the target, a write on top, and as much again. */
         frame_size = (uint32_t)(sizeof(float) * cfg.channels);
@@ -152,8 +157,18 @@ static double bridge_fill(struct udk_bridge *b, uint64_t time_ns)
         uint64_t written, at;
         double since = 0;
 
-        if (udk_zts_read(&b->position, &written, &at, NULL) < 0)
+        /* A read that races the producer's publish past its retries
+         * (preempted mid-write on another CPU) keeps the last position. */
+        if (udk_zts_read(&b->position, &written, &at, NULL) == 0) {
+                b->seen_written = written;
+                b->seen_at = at;
+                b->seen = true;
+        } else if (b->seen) {
+                written = b->seen_written;
+                at = b->seen_at;
+        } else {
                 return (double)udk_ring_readable(&b->ring) + (double)b->stage_len;
+        }
         if (time_ns > at)
                 since = fmin((double)(time_ns - at) * b->cfg.producer_rate / 1e9, b->cfg.producer_period);
         /* Before the start: what the FIFO holds.  After: what libsoxr's
@@ -181,6 +196,7 @@ static void bridge_steer(struct udk_bridge *b, double fill, uint32_t n)
 int udk_bridge_read(struct udk_bridge *b, float *out, uint32_t n, uint64_t time_ns)
 {
         const uint32_t ch = b->cfg.channels;
+        uint64_t overflows;
         double fill;
         size_t done = 0, feed;
 
@@ -201,10 +217,26 @@ int udk_bridge_read(struct udk_bridge *b, float *out, uint32_t n, uint64_t time_
                         fill -= skip;
                 }
                 b->started = true;
+                b->seen_overflows = atomic_load_explicit(&b->overflows, memory_order_relaxed);
                 b->used = (double)b->consumed;
                 b->fill_f = fill;
                 atomic_store_explicit(&b->running, true, memory_order_relaxed);
         }
+        /* Far above the target or overflowed (the consumer stalled):
+         * drop back to it at once, as at the start, rather than leave the
+         * loop to work it off at its limit for many seconds; the ratio
+         * learnt stays. */
+        overflows = atomic_load_explicit(&b->overflows, memory_order_relaxed);
+        if (fill > b->cfg.target_fill + b->resync_margin ||
+            (overflows != b->seen_overflows && fill > b->cfg.target_fill)) {
+                uint32_t skip = udk_ring_skip(&b->ring, (uint32_t)lround(fill - b->cfg.target_fill));
+                b->consumed += skip;
+                b->used += skip;
+                fill -= skip;
+                b->fill_f = fill;
+                atomic_fetch_add_explicit(&b->resyncs, 1, memory_order_relaxed);
+        }
+        b->seen_overflows = overflows;
         bridge_steer(b, fill, n);
 
         /* Meter libsoxr's intake: what this read should need at the ratio
@@ -236,7 +268,13 @@ int udk_bridge_read(struct udk_bridge *b, float *out, uint32_t n, uint64_t time_
                         got = udk_ring_read(&b->ring, b->stage, BRIDGE_FEED_STEP);
                         b->stage_len = got;
                         if (got == 0) {
+                                /* Empty (the producer stalled): silence until the
+                                 * FIFO is back at its target, then start again
+                                 * from there with the ratio learnt. */
                                 atomic_fetch_add_explicit(&b->underflows, 1, memory_order_relaxed);
+                                atomic_fetch_add_explicit(&b->resyncs, 1, memory_order_relaxed);
+                                b->started = false;
+                                atomic_store_explicit(&b->running, false, memory_order_relaxed);
                                 break;
                         }
                 }
@@ -256,6 +294,7 @@ void udk_bridge_stats(const struct udk_bridge *b, struct udk_bridge_stats *ret)
         *ret = (struct udk_bridge_stats){
                 .underflows = atomic_load_explicit(&m->underflows, memory_order_relaxed),
                 .overflows = atomic_load_explicit(&m->overflows, memory_order_relaxed),
+                .resyncs = atomic_load_explicit(&m->resyncs, memory_order_relaxed),
                 .ratio = double_of(atomic_load_explicit(&m->ratio_bits, memory_order_relaxed)),
                 .fill = double_of(atomic_load_explicit(&m->fill_bits, memory_order_relaxed)),
                 .queued = atomic_load_explicit(&m->queued, memory_order_relaxed),

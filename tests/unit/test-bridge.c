@@ -199,5 +199,72 @@ static void test_bad_config(void)
         ASSERT_TRUE(b == NULL);
 }
 
-UDK_TEST_MAIN(test_ten_minutes_fast_producer, test_ten_minutes_slow_producer, test_other_rates_and_sound,
+/*
+ * A stall of one side at 30 s, +200 ppm: the consumer's (its cycles for
+ * @stall_s are lost, the FIFO overflows) or the producer's (no writes for
+ * @stall_s, the FIFO runs dry).  The fill is put back at its target at
+ * once (one resync) and the ratio learnt stays: within 5 ppm of the true
+ * one and the fill within 2 frames of its target 2 s after, without
+ * another underflow or overflow.
+ */
+static void check_stall(bool consumer, double stall_s)
+{
+        struct udk_bridge_config cfg = {
+                .producer_rate = RATE,
+                .consumer_rate = RATE,
+                .channels = 1,
+                .producer_period = PERIOD,
+                .consumer_period = PERIOD,
+        };
+        const double true_ratio = 1.0 + 200e-6, at = 30.0;
+        float in[PERIOD] = {}, out[PERIOD];
+        uint64_t writes = 0, reads = 0, xruns = 0;
+        struct udk_bridge_stats st;
+        struct udk_bridge *b;
+        char err[256];
+
+        ASSERT_OK(udk_bridge_create(&cfg, &b, err, sizeof(err)));
+        for (;;) {
+                double t_write = (double)(writes + 1) * PERIOD / (RATE * true_ratio);
+                double t_read = (double)reads * PERIOD / RATE;
+                bool stalled = t_read >= at && t_read < at + stall_s;
+
+                if (t_read > at + stall_s + 2.0)
+                        break;
+                if (t_write <= t_read) {
+                        if (consumer || !(t_write >= at && t_write < at + stall_s))
+                                udk_bridge_write(b, in, PERIOD, (uint64_t)llround(t_write * 1e9));
+                        writes++;
+                        continue;
+                }
+                if (!consumer || !stalled)
+                        ASSERT_OK(udk_bridge_read(b, out, PERIOD, (uint64_t)llround(t_read * 1e9)));
+                reads++;
+                udk_bridge_stats(b, &st);
+                if (t_read < at)
+                        ASSERT_UINT_EQ(st.resyncs, 0);
+                if (t_read >= at + stall_s + 0.1 && xruns == 0)
+                        xruns = st.underflows + st.overflows; /* the stall's, all counted by now */
+        }
+        udk_bridge_stats(b, &st);
+        fprintf(stderr, "# %s stall of %.0f ms: %" PRIu64 " underflows, %" PRIu64 " overflows, %" PRIu64
+                        " resyncs; 2 s on: fill %.2f (target %u), ratio %+.2f ppm\n",
+                consumer ? "consumer" : "producer", stall_s * 1e3, st.underflows, st.overflows, st.resyncs,
+                st.fill, st.target_fill, (st.ratio - 1) * 1e6);
+        ASSERT_UINT_GE(xruns, 1);
+        ASSERT_UINT_EQ(st.underflows + st.overflows, xruns);
+        ASSERT_UINT_EQ(st.resyncs, 1);
+        ASSERT_TRUE(st.running);
+        ASSERT_NEAR(st.fill, st.target_fill, 2.0);
+        ASSERT_NEAR((st.ratio / true_ratio - 1) * 1e6, 0.0, 5.0);
+        udk_bridge_destroy(b);
+}
+
+static void test_stalls_resync_and_keep_the_ratio(void)
+{
+        check_stall(true, 0.1);
+        check_stall(false, 0.1);
+}
+
+UDK_TEST_MAIN(test_stalls_resync_and_keep_the_ratio, test_ten_minutes_fast_producer, test_ten_minutes_slow_producer, test_other_rates_and_sound,
               test_bad_config)

@@ -1180,7 +1180,32 @@ static void test_net_catches_system_call(void)
         ASSERT_INT_EQ(atomic_load(&last_syscall), SYS_write);
 }
 
-UDK_TEST_MAIN(test_rt_thread_keeps_the_rule, test_backend_thread_keeps_the_rule,
+/* The virtual backend's drifting clock (clock_ppm): its own boundaries,
+ * followed by the cycle, under the same nets. */
+static void test_drifting_clock_keeps_the_rule(void)
+{
+        struct udk_device_config cfg;
+        struct udk_device *dev = NULL;
+        struct udk_rt_hooks hooks = { .enter = rt_enter };
+        char err[256] = "";
+
+        setup();
+        udk_device_config_defaults(&cfg);
+        cfg.rt_priority = 0;
+        ASSERT_OK(udk_device_create(&cfg, &udk_backend_virtual, &dev, err, sizeof(err)));
+        ASSERT_OK(udk_device_set_backend_option(dev, "clock_ppm", "-500", err, sizeof(err)));
+        ASSERT_OK(udk_device_open(dev, err, sizeof(err)));
+        udk_device_set_rt_hooks(dev, &hooks);
+        ASSERT_OK(udk_device_start(dev));
+        sleep_ms(300);
+        udk_device_stop(dev);
+        ASSERT_UINT_GE(atomic_load(&udk_device_stats(dev)->cycles), 100);
+        report_and_assert_clean();
+        udk_device_destroy(dev);
+}
+
+UDK_TEST_MAIN(test_drifting_clock_keeps_the_rule, test_rt_thread_keeps_the_rule,
+              test_backend_thread_keeps_the_rule,
               test_crashed_driver_gate_keeps_the_rule, test_alsa_plugin_callback_keeps_the_rule,
               test_conversion_keeps_the_rule, test_alsa_rt_thread_keeps_the_rule, test_net_catches_allocation,
               test_net_catches_mutex, test_net_catches_system_call)

@@ -313,6 +313,75 @@ static void test_controls_and_properties(void)
         udk_device_destroy(dev);
 }
 
-UDK_TEST_MAIN(test_sine_is_exact_and_phase_continuous, test_sine_through_s16_hardware,
+/* clock_ppm: boundary k is start + k * period * 1e9 / (rate * (1 + ppm / 1e6)),
+ * to the ns, whatever deadline the cycle asks for; 0 keeps the cycle's. */
+static void check_clock_ppm(const char *ppm_text, int64_t ppm)
+{
+        const uint32_t n = 150, period = 64, rate = 48000;
+        uint64_t start = 0, wake = 0, boundary = 0, first = 0;
+        struct udk_device_config cfg;
+        struct udk_device *dev = NULL;
+        char err[256] = "";
+        void *v;
+
+        udk_device_config_defaults(&cfg);
+        cfg.rate = rate;
+        cfg.period = period;
+        cfg.input_channels = cfg.output_channels = 1;
+        cfg.rt_priority = 0;
+        ASSERT_OK(udk_device_create(&cfg, &udk_backend_virtual, &dev, err, sizeof(err)));
+        ASSERT_OK(udk_device_set_backend_option(dev, "clock_ppm", ppm_text, err, sizeof(err)));
+        ASSERT_OK(udk_device_open(dev, err, sizeof(err)));
+        v = udk_device_backend_instance(dev);
+        ASSERT_OK(udk_backend_virtual.start(v, &start));
+        for (uint32_t k = 1; k <= n; k++) {
+                /* The nominal schedule's deadline, as the cycle would ask. */
+                uint64_t deadline = start + (uint64_t)k * period * UDK_NSEC_PER_SEC / rate;
+                uint64_t want = ppm == 0 ? deadline
+                                         : start + (uint64_t)((unsigned __int128)k * period * UDK_NSEC_PER_SEC *
+                                                              1000000u / ((uint64_t)rate * (uint64_t)(1000000 + ppm)));
+
+                ASSERT_OK(udk_backend_virtual.wait(v, deadline, &wake, &boundary));
+                if (boundary != want)
+                        udk_test_fail("clock_ppm %s: boundary %u at %" PRIu64 " ns, want %" PRIu64, ppm_text, k,
+                                      boundary - start, want - start);
+                ASSERT_UINT_GE(wake, boundary);
+                if (k == 1)
+                        first = boundary;
+        }
+        /* Over the n - 1 periods after the first: exactly period / (1 + ppm/1e6), within rounding. */
+        double spacing = (double)(boundary - first);
+        double expect = (n - 1) * (double)period * 1e9 / (rate * (1.0 + (double)ppm * 1e-6));
+        ASSERT_TRUE(fabs(spacing - expect) <= 1.0);
+        udk_backend_virtual.stop(v);
+        udk_device_destroy(dev);
+}
+
+static void test_clock_ppm_scales_the_period_clock(void)
+{
+        check_clock_ppm("0", 0);
+        check_clock_ppm("+200", 200);
+        check_clock_ppm("-200", -200);
+        check_clock_ppm("1000", 1000);
+        check_clock_ppm("-1000", -1000);
+}
+
+static void test_clock_ppm_rejects_bad_values(void)
+{
+        struct udk_device_config cfg;
+        struct udk_device *dev = NULL;
+        char err[256] = "";
+
+        udk_device_config_defaults(&cfg);
+        ASSERT_OK(udk_device_create(&cfg, &udk_backend_virtual, &dev, err, sizeof(err)));
+        ASSERT_ERROR(udk_device_set_backend_option(dev, "clock_ppm", "1001", err, sizeof(err)), ERANGE);
+        ASSERT_STR_EQ(err, "clock_ppm '1001' out of range (ppm, -1000..1000)");
+        ASSERT_ERROR(udk_device_set_backend_option(dev, "clock_ppm", "fast", err, sizeof(err)), EINVAL);
+        ASSERT_STR_EQ(err, "clock_ppm 'fast' is not a number (ppm, -1000..1000)");
+        udk_device_destroy(dev);
+}
+
+UDK_TEST_MAIN(test_clock_ppm_scales_the_period_clock, test_clock_ppm_rejects_bad_values,
+              test_sine_is_exact_and_phase_continuous, test_sine_through_s16_hardware,
               test_loopback_latency_is_the_reported_one, test_controls_apply_from_next_cycle,
               test_mute_on_rt_thread_is_period_exact, test_rejects_bad_settings, test_controls_and_properties)

@@ -14,6 +14,12 @@
  *   loopback  the device's own output, loopback_latency frames later.
  * Output is recorded into a delay line whatever the source, so switching
  * to loopback plays back what was really sent.
+ *
+ * Option clock_ppm (-1000..1000, default 0) makes the period clock run
+ * that many ppm fast (positive) or slow against CLOCK_MONOTONIC, as a
+ * second sound card's crystal would: its rate is rate * (1 + ppm / 1e6),
+ * boundary k lands at start + k * period * 1e9 / that rate, and the cycle
+ * follows it (the zero timestamps show the drift).
  */
 #include <errno.h>
 #include <math.h>
@@ -27,6 +33,7 @@
 #include <udk/util.h>
 
 #define LOOPBACK_LATENCY_MAX 65536u
+#define CLOCK_PPM_MAX        1000
 
 enum virtual_source {
         SOURCE_SINE = 0,
@@ -53,6 +60,9 @@ struct virtual_backend {
         enum udk_sample_format format;
         size_t sample_size;
         uint32_t loopback_latency; /* 0 until set: the period */
+        int32_t clock_ppm;
+        uint64_t clock_start;  /* CLOCK_MONOTONIC ns of frame 0 */
+        uint64_t clock_frames; /* frames up to the boundary waited for last */
 
         float *sine;         /* rate entries: sin(2 pi i / rate) */
         uint32_t phase;      /* (n * f) mod rate of the next sample */
@@ -70,6 +80,17 @@ static int virtual_set_option(void *instance, const char *key, const char *value
         int64_t n;
         int r;
 
+        if (strcmp(key, "clock_ppm") == 0) {
+                r = udk_parse_int64(value, -CLOCK_PPM_MAX, CLOCK_PPM_MAX, &n);
+                if (r < 0) {
+                        snprintf(err, err_size, "clock_ppm '%s' %s (ppm, -%d..%d)", value,
+                                 r == -ERANGE ? "out of range" : "is not a number", CLOCK_PPM_MAX,
+                                 CLOCK_PPM_MAX);
+                        return r;
+                }
+                v->clock_ppm = (int32_t)n;
+                return 0;
+        }
         if (strcmp(key, "loopback_latency") != 0)
                 return -ENOENT;
         r = udk_parse_int64(value, 1, LOOPBACK_LATENCY_MAX, &n);
@@ -186,8 +207,20 @@ static int virtual_start(void *instance, uint64_t *ret_start_time)
         struct virtual_backend *v = instance;
 
         v->phase = 0;
-        *ret_start_time = udk_time_now();
+        v->clock_frames = 0;
+        v->clock_start = udk_time_now();
+        *ret_start_time = v->clock_start;
         return 0;
+}
+
+/* The host time of frame @frames on a clock clock_ppm off: exact to the ns
+ * (rounded down), in 128 bits since frames * 1e15 outgrows 64. */
+static uint64_t clock_time(const struct virtual_backend *v, uint64_t frames)
+{
+        unsigned __int128 num = (unsigned __int128)frames * UDK_NSEC_PER_SEC * 1000000u;
+        uint64_t den = (uint64_t)v->rate * (uint64_t)(1000000 + v->clock_ppm);
+
+        return v->clock_start + (uint64_t)(num / den);
 }
 
 static void virtual_stop(void *instance)
@@ -195,11 +228,20 @@ static void virtual_stop(void *instance)
 }
 
 /* RT-safe: the pacing wait, an absolute sleep so lateness never accumulates.
- * The deadline is the boundary: a late wake is the scheduler's, not the clock's. */
+ * The deadline is the boundary: a late wake is the scheduler's, not the clock's.
+ * With clock_ppm the boundary is the drifting clock's next one instead, and
+ * the cycle follows it as it follows a card's. */
 static int virtual_wait(void *instance, uint64_t deadline, uint64_t *ret_wake_time, uint64_t *ret_boundary_time)
 {
-        struct timespec ts = udk_time_to_timespec(deadline);
+        struct virtual_backend *v = instance;
+        struct timespec ts;
         int r;
+
+        if (v->clock_ppm != 0) {
+                v->clock_frames += v->period;
+                deadline = clock_time(v, v->clock_frames);
+        }
+        ts = udk_time_to_timespec(deadline);
 
         while ((r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL)) == EINTR)
                 ;

@@ -57,6 +57,11 @@ struct udk_bridge_config {
 struct udk_bridge_stats {
         uint64_t underflows; /* reads that found too little (silence filled in) */
         uint64_t overflows;  /* writes that found too little room (frames dropped) */
+        /* Times the fill was put back at its target: after an overflow or
+         * more than two periods of each side above it (frames dropped), or
+         * after an underflow (silence until the FIFO is back at its
+         * target).  The ratio learnt stays. */
+        uint64_t resyncs;
         double ratio;        /* producer frames per consumer frame now */
         double fill;         /* the last read's measured fill, producer frames */
         uint32_t queued;     /* producer frames in the FIFO after the last read */
