@@ -18,11 +18,13 @@
  * the RT side.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <udk/backend.h>
+#include <udk/log.h>
 #include <udk/util.h>
 
 #include "alsa-private.h"
@@ -372,6 +374,29 @@ static void alsa_close(void *instance)
         a->scratch = NULL;
 }
 
+/*
+ * alsa-lib's own messages.  Its default handler prints to stderr, also
+ * from the RT thread when a PCM fails there (a card gone: every restart
+ * attempt says so), which the RT thread may not do: there they are
+ * dropped (the cycle counts the failure itself); elsewhere they go to
+ * udkd's debug log.
+ */
+static void alsa_lib_says(const char *file, int line, const char *function, int err, const char *fmt, ...)
+        UDK_PRINTF(5, 6);
+static void alsa_lib_says(const char *file, int line, const char *function, int err, const char *fmt, ...)
+{
+        char text[512];
+        va_list ap;
+
+        if (udk_rt_thread_is_current())
+                return;
+        va_start(ap, fmt);
+        vsnprintf(text, sizeof(text), fmt, ap);
+        va_end(ap);
+        udk_debug("alsa-lib: %s:%d %s: %s%s%s", file, line, function, text, err ? ": " : "",
+                  err ? snd_strerror(err) : "");
+}
+
 static int alsa_open(void *instance, struct udk_device *dev, char *err, size_t err_size)
 {
         struct alsa_backend *a = instance;
@@ -379,6 +404,7 @@ static int alsa_open(void *instance, struct udk_device *dev, char *err, size_t e
         uint32_t in_lat, out_lat;
         int r;
 
+        snd_lib_error_set_handler(alsa_lib_says);
         defaults(a);
         a->dev = dev;
         a->rate = cfg->rate;
