@@ -369,6 +369,32 @@ static void ports_expect(jack_client_t *jc, const char *const *want)
         jack_free(ports);
 }
 
+/* jack_lsp itself, the command a user types: exactly @ports (any order) of udkd's. */
+static void jack_lsp_expect(const char *server, const char *const *ports)
+{
+        char cmd[256], line[256];
+        size_t n = 0, want = 0;
+        FILE *f;
+
+        while (ports[want])
+                want++;
+        snprintf(cmd, sizeof(cmd), "jack_lsp -s '%s' udkd: 2>/dev/null", server);
+        f = popen(cmd, "r");
+        ASSERT_NOT_NULL(f);
+        while (fgets(line, sizeof(line), f)) {
+                bool known = false;
+
+                line[strcspn(line, "\n")] = '\0';
+                for (size_t i = 0; ports[i]; i++)
+                        known = known || strcmp(line, ports[i]) == 0;
+                if (!known)
+                        udk_test_fail("jack_lsp lists %s, not a port of device jk", line);
+                n++;
+        }
+        ASSERT_INT_EQ(pclose(f), 0);
+        ASSERT_UINT_EQ(n, want);
+}
+
 static void test_jack_device(void)
 {
         static struct proc p;
@@ -408,6 +434,7 @@ static void test_jack_device(void)
 
         /* The ports, as jack_lsp lists them. */
         ports_expect(jc, ports);
+        jack_lsp_expect(jd.name, ports);
         ASSERT_INT_EQ(jack_port_flags(jack_port_by_name(jc, "udkd:jk_in_1")) &
                               (JackPortIsInput | JackPortIsOutput),
                       JackPortIsInput);
