@@ -199,8 +199,11 @@ static long loop_through(const char *extra, bool provoke_xrun)
                 printf("# %llu xruns; offset %ld frames before, %ld after\n", (unsigned long long)xruns, d,
                        d_after);
         } else if (xruns == 0) {
-                /* Nothing lost in between: the same offset all along, the latency reported. */
-                ASSERT_INT_EQ(d, 2 * PERIOD);
+                /* Nothing lost in between: the same offset all along, at most the latency reported.
+                 * The jack PCM standing in for a card has a ring of its own between JACK's thread
+                 * and udkd's poll, which a slow start (ASan) can leave a period shorter. */
+                if (d != 2 * PERIOD)
+                        ASSERT_INT_EQ(d, PERIOD);
                 ASSERT_INT_EQ(d_after, d);
         } else {
                 /* JACK's dummy driver stalls when the machine does (its own xruns). */
