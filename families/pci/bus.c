@@ -24,6 +24,8 @@
 
 #include <udk/driver.h>
 
+#include "udev-bus.h"
+
 #define PCI_PUBLISHED_MAX 512u /* functions at once; a large server has a few hundred */
 
 struct published {
@@ -33,9 +35,7 @@ struct published {
 
 struct bus {
         struct udk_driver *drv;
-        struct udev *udev;
-        struct udev_monitor *monitor;
-        struct udk_dispatch_source *watch;
+        struct udk_udev_bus udev;
         uint32_t next_handle;
         struct published published[PCI_PUBLISHED_MAX];
 };
@@ -124,8 +124,9 @@ static bool modalias_ok(const char *s)
         return s && n > 0 && n < VALUE_MAX;
 }
 
-static void bus_add(struct bus *bus, struct udev_device *dev)
+static void bus_add(void *data, struct udev_device *dev)
 {
+        struct bus *bus = data;
         const char *slot = udev_device_get_sysname(dev), *modalias;
         unsigned vendor, device, sub_vendor, sub_device, klass, revision;
         struct props props = { .n = 0 };
@@ -192,8 +193,9 @@ static void bus_add(struct bus *bus, struct udev_device *dev)
                        device, klass, name);
 }
 
-static void bus_remove(struct bus *bus, struct udev_device *dev)
+static void bus_remove(void *data, struct udev_device *dev)
 {
+        struct bus *bus = data;
         const char *slot = udev_device_get_sysname(dev);
         struct published *p;
         int r;
@@ -208,101 +210,28 @@ static void bus_remove(struct bus *bus, struct udev_device *dev)
                 udk_driver_log(bus->drv, UDK_LOG_INFO, "%s unplugged", slot);
 }
 
-static void bus_event(void *data, struct udk_dispatch_source *source)
-{
-        struct bus *bus = data;
-        struct udev_device *dev;
-
-        /* The monitor's socket is non-blocking: drain it. */
-        while ((dev = udev_monitor_receive_device(bus->monitor))) {
-                const char *action = udev_device_get_action(dev);
-
-                if (action && (strcmp(action, "add") == 0 || strcmp(action, "change") == 0))
-                        bus_add(bus, dev);
-                else if (action && strcmp(action, "remove") == 0)
-                        bus_remove(bus, dev);
-                udev_device_unref(dev);
-        }
-}
-
-static int bus_scan(struct bus *bus)
-{
-        struct udev_enumerate *e = udev_enumerate_new(bus->udev);
-        struct udev_list_entry *entry;
-        int r;
-
-        if (!e)
-                return -ENOMEM;
-        r = udev_enumerate_add_match_subsystem(e, "pci");
-        if (r >= 0)
-                r = udev_enumerate_scan_devices(e);
-        if (r < 0) {
-                udk_driver_log(bus->drv, UDK_LOG_ERROR, "cannot enumerate pci devices: %s", strerror(-r));
-                udev_enumerate_unref(e);
-                return r;
-        }
-        udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e))
-        {
-                const char *path = udev_list_entry_get_name(entry);
-                struct udev_device *dev = udev_device_new_from_syspath(bus->udev, path);
-
-                /* Gone between the listing and now: that device alone. */
-                if (!dev) {
-                        udk_driver_log(bus->drv, UDK_LOG_WARN, "%s: vanished during enumeration: left out",
-                                       path);
-                        continue;
-                }
-                bus_add(bus, dev);
-                udev_device_unref(dev);
-        }
-        udev_enumerate_unref(e);
-        return 0;
-}
+static const struct udk_udev_bus_config bus_udev = {
+        .subsystem = "pci",
+        .what = "pci devices",
+        .add = bus_add,
+        .change = bus_add,
+        .remove = bus_remove,
+};
 
 static void bus_stop(struct udk_driver *drv, void *state)
 {
         struct bus *bus = state;
 
         /* The nubs go with the host: udkd removes them and stops their drivers. */
-        udk_dispatch_source_destroy(bus->watch);
-        bus->watch = NULL;
-        bus->monitor = udev_monitor_unref(bus->monitor);
-        bus->udev = udev_unref(bus->udev);
+        udk_udev_bus_stop(&bus->udev);
 }
 
 static int bus_start(struct udk_driver *drv, void *state, const struct udk_nub *provider)
 {
         struct bus *bus = state;
-        int r;
 
         bus->drv = drv;
-        bus->udev = udev_new();
-        if (!bus->udev)
-                return -ENOMEM;
-        /* Monitor before scanning: a device plugged in between is then seen twice (and published once),
-         * never missed. */
-        bus->monitor = udev_monitor_new_from_netlink(bus->udev, "udev");
-        if (!bus->monitor) {
-                r = errno ? -errno : -ENOMEM;
-                udk_driver_log(drv, UDK_LOG_ERROR, "no udev monitor: %s", strerror(-r));
-                goto fail;
-        }
-        r = udev_monitor_filter_add_match_subsystem_devtype(bus->monitor, "pci", NULL);
-        if (r >= 0)
-                r = udev_monitor_enable_receiving(bus->monitor);
-        if (r < 0) {
-                udk_driver_log(drv, UDK_LOG_ERROR, "udev monitor: %s", strerror(-r));
-                goto fail;
-        }
-        r = udk_dispatch_fd_create(udk_driver_queue(drv), udev_monitor_get_fd(bus->monitor),
-                                   UDK_DISPATCH_READABLE, bus_event, bus, &bus->watch);
-        if (r == 0)
-                r = bus_scan(bus);
-        if (r == 0)
-                return 0;
-fail:
-        bus_stop(drv, bus); /* the host calls stop() only after a start() that succeeded */
-        return r;
+        return udk_udev_bus_start(&bus->udev, drv, &bus_udev, bus);
 }
 
 static const struct udk_driver_descriptor bus_descriptor = {

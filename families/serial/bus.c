@@ -32,6 +32,8 @@
 #include <udk/driver.h>
 #include <udk/util.h>
 
+#include "udev-bus.h"
+
 #define BUS_NUBS_MAX  64u
 #define BUS_PROPS_MAX 16u
 #define BUS_NAMED_MAX 8u
@@ -44,9 +46,7 @@ struct bus_nub {
 
 struct bus {
         struct udk_driver *drv;
-        struct udev *udev;
-        struct udev_monitor *monitor;
-        struct udk_dispatch_source *watch;
+        struct udk_udev_bus udev;
         struct bus_nub nubs[BUS_NUBS_MAX];
         size_t n_nubs;
         uint32_t next_handle;
@@ -177,8 +177,9 @@ static int attr_id(struct bus *bus, struct udev_device *usb, const char *tty, co
 }
 
 /* Publish the tty @dev if it has a parent device; a problem with it is a warning about it alone. */
-static void bus_add(struct bus *bus, struct udev_device *dev)
+static void bus_add(void *data, struct udev_device *dev)
 {
+        struct bus *bus = data;
         const char *tty = udev_device_get_sysname(dev), *devnode = udev_device_get_devnode(dev), *v;
         struct udev_device *parent = udev_device_get_parent(dev), *usb;
         struct nub_props p = { 0 };
@@ -270,66 +271,26 @@ static void bus_add_named(struct bus *bus, const char *list)
         }
 }
 
-static void bus_enumerate(struct bus *bus)
+static void bus_remove(void *data, struct udev_device *dev)
 {
-        struct udev_enumerate *e = udev_enumerate_new(bus->udev);
-        struct udev_list_entry *entry;
-        int r;
-
-        if (!e) {
-                udk_driver_log(bus->drv, UDK_LOG_WARN, "cannot enumerate ttys: %s", strerror(errno));
-                return;
-        }
-        r = udev_enumerate_add_match_subsystem(e, "tty");
-        if (r >= 0)
-                r = udev_enumerate_scan_devices(e);
-        if (r < 0)
-                udk_driver_log(bus->drv, UDK_LOG_WARN, "cannot enumerate ttys: %s", strerror(-r));
-        udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e))
-        {
-                const char *syspath = udev_list_entry_get_name(entry);
-                struct udev_device *dev = udev_device_new_from_syspath(bus->udev, syspath);
-
-                if (!dev) {
-                        udk_driver_log(bus->drv, UDK_LOG_WARN,
-                                       "tty at %s vanished while the ttys were enumerated", syspath);
-                        continue;
-                }
-                bus_add(bus, dev);
-                udev_device_unref(dev);
-        }
-        udev_enumerate_unref(e);
+        bus_unpublish(data, udev_device_get_syspath(dev), udev_device_get_sysname(dev));
 }
 
-/* The monitor: a tty came or went. */
-static void bus_uevent(void *data, struct udk_dispatch_source *source)
-{
-        struct bus *bus = data;
-
-        for (unsigned i = 0; i < 64; i++) {
-                struct udev_device *dev = udev_monitor_receive_device(bus->monitor);
-                const char *action;
-
-                if (!dev)
-                        return;
-                action = udev_device_get_action(dev);
-                if (action && strcmp(action, "add") == 0)
-                        bus_add(bus, dev);
-                else if (action && strcmp(action, "remove") == 0)
-                        bus_unpublish(bus, udev_device_get_syspath(dev), udev_device_get_sysname(dev));
-                udev_device_unref(dev);
-        }
-}
+/* Without a monitor (no netlink here) or an enumeration the ttys found are still published. */
+static const struct udk_udev_bus_config bus_udev = {
+        .subsystem = "tty",
+        .what = "ttys",
+        .best_effort = true,
+        .add = bus_add,
+        .remove = bus_remove,
+};
 
 static void bus_stop(struct udk_driver *drv, void *state)
 {
         struct bus *bus = state;
 
         /* The nubs go with the host: udkd removes them and stops their drivers. */
-        udk_dispatch_source_destroy(bus->watch);
-        bus->watch = NULL;
-        bus->monitor = udev_monitor_unref(bus->monitor);
-        bus->udev = udev_unref(bus->udev);
+        udk_udev_bus_stop(&bus->udev);
         bus->n_nubs = 0;
 }
 
@@ -341,28 +302,9 @@ static int bus_start(struct udk_driver *drv, void *state, const struct udk_nub *
 
         bus->drv = drv;
         bus->next_handle = 1;
-        bus->udev = udev_new();
-        if (!bus->udev) {
-                r = errno ? -errno : -ENOMEM;
-                udk_driver_log(drv, UDK_LOG_ERROR, "udev_new: %s", strerror(-r));
+        r = udk_udev_bus_start(&bus->udev, drv, &bus_udev, bus);
+        if (r < 0)
                 return r;
-        }
-        /* Listen before enumerating: a tty plugged in between is seen twice (and published once), never
-         * missed.  Without a monitor (no netlink here) the ttys present are still published. */
-        bus->monitor = udev_monitor_new_from_netlink(bus->udev, "udev");
-        r = bus->monitor ? udev_monitor_filter_add_match_subsystem_devtype(bus->monitor, "tty", NULL)
-                         : -errno;
-        if (r >= 0)
-                r = udev_monitor_enable_receiving(bus->monitor);
-        if (r >= 0)
-                r = udk_dispatch_fd_create(udk_driver_queue(drv), udev_monitor_get_fd(bus->monitor),
-                                           UDK_DISPATCH_READABLE, bus_uevent, bus, &bus->watch);
-        if (r < 0) {
-                udk_driver_log(drv, UDK_LOG_WARN, "no udev monitor (%s): ttys plugged in later are not seen",
-                               strerror(-r));
-                bus->monitor = udev_monitor_unref(bus->monitor);
-        }
-        bus_enumerate(bus);
         if (named)
                 bus_add_named(bus, named);
         udk_driver_log(drv, UDK_LOG_INFO, "%zu tty%s published", bus->n_nubs, bus->n_nubs == 1 ? "" : "s");

@@ -25,6 +25,8 @@
 
 #include <udk/driver.h>
 
+#include "udev-bus.h"
+
 #define NUBS_MAX  512u /* devices and interfaces at once */
 #define NAME_MAX_ 64u  /* udkd's UDK_OBJECT_NAME_MAX, its NUL included */
 #define PROPS_MAX 16u  /* udkd's limit on a nub's properties */
@@ -36,9 +38,7 @@ struct published {
 
 struct bus {
         struct udk_driver *drv;
-        struct udev *udev;
-        struct udev_monitor *monitor;
-        struct udk_dispatch_source *watch;
+        struct udk_udev_bus udev;
         struct published nubs[NUBS_MAX]; /* handle: index + 1 */
 };
 
@@ -267,8 +267,9 @@ static void interface_add(struct bus *bus, struct udev_device *dev)
         nub_publish(bus, sysname, name, &props);
 }
 
-static void bus_add(struct bus *bus, struct udev_device *dev)
+static void bus_add(void *data, struct udev_device *dev)
 {
+        struct bus *bus = data;
         const char *devtype = udev_device_get_devtype(dev), *sysname = udev_device_get_sysname(dev);
 
         if (!sysname || !devtype || nub_find(bus, sysname))
@@ -285,8 +286,9 @@ static void bus_add(struct bus *bus, struct udev_device *dev)
 }
 
 /* A device goes with its interfaces (the kernel sends theirs first; a lost event must not leave them). */
-static void bus_remove(struct bus *bus, struct udev_device *dev)
+static void bus_remove(void *data, struct udev_device *dev)
 {
+        struct bus *bus = data;
         const char *sysname = udev_device_get_sysname(dev);
         size_t len;
 
@@ -301,105 +303,32 @@ static void bus_remove(struct bus *bus, struct udev_device *dev)
                         nub_unpublish(bus, &bus->nubs[i]);
 }
 
-static void bus_event(void *data, struct udk_dispatch_source *source)
-{
-        struct bus *bus = data;
-        struct udev_device *dev;
-
-        /* The monitor's socket is non-blocking: drain it. */
-        while ((dev = udev_monitor_receive_device(bus->monitor))) {
-                const char *action = udev_device_get_action(dev);
-
-                if (action && (strcmp(action, "add") == 0 || strcmp(action, "change") == 0))
-                        bus_add(bus, dev);
-                else if (action && strcmp(action, "remove") == 0)
-                        bus_remove(bus, dev);
-                udev_device_unref(dev);
-        }
-}
-
 /* Devices first, then interfaces: an interface is published only after its device. */
-static int bus_scan(struct bus *bus, const char *devtype)
-{
-        struct udev_enumerate *e = udev_enumerate_new(bus->udev);
-        struct udev_list_entry *entry;
-        int r;
+static const char *const bus_scan_devtypes[] = { "usb_device", "usb_interface", NULL };
 
-        if (!e)
-                return -ENOMEM;
-        r = udev_enumerate_add_match_subsystem(e, "usb");
-        if (r >= 0)
-                r = udev_enumerate_add_match_property(e, "DEVTYPE", devtype);
-        if (r >= 0)
-                r = udev_enumerate_scan_devices(e);
-        if (r < 0) {
-                udk_driver_log(bus->drv, UDK_LOG_ERROR, "cannot enumerate usb devices: %s", strerror(-r));
-                udev_enumerate_unref(e);
-                return r;
-        }
-        udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e))
-        {
-                const char *path = udev_list_entry_get_name(entry);
-                struct udev_device *dev = udev_device_new_from_syspath(bus->udev, path);
-
-                if (!dev) {
-                        udk_driver_log(bus->drv, UDK_LOG_WARN, "usb %s: gone while enumerating: left out",
-                                       strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
-                        continue;
-                }
-                bus_add(bus, dev);
-                udev_device_unref(dev);
-        }
-        udev_enumerate_unref(e);
-        return 0;
-}
+static const struct udk_udev_bus_config bus_udev = {
+        .subsystem = "usb",
+        .scan_devtypes = bus_scan_devtypes,
+        .what = "usb devices",
+        .add = bus_add,
+        .change = bus_add,
+        .remove = bus_remove,
+};
 
 static void bus_stop(struct udk_driver *drv, void *state)
 {
         struct bus *bus = state;
 
         /* The nubs go with the host: udkd removes them and stops their drivers. */
-        udk_dispatch_source_destroy(bus->watch);
-        bus->watch = NULL;
-        bus->monitor = udev_monitor_unref(bus->monitor);
-        bus->udev = udev_unref(bus->udev);
+        udk_udev_bus_stop(&bus->udev);
 }
 
 static int bus_start(struct udk_driver *drv, void *state, const struct udk_nub *provider)
 {
         struct bus *bus = state;
-        int r;
 
         bus->drv = drv;
-        bus->udev = udev_new();
-        if (!bus->udev)
-                return -ENOMEM;
-        /* Monitor before scanning: a device plugged in between is then seen twice (and published once),
-         * never missed. */
-        bus->monitor = udev_monitor_new_from_netlink(bus->udev, "udev");
-        if (!bus->monitor) {
-                r = errno ? -errno : -ENOMEM;
-                udk_driver_log(drv, UDK_LOG_ERROR, "no udev monitor: %s", strerror(-r));
-                goto fail;
-        }
-        r = udev_monitor_filter_add_match_subsystem_devtype(bus->monitor, "usb", NULL);
-        if (r >= 0)
-                r = udev_monitor_enable_receiving(bus->monitor);
-        if (r < 0) {
-                udk_driver_log(drv, UDK_LOG_ERROR, "udev monitor: %s", strerror(-r));
-                goto fail;
-        }
-        r = udk_dispatch_fd_create(udk_driver_queue(drv), udev_monitor_get_fd(bus->monitor),
-                                   UDK_DISPATCH_READABLE, bus_event, bus, &bus->watch);
-        if (r == 0)
-                r = bus_scan(bus, "usb_device");
-        if (r == 0)
-                r = bus_scan(bus, "usb_interface");
-        if (r == 0)
-                return 0;
-fail:
-        bus_stop(drv, bus); /* the host calls stop() only after a start() that succeeded */
-        return r;
+        return udk_udev_bus_start(&bus->udev, drv, &bus_udev, bus);
 }
 
 static const struct udk_driver_descriptor bus_descriptor = {
