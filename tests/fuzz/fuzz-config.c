@@ -14,16 +14,7 @@
 #include <string.h>
 
 #include "config.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define require(cond)                        \
-        do {                                 \
-                if (!(cond))                 \
-                        __builtin_trap();    \
-        } while (0)
-
-static volatile size_t sink;
+#include "fuzz-common.h"
 
 static void read_device(const struct udkd_config_device *d)
 {

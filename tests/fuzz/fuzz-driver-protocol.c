@@ -26,33 +26,7 @@
 
 #include "config.h"
 #include "nub-message.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* A broken promise of udk_dmsg_check(): a finding, like a crash. */
-#define require(cond)                        \
-        do {                                 \
-                if (!(cond))                 \
-                        __builtin_trap();    \
-        } while (0)
-
-static volatile size_t sink; /* keeps the reads below from being optimised away */
-
-/*
- * Read a fixed string as the receivers do (strlen, udk_strlcpy): its NUL
- * must lie within.  Counted by hand, not with strlen: the loop's hit counts
- * tell libFuzzer how long the string got, which leads it to fill arrays to
- * their last byte, where a missing NUL check shows.
- */
-static void read_string(const char *s, size_t size)
-{
-        size_t n = 0;
-
-        while (n < size && s[n] != '\0')
-                n++;
-        require(n < size);
-        sink += n;
-}
+#include "fuzz-common.h"
 
 static void read_props(const struct udk_dprop *props, uint32_t n)
 {
@@ -228,36 +202,22 @@ static void read_from_udkd(const void *buf, size_t len, unsigned n_fds)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        char err[256];
         bool from_host;
         unsigned n_fds;
         void *buf;
         size_t len;
         int r;
 
-        if (size < 1)
+        if (!fuzz_frame(data, size, &from_host, &n_fds, &buf, &len))
                 return 0;
-        from_host = data[0] & 1;
-        n_fds = (data[0] >> 1) & 7;
-        len = size - 1;
-        buf = malloc(len ? len : 1);
-        if (!buf)
-                return 0;
-        memcpy(buf, data + 1, len);
 
-        err[0] = '\0';
-        r = udk_dmsg_check(buf, len, n_fds, from_host, err, sizeof(err));
-        require(r == 0 || r == -EBADMSG);
-        require(memchr(err, '\0', sizeof(err)) != NULL);
-        require(r == 0 || err[0] != '\0');
-        require(udk_dmsg_check(buf, len, n_fds, from_host, NULL, 0) == r);
+        r = fuzz_check(udk_dmsg_check, buf, len, n_fds, from_host);
         if (r == 0) {
                 const struct udk_msg_header *h = buf;
 
                 require(h->size == len && h->reserved == 0);
                 require(h->type == UDK_DMSG_START || n_fds == 0);
                 sink += strlen(udk_dmsg_type_name(h->type));
-                require(udk_dmsg_check(buf, len, n_fds, !from_host, NULL, 0) == -EBADMSG);
                 if (from_host)
                         read_from_host(buf, len);
                 else

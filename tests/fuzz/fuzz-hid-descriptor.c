@@ -16,15 +16,8 @@
 
 #include <udk/hid.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz-common.h"
 
-#define require(cond)                        \
-        do {                                 \
-                if (!(cond))                 \
-                        __builtin_trap();    \
-        } while (0)
-
-static volatile int64_t sink;
 /* 50 KB: static, as drivers keep it off their stacks too. */
 static struct udk_hid_descriptor desc;
 
@@ -66,10 +59,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (len > size - 2)
                 len = size - 2;
         /* An exact-size copy, so that a read past the descriptor is caught. */
-        copy = malloc(len ? len : 1);
+        copy = fuzz_copy(data + 2, len);
         if (!copy)
                 return 0;
-        memcpy(copy, data + 2, len);
         report = data + 2 + len;
         report_len = size - 2 - len;
 

@@ -15,18 +15,9 @@
 
 #include "match.h"
 #include "personality.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define require(cond)                        \
-        do {                                 \
-                if (!(cond))                 \
-                        __builtin_trap();    \
-        } while (0)
+#include "fuzz-common.h"
 
 #define PATH "/fuzz/drivers/fuzz.conf"
-
-static volatile size_t sink;
 
 static const struct udkd_nub_property nub_props[] = {
         { "vendor", "0x1234" },    { "product", "0x0001" }, { "revision", "0x0100" },

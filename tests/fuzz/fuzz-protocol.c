@@ -22,32 +22,7 @@
 #include <udk/protocol.h>
 #include <udk/util.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* A broken promise of udk_msg_check(): a finding, like a crash. */
-#define require(cond)                        \
-        do {                                 \
-                if (!(cond))                 \
-                        __builtin_trap();    \
-        } while (0)
-
-static volatile size_t sink; /* keeps the reads below from being optimised away */
-
-/*
- * Read a fixed string as the receivers do (strlen, udk_strlcpy): its NUL
- * must lie within.  Counted by hand, not with strlen: the loop's hit counts
- * tell libFuzzer how long the string got, which leads it to fill arrays to
- * their last byte, where a missing NUL check shows.
- */
-static void read_string(const char *s, size_t size)
-{
-        size_t n = 0;
-
-        while (n < size && s[n] != '\0')
-                n++;
-        require(n < size);
-        sink += n;
-}
+#include "fuzz-common.h"
 
 static void read_object(const struct udk_msg_object *m, size_t len)
 {
@@ -218,37 +193,21 @@ static void read_answer(const void *buf, size_t len, unsigned n_fds)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        char err[256];
         bool server_side;
         unsigned n_fds;
         void *buf;
         size_t len;
         int r;
 
-        if (size < 1)
+        if (!fuzz_frame(data, size, &server_side, &n_fds, &buf, &len))
                 return 0;
-        server_side = data[0] & 1;
-        n_fds = (data[0] >> 1) & 7;
-        len = size - 1;
-        buf = malloc(len ? len : 1); /* malloc's alignment, as the receivers' buffers have */
-        if (!buf)
-                return 0;
-        memcpy(buf, data + 1, len);
 
-        err[0] = '\0';
-        r = udk_msg_check(buf, len, n_fds, server_side, err, sizeof(err));
-        require(r == 0 || r == -EBADMSG);
-        /* A refusal says why, in a terminated sentence; the verdict does not depend on the buffer. */
-        require(memchr(err, '\0', sizeof(err)) != NULL);
-        require(r == 0 || err[0] != '\0');
-        require(udk_msg_check(buf, len, n_fds, server_side, NULL, 0) == r);
+        r = fuzz_check(udk_msg_check, buf, len, n_fds, server_side);
         if (r == 0) {
                 const struct udk_msg_header *h = buf;
 
                 require(h->size == len && h->reserved == 0);
                 sink += strlen(udk_msg_type_name(h->type));
-                /* A type goes one way only. */
-                require(udk_msg_check(buf, len, n_fds, !server_side, NULL, 0) == -EBADMSG);
                 if (server_side)
                         read_request(buf, len);
                 else
