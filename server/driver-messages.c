@@ -196,6 +196,31 @@ static void on_log(struct server_driver *d, const struct udk_dmsg_log *m)
         udk_log(level, "driver '%s': %s", d->name, m->text);
 }
 
+/* The host is gone: the log lines it sent before it went are still queued on its socket (an exit can
+ * reach udkd before them); print them, so a driver's last words are not lost.  Nothing else is acted on. */
+void udkd_driver_drain_logs(struct server_driver *d)
+{
+        union {
+                struct udk_msg_header h;
+                uint8_t bytes[UDK_MSG_SIZE_MAX];
+        } buf;
+        char err[200];
+
+        for (unsigned i = 0; d->fd >= 0 && i < DRIVER_BATCH; i++) {
+                int fds[UDK_MSG_FDS_MAX];
+                unsigned n_fds = 0;
+                ssize_t n;
+
+                n = udk_msg_recv(d->fd, &buf, fds, &n_fds, MSG_DONTWAIT);
+                for (unsigned f = 0; f < n_fds; f++)
+                        close(fds[f]);
+                if (n <= 0)
+                        return;
+                if (udk_dmsg_check(&buf, (size_t)n, n_fds, true, err, sizeof(err)) == 0 && buf.h.type == UDK_DMSG_LOG)
+                        on_log(d, (const struct udk_dmsg_log *)&buf);
+        }
+}
+
 int udkd_driver_dispatch(struct udkd_server *server, struct server_driver *d, const void *buf, size_t len,
                          char *why, size_t why_size)
 {

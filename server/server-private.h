@@ -331,6 +331,7 @@ int udkd_driver_control(struct udkd_server *server, struct server_driver *d, uin
                         size_t err_size);
 /* Its socket is readable / its pidfd says it exited. */
 void udkd_driver_readable(struct udkd_server *server, struct server_driver *d, int res);
+void udkd_driver_drain_logs(struct server_driver *d);
 void udkd_driver_exited(struct udkd_server *server, struct server_driver *d);
 void udkd_drivers_tick(struct udkd_server *server, uint64_t now);
 /* Kill the host for @reason (a crash); the exit handler does the rest. */

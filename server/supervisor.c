@@ -470,8 +470,10 @@ void udkd_driver_end(struct udkd_server *server, struct server_driver *d, bool c
         uint64_t now = udk_time_now();
 
         udkd_loop_cancel_driver(server, d);
-        if (d->fd >= 0)
+        if (d->fd >= 0) {
+                udkd_driver_drain_logs(d);
                 close(d->fd);
+        }
         d->fd = -1;
         if (crash || !d->stop_sent)
                 udk_log(crash ? UDK_LOG_WARN : UDK_LOG_INFO, "driver '%s' (pid %d): %s%s", d->name, (int)d->pid,
