@@ -59,8 +59,9 @@ static const uint8_t descriptors[] = {
         0x07, 0x05, 0x84, 0x02, 0x00, 0x02, 0x00,
 };
 
-#define REAP_MAX 16u
-#define LOG_MAX  16u
+#define REAP_MAX    16u
+#define LOG_MAX     16u
+#define CLIENTS_MAX 16u /* descriptors that submitted URBs: a host's each, restarts included */
 
 /* One control URB as the device saw it: its setup packet and, for an OUT one, its data. */
 struct control_seen {
@@ -69,17 +70,38 @@ struct control_seen {
         unsigned data_len;
 };
 
+/* A descriptor's completed URBs (the addresses in its process) not reaped yet. */
+struct usb_client {
+        UMockdevIoctlClient *client;
+        unsigned long reap[REAP_MAX];
+        unsigned n_reap;
+};
+
 /* The emulated audio interface, run on umockdev's worker thread. */
 struct usb_device {
         GMutex lock;
-        int16_t level;              /* the vendor mixer register, 1/256 dB */
-        bool stall;                 /* a device without it: the vendor request stalls */
-        unsigned long reap[REAP_MAX]; /* completed URBs (the client's addresses) not reaped yet */
-        unsigned n_reap;
+        int16_t level; /* the vendor mixer register, 1/256 dB */
+        bool stall;    /* a device without it: the vendor request stalls */
+        struct usb_client clients[CLIENTS_MAX];
         struct control_seen seen[LOG_MAX];
         unsigned n_seen;
-        unsigned long unknown;      /* the first ioctl it does not know */
+        /* the vendor interface: claimed (-1: not), its alternate setting, the bulk OUT bytes it keeps and
+         * gives back reversed on bulk IN */
+        int claimed, alternate, released;
+        uint8_t bulk[64];
+        unsigned bulk_len, bulk_in;
+        unsigned long unknown; /* the first ioctl it does not know */
 };
+
+static struct usb_client *client_of(struct usb_device *dev, UMockdevIoctlClient *client)
+{
+        for (unsigned i = 0; i < CLIENTS_MAX; i++)
+                if (dev->clients[i].client == client || !dev->clients[i].client) {
+                        dev->clients[i].client = client;
+                        return &dev->clients[i];
+                }
+        return NULL;
+}
 
 static void complete_struct(UMockdevIoctlClient *client, size_t size, const void *value, long result)
 {
@@ -123,8 +145,32 @@ static void control_urb(struct usb_device *dev, struct usbdevfs_urb *urb, uint8_
         }
 }
 
+/* Bulk OUT 0x03 keeps what it is sent; bulk IN 0x84 gives it back reversed. */
+static void bulk_urb(struct usb_device *dev, struct usbdevfs_urb *urb, uint8_t *buf)
+{
+        unsigned len = (unsigned)urb->buffer_length;
+
+        urb->status = 0;
+        if (urb->endpoint == 0x03 && len <= sizeof(dev->bulk)) {
+                memcpy(dev->bulk, buf, len);
+                dev->bulk_len = len;
+                urb->actual_length = (int)len;
+        } else if (urb->endpoint == 0x84) {
+                unsigned n = dev->bulk_len < len ? dev->bulk_len : len;
+
+                for (unsigned i = 0; i < n; i++)
+                        buf[i] = dev->bulk[n - 1 - i];
+                urb->actual_length = (int)n;
+                dev->bulk_in++;
+        } else {
+                urb->status = -EPIPE;
+                urb->actual_length = 0;
+        }
+}
+
 static void submit_urb(struct usb_device *dev, UMockdevIoctlClient *client)
 {
+        struct usb_client *c = client_of(dev, client);
         UMockdevIoctlData *u, *b = NULL;
         struct usbdevfs_urb *urb;
 
@@ -134,8 +180,9 @@ static void submit_urb(struct usb_device *dev, UMockdevIoctlClient *client)
                 return;
         }
         urb = (struct usbdevfs_urb *)u->data;
-        if (urb->type != USBDEVFS_URB_TYPE_CONTROL || urb->buffer_length < 8 || urb->buffer_length > 4096 ||
-            dev->n_reap == REAP_MAX) {
+        if ((urb->type != USBDEVFS_URB_TYPE_CONTROL && urb->type != USBDEVFS_URB_TYPE_BULK) ||
+            urb->buffer_length < (urb->type == USBDEVFS_URB_TYPE_CONTROL ? 8 : 1) ||
+            urb->buffer_length > 4096 || !c || c->n_reap == REAP_MAX) {
                 umockdev_ioctl_client_complete(client, -1, EINVAL);
                 g_object_unref(u);
                 return;
@@ -147,8 +194,11 @@ static void submit_urb(struct usb_device *dev, UMockdevIoctlClient *client)
                 g_object_unref(u);
                 return;
         }
-        control_urb(dev, urb, b->data);
-        dev->reap[dev->n_reap++] = u->client_addr;
+        if (urb->type == USBDEVFS_URB_TYPE_CONTROL)
+                control_urb(dev, urb, b->data);
+        else
+                bulk_urb(dev, urb, b->data);
+        c->reap[c->n_reap++] = u->client_addr;
         umockdev_ioctl_client_complete(client, 0, 0);
         g_object_unref(b);
         g_object_unref(u);
@@ -194,14 +244,50 @@ static gboolean usb_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *clien
                 submit_urb(dev, client);
         } else if (request == (unsigned int)USBDEVFS_REAPURBNDELAY || request == (unsigned int)USBDEVFS_REAPURB) {
                 /* Every URB completes at its submission: nothing to wait for when none is left. */
-                if (dev->n_reap == 0) {
+                struct usb_client *c = client_of(dev, client);
+
+                if (!c || c->n_reap == 0) {
                         umockdev_ioctl_client_complete(client, -1, EAGAIN);
                 } else {
-                        unsigned long urb = dev->reap[0];
+                        unsigned long urb = c->reap[0];
 
-                        memmove(dev->reap, dev->reap + 1, --dev->n_reap * sizeof(dev->reap[0]));
+                        memmove(c->reap, c->reap + 1, --c->n_reap * sizeof(c->reap[0]));
                         complete_struct(client, sizeof(void *), &urb, 0);
                 }
+        } else if (request == (unsigned int)USBDEVFS_DISCONNECT_CLAIM) {
+                /* libusb claims with the kernel's driver detached (there is none here). */
+                UMockdevIoctlData *d = umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client), 0,
+                                                                   sizeof(struct usbdevfs_disconnect_claim),
+                                                                   NULL);
+
+                if (d)
+                        dev->claimed = (int)((struct usbdevfs_disconnect_claim *)d->data)->interface;
+                umockdev_ioctl_client_complete(client, d ? 0 : -1, d ? 0 : EFAULT);
+                if (d)
+                        g_object_unref(d);
+        } else if (request == (unsigned int)USBDEVFS_SETINTERFACE) {
+                UMockdevIoctlData *d = umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client), 0,
+                                                                   sizeof(struct usbdevfs_setinterface), NULL);
+                struct usbdevfs_setinterface *si = d ? (struct usbdevfs_setinterface *)d->data : NULL;
+                bool ok = si && (int)si->interface == dev->claimed && si->altsetting == 0;
+
+                if (ok)
+                        dev->alternate = (int)si->altsetting;
+                umockdev_ioctl_client_complete(client, ok ? 0 : -1, ok ? 0 : EINVAL);
+                if (d)
+                        g_object_unref(d);
+        } else if (request == (unsigned int)USBDEVFS_RELEASEINTERFACE) {
+                UMockdevIoctlData *d = umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client), 0,
+                                                                   sizeof(unsigned int), NULL);
+
+                if (d)
+                        dev->released = (int)*(unsigned int *)d->data;
+                umockdev_ioctl_client_complete(client, d ? 0 : -1, d ? 0 : EFAULT);
+                if (d)
+                        g_object_unref(d);
+        } else if (request == (unsigned int)USBDEVFS_IOCTL) {
+                /* At the release libusb gives the interface back to the kernel's driver: there is none. */
+                umockdev_ioctl_client_complete(client, -1, ENODATA);
         } else if (request == (unsigned int)USBDEVFS_DISCARDURB) {
                 umockdev_ioctl_client_complete(client, -1, EINVAL); /* completed already */
         } else {
@@ -240,7 +326,7 @@ static void host_wrap(struct fixture *f)
                 "for last; do :; done\n"
                 "case \"$last\" in\n"
                 "*/udk-driver-usb-bus.so) exec %s --no-sandbox \"$@\" ;;\n"
-                "*/udk-driver-usb-mixer.so) UDK_TEST_UMOCKDEV_DEVNODE=" DEVNODE
+                "*/udk-driver-usb-mixer.so|*/usb-bulk-probe.so) UDK_TEST_UMOCKDEV_DEVNODE=" DEVNODE
                 " LD_PRELOAD=\"%s:$LD_PRELOAD\" exec %s \"$@\" ;;\n"
                 "*) exec %s \"$@\" ;;\n"
                 "esac\n",
@@ -250,19 +336,21 @@ static void host_wrap(struct fixture *f)
         ASSERT_OK(setenv("UDK_DRIVERHOST", f->host, 1));
 }
 
-static void fixture_start(struct fixture *f, int16_t level, bool stall)
+static void fixture_start(struct fixture *f, int16_t level, bool stall, bool bulk)
 {
-        const char *args[] = { "--drivers", getenv("UDK_TEST_USB_DIR"), NULL };
+        const char *args[] = { "--drivers", getenv("UDK_TEST_USB_DIR"), bulk ? "--drivers" : NULL,
+                               getenv("UDK_TEST_USB_BULK_DIR"), NULL };
         GError *error = NULL;
         char *node;
 
         if (!getenv("LD_PRELOAD") || !strstr(getenv("LD_PRELOAD"), "libumockdev-preload"))
                 UDK_TEST_SKIP("not under umockdev-wrapper (LD_PRELOAD has no libumockdev-preload)");
-        if (!args[1])
-                UDK_TEST_SKIP("UDK_TEST_USB_DIR is not set (run through meson test)");
+        if (!args[1] || !args[3])
+                UDK_TEST_SKIP("UDK_TEST_USB_DIR or UDK_TEST_USB_BULK_DIR is not set (run through meson test)");
         g_mutex_init(&f->dev.lock);
         f->dev.level = level;
         f->dev.stall = stall;
+        f->dev.claimed = f->dev.alternate = f->dev.released = -1;
         f->bed = umockdev_testbed_new();
         if (!umockdev_testbed_add_from_file(f->bed, getenv("UDK_TEST_USB_FIXTURE"), &error))
                 udk_test_fail("fixture: %s", error->message);
@@ -279,16 +367,22 @@ static void fixture_start(struct fixture *f, int16_t level, bool stall)
         ASSERT_OK(udk_client_connect("test-usb-transfers", f->udkd.socket, &f->client));
 }
 
-static void fixture_stop(struct fixture *f)
+/* After udkd stopped. */
+static void fixture_free(struct fixture *f)
 {
-        f->client = udk_client_disconnect(f->client);
-        proc_stop_server(&f->udkd);
         ASSERT_TRUE(umockdev_testbed_detach_ioctl(f->bed, DEVNODE, NULL));
         g_object_unref(f->handler);
         g_object_unref(f->bed);
         g_mutex_clear(&f->dev.lock);
         unlink(f->host);
         rmdir(f->dir);
+}
+
+static void fixture_stop(struct fixture *f)
+{
+        f->client = udk_client_disconnect(f->client);
+        proc_stop_server(&f->udkd);
+        fixture_free(f);
 }
 
 static const char *control_value(struct udk_client *client, udk_object_id device, const char *name,
@@ -351,9 +445,17 @@ static void test_mixer_level(void)
         udk_object_id device;
         union object o;
 
-        fixture_start(&f, -12 * 256, false);
+        fixture_start(&f, -12 * 256, false, false);
         wait_driver(f.client, &f.udkd, "usb-1-2_1.0", "running", &o);
         ASSERT_STR_EQ(prop_string(&o.obj, "personality"), "usb-mixer");
+        /* One host unsandboxed, the bus driver's: the mixer's runs in its sandbox. */
+        {
+                unsigned n = 0;
+
+                for (const char *at = f.udkd.err; (at = strstr(at, "--no-sandbox: the driver runs")); at++)
+                        n++;
+                ASSERT_UINT_EQ(n, 1);
+        }
         ASSERT_OK(udk_client_find_class(f.client, "device", "usb-1-2_1.0", &device));
         wait_control(&f, device, "mixer", "-12.0 dB");
         wait_control(&f, device, "gain.level", "-12.0 dB");
@@ -385,7 +487,7 @@ static void test_mixer_stall(void)
         unsigned starts = 0;
         union object o;
 
-        fixture_start(&f, 0, true);
+        fixture_start(&f, 0, true, false);
         wait_driver(f.client, &f.udkd, "usb-1-2_1.0", "failed", &o);
         proc_wait_stderr(&f.udkd, "driver 'usb-mixer': reading the mixer level of channel 0: Broken pipe",
                          WAIT_MS);
@@ -404,4 +506,36 @@ static void test_mixer_stall(void)
         fixture_stop(&f);
 }
 
-UDK_TEST_MAIN(test_mixer_level, test_mixer_stall)
+/* The provider's claim, alternate setting and bulk transfers, asynchronous on the queue: the probe
+ * (tests/usb-bulk) sends "udk-bulk" and reads it back reversed; released at its stop. */
+static void test_bulk(void)
+{
+        struct fixture f = { .dir = "/tmp/udk-test-usb-xfer-XXXXXX" };
+        union object o;
+
+        fixture_start(&f, -6 * 256, false, true);
+        wait_driver(f.client, &f.udkd, "usb-1-2_1.3", "running", &o);
+        ASSERT_STR_EQ(prop_string(&o.obj, "personality"), "usb-bulk-probe");
+        proc_wait_stderr(&f.udkd, "driver 'usb-bulk-probe': bulk out: result 0, 8 bytes", WAIT_MS);
+        proc_wait_stderr(&f.udkd, "driver 'usb-bulk-probe': bulk in: result 0, 8 bytes: 6b6c75622d6b6475",
+                         WAIT_MS);
+        g_mutex_lock(&f.dev.lock);
+        ASSERT_INT_EQ(f.dev.claimed, 3);
+        ASSERT_INT_EQ(f.dev.alternate, 0);
+        ASSERT_UINT_EQ(f.dev.bulk_len, 8);
+        ASSERT_TRUE(memcmp(f.dev.bulk, "udk-bulk", 8) == 0);
+        ASSERT_UINT_EQ(f.dev.bulk_in, 1);
+        ASSERT_INT_EQ(f.dev.released, -1);
+        ASSERT_UINT_EQ(f.dev.unknown, 0);
+        g_mutex_unlock(&f.dev.lock);
+        /* The mixer beside it, on the same device through its own descriptor. */
+        wait_driver(f.client, &f.udkd, "usb-1-2_1.0", "running", &o);
+        f.client = udk_client_disconnect(f.client);
+        proc_stop_server(&f.udkd);
+        g_mutex_lock(&f.dev.lock);
+        ASSERT_INT_EQ(f.dev.released, 3);
+        g_mutex_unlock(&f.dev.lock);
+        fixture_free(&f);
+}
+
+UDK_TEST_MAIN(test_mixer_level, test_mixer_stall, test_bulk)
