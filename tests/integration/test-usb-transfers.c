@@ -7,15 +7,18 @@
  * usbfs ioctl libusb makes on it reaches the emulated device below, a
  * UMockdevIoctlBase handler in this process that answers the ones libusb
  * needs (CONNECTINFO, GET_CAPABILITIES, GET_SPEED, GET_CONFIGURATION,
- * SUBMITURB and REAPURBNDELAY of control URBs) and keeps the mixer's
- * level register.  Asserted: the exact setup packets and data of the
+ * SUBMITURB and REAPURBNDELAY) and keeps the mixer's level register.
+ * Asserted: the exact setup packets and data of the
  * mixer's vendor GET and SET as the device saw them, the level control
  * and gain.level the register's value gives, a client's move written to
- * the register.
+ * the register, a stalled GET failing the start.  A test driver
+ * (tests/usb-bulk) on the vendor interface covers the provider's claim,
+ * alternate setting and bulk transfers (DISCONNECT_CLAIM, SETINTERFACE,
+ * bulk URBs, RELEASEINTERFACE).
  *
  * umockdev emulates ioctls only on descriptors its preload saw opened in
- * the process, not on one received over a socket, so the mixer's host
- * runs with tests/udk-test-umockdev-fd.c preloaded, which swaps udkd's
+ * the process, not on one received over a socket, so the mixer's and the
+ * probe's hosts run with tests/udk-test-umockdev-fd.c preloaded, which swaps udkd's
  * descriptor for one of the same node opened under umockdev before the
  * sandbox; the host stays sandboxed.  The bus driver's host runs
  * unsandboxed (it reads the testbed's /sys).
