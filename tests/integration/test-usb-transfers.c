@@ -48,9 +48,10 @@
 #endif
 #define USB_SPEED_HIGH 3 /* enum usb_device_speed */
 
-/* What the node reads as, the descriptors usbfs gives: the device and its configuration with the four
- * interfaces of the fixture (audio control; two audio streaming with an isochronous endpoint each; a
- * vendor interface with a bulk pair). */
+/* What the node reads as, the descriptors usbfs gives, a descriptor a line: the device and its
+ * configuration with the four interfaces of the fixture (audio control; two audio streaming with an
+ * isochronous endpoint each; a vendor interface with a bulk pair). */
+/* clang-format off */
 static const uint8_t descriptors[] = {
         0x12, 0x01, 0x00, 0x02, 0xef, 0x02, 0x01, 0x40, 0x97, 0x13, 0x08, 0x05, 0x00, 0x01, 0x01, 0x02, 0x03,
         0x01,
@@ -61,6 +62,7 @@ static const uint8_t descriptors[] = {
         0x09, 0x04, 0x03, 0x00, 0x02, 0xff, 0x00, 0x00, 0x00, 0x07, 0x05, 0x03, 0x02, 0x00, 0x02, 0x00,
         0x07, 0x05, 0x84, 0x02, 0x00, 0x02, 0x00,
 };
+/* clang-format on */
 
 #define REAP_MAX    16u
 #define LOG_MAX     16u
@@ -108,7 +110,8 @@ static struct usb_client *client_of(struct usb_device *dev, UMockdevIoctlClient 
 
 static void complete_struct(UMockdevIoctlClient *client, size_t size, const void *value, long result)
 {
-        UMockdevIoctlData *d = umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client), 0, size, NULL);
+        UMockdevIoctlData *d =
+                umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client), 0, size, NULL);
 
         if (!d) {
                 umockdev_ioctl_client_complete(client, -1, EFAULT);
@@ -125,7 +128,8 @@ static void control_urb(struct usb_device *dev, struct usbdevfs_urb *urb, uint8_
 {
         struct control_seen *s = dev->n_seen < LOG_MAX ? &dev->seen[dev->n_seen++] : NULL;
         unsigned len = (unsigned)urb->buffer_length - 8;
-        static const uint8_t get[8] = { 0xc0, 0x5a, 0, 0, 0, 0, 2, 0 }, set[8] = { 0x40, 0x5a, 0, 0, 0, 0, 2, 0 };
+        static const uint8_t get[8] = { 0xc0, 0x5a, 0, 0, 0, 0, 2, 0 },
+                             set[8] = { 0x40, 0x5a, 0, 0, 0, 0, 2, 0 };
 
         if (s) {
                 memcpy(s->setup, buf, 8);
@@ -226,13 +230,15 @@ static gboolean usb_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *clien
                 umockdev_ioctl_client_complete(client, USB_SPEED_HIGH, 0);
         } else if (request == (unsigned int)USBDEVFS_CONTROL) {
                 /* libusb asks for the active configuration (GET_CONFIGURATION) as it wraps the node. */
-                UMockdevIoctlData *c = umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client), 0,
-                                                                   sizeof(struct usbdevfs_ctrltransfer), NULL);
+                UMockdevIoctlData *c =
+                        umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client), 0,
+                                                    sizeof(struct usbdevfs_ctrltransfer), NULL);
                 struct usbdevfs_ctrltransfer *ct = c ? (struct usbdevfs_ctrltransfer *)c->data : NULL;
                 UMockdevIoctlData *v = NULL;
 
                 if (ct && ct->bRequestType == 0x80 && ct->bRequest == 0x08 && ct->wLength == 1)
-                        v = umockdev_ioctl_data_resolve(c, offsetof(struct usbdevfs_ctrltransfer, data), 1, NULL);
+                        v = umockdev_ioctl_data_resolve(c, offsetof(struct usbdevfs_ctrltransfer, data), 1,
+                                                        NULL);
                 if (v) {
                         v->data[0] = 1;
                         umockdev_ioctl_client_complete(client, 1, 0);
@@ -245,7 +251,8 @@ static gboolean usb_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *clien
                         g_object_unref(c);
         } else if (request == (unsigned int)USBDEVFS_SUBMITURB) {
                 submit_urb(dev, client);
-        } else if (request == (unsigned int)USBDEVFS_REAPURBNDELAY || request == (unsigned int)USBDEVFS_REAPURB) {
+        } else if (request == (unsigned int)USBDEVFS_REAPURBNDELAY ||
+                   request == (unsigned int)USBDEVFS_REAPURB) {
                 /* Every URB completes at its submission: nothing to wait for when none is left. */
                 struct usb_client *c = client_of(dev, client);
 
@@ -259,9 +266,9 @@ static gboolean usb_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *clien
                 }
         } else if (request == (unsigned int)USBDEVFS_DISCONNECT_CLAIM) {
                 /* libusb claims with the kernel's driver detached (there is none here). */
-                UMockdevIoctlData *d = umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client), 0,
-                                                                   sizeof(struct usbdevfs_disconnect_claim),
-                                                                   NULL);
+                UMockdevIoctlData *d =
+                        umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client), 0,
+                                                    sizeof(struct usbdevfs_disconnect_claim), NULL);
 
                 if (d)
                         dev->claimed = (int)((struct usbdevfs_disconnect_claim *)d->data)->interface;
@@ -269,8 +276,9 @@ static gboolean usb_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *clien
                 if (d)
                         g_object_unref(d);
         } else if (request == (unsigned int)USBDEVFS_SETINTERFACE) {
-                UMockdevIoctlData *d = umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client), 0,
-                                                                   sizeof(struct usbdevfs_setinterface), NULL);
+                UMockdevIoctlData *d =
+                        umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client), 0,
+                                                    sizeof(struct usbdevfs_setinterface), NULL);
                 struct usbdevfs_setinterface *si = d ? (struct usbdevfs_setinterface *)d->data : NULL;
                 bool ok = si && (int)si->interface == dev->claimed && si->altsetting == 0;
 
@@ -349,7 +357,8 @@ static void fixture_start(struct fixture *f, int16_t level, bool stall, bool bul
         if (!getenv("LD_PRELOAD") || !strstr(getenv("LD_PRELOAD"), "libumockdev-preload"))
                 UDK_TEST_SKIP("not under umockdev-wrapper (LD_PRELOAD has no libumockdev-preload)");
         if (!args[1] || !args[3])
-                UDK_TEST_SKIP("UDK_TEST_USB_DIR or UDK_TEST_USB_BULK_DIR is not set (run through meson test)");
+                UDK_TEST_SKIP(
+                        "UDK_TEST_USB_DIR or UDK_TEST_USB_BULK_DIR is not set (run through meson test)");
         g_mutex_init(&f->dev.lock);
         f->dev.level = level;
         f->dev.stall = stall;
