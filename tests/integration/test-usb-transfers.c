@@ -10,8 +10,9 @@
  * SUBMITURB and REAPURBNDELAY) and keeps the mixer's level register.
  * Asserted: the exact setup packets and data of the
  * mixer's vendor GET and SET as the device saw them, the level control
- * and gain.level the register's value gives, a client's move written to
- * the register, a stalled GET failing the start.  A test driver
+ * and gain.level the register's value gives, and the exact samples a
+ * client hears through the device's loopback and its gain, a client's
+ * move written to the register, a stalled GET failing the start.  A test driver
  * (tests/usb-bulk) on the vendor interface covers the provider's claim,
  * alternate setting and bulk transfers (DISCONNECT_CLAIM, SETINTERFACE,
  * bulk URBs, RELEASEINTERFACE).
@@ -25,6 +26,7 @@
  */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <linux/usbdevice_fs.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +36,7 @@
 #include <umockdev.h>
 
 #include <udk/client.h>
+#include <udk/control.h>
 #include <udk/util.h>
 
 #include "udk-test.h"
@@ -429,6 +432,47 @@ static void wait_control(struct fixture *f, udk_object_id device, const char *na
         }
 }
 
+/* --- a client playing PLAYED into the mixer's device, its loopback bringing it back through the gain --- */
+
+#define PLAYED 0.5f
+
+/* The expected input sample's bits (high half), the cycles that brought exactly it (low half). */
+static _Atomic uint64_t expect;
+
+static int loop_process(void *data, const struct udk_node_cycle *cycle)
+{
+        uint64_t word = atomic_load(&expect);
+        uint32_t bits = (uint32_t)(word >> 32);
+        float want;
+        bool all = cycle->input && cycle->frames > 0;
+
+        memcpy(&want, &bits, sizeof(want));
+        for (uint32_t i = 0; i < cycle->frames * cycle->output_channels; i++)
+                cycle->output[i] = PLAYED;
+        for (uint32_t i = 0; all && i < cycle->frames * cycle->input_channels; i++)
+                all = cycle->input[i] == want;
+        if (all)
+                atomic_compare_exchange_strong(&expect, &word, word + 1);
+        return 0;
+}
+
+/* PLAYED through the gain handler twice (the output at its end, the looped-back input at its start) at
+ * @db, in every input sample of 8 whole cycles. */
+static void expect_input(struct fixture *f, float db)
+{
+        float g = udk_level_db_to_gain(db, UDK_LEVEL_SILENT_DB), sample = PLAYED * g * g;
+        uint32_t bits;
+
+        memcpy(&bits, &sample, sizeof(bits));
+        atomic_store(&expect, (uint64_t)bits << 32);
+        for (uint64_t deadline = now_ms() + WAIT_MS; (atomic_load(&expect) & UINT32_MAX) < 8;) {
+                if (now_ms() >= deadline)
+                        udk_test_fail("the input never was %.9g for 8 cycles; stderr: %s", (double)sample,
+                                      f->udkd.err);
+                proc_pump(&f->udkd, 2);
+        }
+}
+
 /* The control URBs the device has seen, once there are @n. */
 static void wait_seen(struct fixture *f, unsigned n, struct control_seen *ret)
 {
@@ -453,6 +497,8 @@ static void test_mixer_level(void)
         static const uint8_t get[8] = { 0xc0, 0x5a, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00 };
         static const uint8_t set[8] = { 0x40, 0x5a, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00 };
         struct fixture f = { .dir = "/tmp/udk-test-usb-xfer-XXXXXX" };
+        struct udk_client_stream_params params;
+        struct udk_client_stream *stream = NULL;
         struct control_seen seen[2];
         udk_object_id device;
         union object o;
@@ -474,6 +520,14 @@ static void test_mixer_level(void)
         wait_seen(&f, 1, seen);
         ASSERT_TRUE(memcmp(seen[0].setup, get, 8) == 0);
         ASSERT_UINT_EQ(seen[0].data_len, 0);
+        /* The samples through the device: its loopback brings a client's output back through the gain. */
+        ASSERT_OK(udk_client_set_control(f.client, device, "source", "loopback"));
+        wait_control(&f, device, "source", "loopback");
+        udk_client_stream_params_defaults(&params);
+        params.device = device;
+        ASSERT_OK(udk_client_open(f.client, &params, loop_process, NULL, &stream));
+        ASSERT_OK(udk_client_stream_wait_running(stream, WAIT_MS));
+        expect_input(&f, -12.0f);
 
         ASSERT_OK(udk_client_set_control(f.client, device, "mixer", "-20.5"));
         wait_seen(&f, 2, seen);
@@ -483,6 +537,8 @@ static void test_mixer_level(void)
         ASSERT_UINT_EQ(seen[1].data[1], 0xeb);
         wait_control(&f, device, "mixer", "-20.5 dB");
         wait_control(&f, device, "gain.level", "-20.5 dB");
+        expect_input(&f, -20.5f);
+        ASSERT_OK(udk_client_close(stream));
         g_mutex_lock(&f.dev.lock);
         ASSERT_INT_EQ(f.dev.level, -5248);
         ASSERT_UINT_EQ(f.dev.unknown, 0);
