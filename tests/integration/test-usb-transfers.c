@@ -53,21 +53,25 @@
 
 /* What the node reads as, the descriptors usbfs gives, a descriptor a line: the device and its
  * configuration with the four interfaces of the fixture (audio control; two audio streaming with an
- * isochronous endpoint each; a vendor interface with a bulk pair). */
+ * isochronous endpoint each; a vendor interface with a bulk pair, and in its alternate setting 1 an
+ * interrupt IN endpoint 0x85 too). */
 /* clang-format off */
 static const uint8_t descriptors[] = {
         0x12, 0x01, 0x00, 0x02, 0xef, 0x02, 0x01, 0x40, 0x97, 0x13, 0x08, 0x05, 0x00, 0x01, 0x01, 0x02, 0x03,
         0x01,
-        0x09, 0x02, 0x49, 0x00, 0x04, 0x01, 0x00, 0x80, 0x32,
+        0x09, 0x02, 0x67, 0x00, 0x04, 0x01, 0x00, 0x80, 0x32,
         0x09, 0x04, 0x00, 0x00, 0x00, 0x01, 0x01, 0x00, 0x00,
         0x09, 0x04, 0x01, 0x00, 0x01, 0x01, 0x02, 0x00, 0x00, 0x07, 0x05, 0x01, 0x05, 0x00, 0x01, 0x01,
         0x09, 0x04, 0x02, 0x00, 0x01, 0x01, 0x02, 0x00, 0x00, 0x07, 0x05, 0x82, 0x05, 0x00, 0x01, 0x01,
         0x09, 0x04, 0x03, 0x00, 0x02, 0xff, 0x00, 0x00, 0x00, 0x07, 0x05, 0x03, 0x02, 0x00, 0x02, 0x00,
         0x07, 0x05, 0x84, 0x02, 0x00, 0x02, 0x00,
+        0x09, 0x04, 0x03, 0x01, 0x03, 0xff, 0x00, 0x00, 0x00, 0x07, 0x05, 0x03, 0x02, 0x00, 0x02, 0x00,
+        0x07, 0x05, 0x84, 0x02, 0x00, 0x02, 0x00, 0x07, 0x05, 0x85, 0x03, 0x08, 0x00, 0x04,
 };
 /* clang-format on */
 
 #define REAP_MAX    16u
+#define PENDING_MAX 4u
 #define LOG_MAX     16u
 #define CLIENTS_MAX 16u /* descriptors that submitted URBs: a host's each, restarts included */
 
@@ -78,11 +82,18 @@ struct control_seen {
         unsigned data_len;
 };
 
-/* A descriptor's completed URBs (the addresses in its process) not reaped yet. */
+/*
+ * A descriptor's URBs: completed and not reaped yet, and interrupt INs waiting for the device to have
+ * something.  Each is the URB's memory as umockdev fetched it at the submission (its buffer a child):
+ * a reap points the client's URB pointer at it (umockdev_ioctl_data_set_ptr, as umockdev's pcap
+ * replay does), which writes what changed back into the client's URB and buffer.
+ */
 struct usb_client {
         UMockdevIoctlClient *client;
-        unsigned long reap[REAP_MAX];
+        UMockdevIoctlData *reap[REAP_MAX];
         unsigned n_reap;
+        UMockdevIoctlData *pending[PENDING_MAX], *pending_buf[PENDING_MAX];
+        unsigned n_pending;
 };
 
 /* The emulated audio interface, run on umockdev's worker thread. */
@@ -97,7 +108,7 @@ struct usb_device {
          * gives back reversed on bulk IN */
         int claimed, alternate, released;
         uint8_t bulk[64];
-        unsigned bulk_len, bulk_in;
+        unsigned bulk_len, bulk_in, discarded;
         unsigned long unknown; /* the first ioctl it does not know */
 };
 
@@ -190,9 +201,11 @@ static void submit_urb(struct usb_device *dev, UMockdevIoctlClient *client)
                 return;
         }
         urb = (struct usbdevfs_urb *)u->data;
-        if ((urb->type != USBDEVFS_URB_TYPE_CONTROL && urb->type != USBDEVFS_URB_TYPE_BULK) ||
+        if ((urb->type != USBDEVFS_URB_TYPE_CONTROL && urb->type != USBDEVFS_URB_TYPE_BULK &&
+             urb->type != USBDEVFS_URB_TYPE_INTERRUPT) ||
+            (urb->type == USBDEVFS_URB_TYPE_INTERRUPT && (urb->endpoint != 0x85 || dev->alternate != 1)) ||
             urb->buffer_length < (urb->type == USBDEVFS_URB_TYPE_CONTROL ? 8 : 1) ||
-            urb->buffer_length > 4096 || !c || c->n_reap == REAP_MAX) {
+            urb->buffer_length > 4096 || !c || c->n_reap == REAP_MAX || c->n_pending == PENDING_MAX) {
                 umockdev_ioctl_client_complete(client, -1, EINVAL);
                 g_object_unref(u);
                 return;
@@ -204,14 +217,62 @@ static void submit_urb(struct usb_device *dev, UMockdevIoctlClient *client)
                 g_object_unref(u);
                 return;
         }
+        if (urb->type == USBDEVFS_URB_TYPE_INTERRUPT) {
+                /* Pending until the test gives the device something to say (interrupt_fire). */
+                c->pending[c->n_pending] = u;
+                c->pending_buf[c->n_pending++] = b;
+                umockdev_ioctl_client_complete(client, 0, 0);
+                return;
+        }
         if (urb->type == USBDEVFS_URB_TYPE_CONTROL)
                 control_urb(dev, urb, b->data);
         else
                 bulk_urb(dev, urb, b->data);
-        c->reap[c->n_reap++] = u->client_addr;
+        c->reap[c->n_reap++] = u;
         umockdev_ioctl_client_complete(client, 0, 0);
         g_object_unref(b);
-        g_object_unref(u);
+}
+
+/* A pending URB of @c completes with @status and @len bytes of @data. */
+static void pending_complete(struct usb_client *c, unsigned i, int status, const uint8_t *data, unsigned len)
+{
+        struct usbdevfs_urb *urb = (struct usbdevfs_urb *)c->pending[i]->data;
+
+        if (len > (unsigned)urb->buffer_length)
+                len = (unsigned)urb->buffer_length;
+        if (len)
+                memcpy(c->pending_buf[i]->data, data, len);
+        urb->status = status;
+        urb->actual_length = (int)len;
+        c->reap[c->n_reap++] = c->pending[i];
+        g_object_unref(c->pending_buf[i]);
+        c->n_pending--;
+        memmove(c->pending + i, c->pending + i + 1, (c->n_pending - i) * sizeof(c->pending[0]));
+        memmove(c->pending_buf + i, c->pending_buf + i + 1, (c->n_pending - i) * sizeof(c->pending_buf[0]));
+}
+
+/* The URBs waiting on interrupt IN 0x85. */
+static unsigned interrupt_pending(struct usb_device *dev)
+{
+        unsigned n = 0;
+
+        g_mutex_lock(&dev->lock);
+        for (unsigned i = 0; i < CLIENTS_MAX; i++)
+                n += dev->clients[i].n_pending;
+        g_mutex_unlock(&dev->lock);
+        return n;
+}
+
+/* The device has @len bytes to say on interrupt IN 0x85: the first URB waiting there gets them. */
+static void interrupt_fire(struct usb_device *dev, const uint8_t *data, unsigned len)
+{
+        g_mutex_lock(&dev->lock);
+        for (unsigned i = 0; i < CLIENTS_MAX; i++)
+                if (dev->clients[i].n_pending && dev->clients[i].n_reap < REAP_MAX) {
+                        pending_complete(&dev->clients[i], 0, 0, data, len);
+                        break;
+                }
+        g_mutex_unlock(&dev->lock);
 }
 
 static gboolean usb_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *client, gpointer data)
@@ -256,16 +317,23 @@ static gboolean usb_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *clien
                 submit_urb(dev, client);
         } else if (request == (unsigned int)USBDEVFS_REAPURBNDELAY ||
                    request == (unsigned int)USBDEVFS_REAPURB) {
-                /* Every URB completes at its submission: nothing to wait for when none is left. */
+                /* Never waits (libusb asks only without delay): EAGAIN when nothing completed. */
                 struct usb_client *c = client_of(dev, client);
+                UMockdevIoctlData *slot =
+                        c && c->n_reap ? umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client),
+                                                                     0, sizeof(void *), NULL)
+                                       : NULL;
 
-                if (!c || c->n_reap == 0) {
-                        umockdev_ioctl_client_complete(client, -1, EAGAIN);
+                if (!slot) {
+                        umockdev_ioctl_client_complete(client, -1, c && c->n_reap ? EFAULT : EAGAIN);
                 } else {
-                        unsigned long urb = c->reap[0];
+                        UMockdevIoctlData *urb = c->reap[0];
 
                         memmove(c->reap, c->reap + 1, --c->n_reap * sizeof(c->reap[0]));
-                        complete_struct(client, sizeof(void *), &urb, 0);
+                        umockdev_ioctl_data_set_ptr(slot, 0, urb);
+                        umockdev_ioctl_client_complete(client, 0, 0);
+                        g_object_unref(urb);
+                        g_object_unref(slot);
                 }
         } else if (request == (unsigned int)USBDEVFS_DISCONNECT_CLAIM) {
                 /* libusb claims with the kernel's driver detached (there is none here). */
@@ -283,7 +351,7 @@ static gboolean usb_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *clien
                         umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client), 0,
                                                     sizeof(struct usbdevfs_setinterface), NULL);
                 struct usbdevfs_setinterface *si = d ? (struct usbdevfs_setinterface *)d->data : NULL;
-                bool ok = si && (int)si->interface == dev->claimed && si->altsetting == 0;
+                bool ok = si && (int)si->interface == dev->claimed && si->altsetting <= 1;
 
                 if (ok)
                         dev->alternate = (int)si->altsetting;
@@ -303,7 +371,19 @@ static gboolean usb_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *clien
                 /* At the release libusb gives the interface back to the kernel's driver: there is none. */
                 umockdev_ioctl_client_complete(client, -1, ENODATA);
         } else if (request == (unsigned int)USBDEVFS_DISCARDURB) {
-                umockdev_ioctl_client_complete(client, -1, EINVAL); /* completed already */
+                /* A pending URB is reaped with -ENOENT, as the kernel's unlinked ones; any other has
+                 * completed already. */
+                struct usb_client *c = client_of(dev, client);
+                unsigned long addr = *(unsigned long *)umockdev_ioctl_client_get_arg(client)->data;
+                bool found = false;
+
+                for (unsigned i = 0; c && i < c->n_pending && !found; i++)
+                        if (c->pending[i]->client_addr == addr && c->n_reap < REAP_MAX) {
+                                pending_complete(c, i, -ENOENT, NULL, 0);
+                                dev->discarded++;
+                                found = true;
+                        }
+                umockdev_ioctl_client_complete(client, found ? 0 : -1, found ? 0 : EINVAL);
         } else {
                 if (!dev->unknown)
                         dev->unknown = request;
@@ -385,6 +465,16 @@ static void fixture_start(struct fixture *f, int16_t level, bool stall, bool bul
 /* After udkd stopped. */
 static void fixture_free(struct fixture *f)
 {
+        for (unsigned i = 0; i < CLIENTS_MAX; i++) {
+                struct usb_client *c = &f->dev.clients[i];
+
+                for (unsigned k = 0; k < c->n_reap; k++)
+                        g_object_unref(c->reap[k]);
+                for (unsigned k = 0; k < c->n_pending; k++) {
+                        g_object_unref(c->pending[k]);
+                        g_object_unref(c->pending_buf[k]);
+                }
+        }
         ASSERT_TRUE(umockdev_testbed_detach_ioctl(f->bed, DEVNODE, NULL));
         g_object_unref(f->handler);
         g_object_unref(f->bed);
@@ -574,10 +664,13 @@ static void test_mixer_stall(void)
         fixture_stop(&f);
 }
 
-/* The provider's claim, alternate setting and bulk transfers, asynchronous on the queue: the probe
- * (tests/usb-bulk) sends "udk-bulk" and reads it back reversed; released at its stop. */
-static void test_bulk(void)
+/* The provider's claim, alternate setting, bulk and interrupt transfers, asynchronous on the queue: the
+ * probe (tests/usb-bulk) sends "udk-bulk" and reads it back reversed, then waits on interrupt IN until
+ * the device has something (the test says when), waits again, and that one is cancelled at its stop,
+ * where the interface is released. */
+static void test_bulk_interrupt(void)
 {
+        static const uint8_t said[3] = { 0x01, 0x02, 0x03 };
         struct fixture f = { .dir = "/tmp/udk-test-usb-xfer-XXXXXX" };
         union object o;
 
@@ -589,21 +682,37 @@ static void test_bulk(void)
                          WAIT_MS);
         g_mutex_lock(&f.dev.lock);
         ASSERT_INT_EQ(f.dev.claimed, 3);
-        ASSERT_INT_EQ(f.dev.alternate, 0);
+        ASSERT_INT_EQ(f.dev.alternate, 1);
         ASSERT_UINT_EQ(f.dev.bulk_len, 8);
         ASSERT_TRUE(memcmp(f.dev.bulk, "udk-bulk", 8) == 0);
         ASSERT_UINT_EQ(f.dev.bulk_in, 1);
         ASSERT_INT_EQ(f.dev.released, -1);
-        ASSERT_UINT_EQ(f.dev.unknown, 0);
         g_mutex_unlock(&f.dev.lock);
+
+        for (uint64_t deadline = now_ms() + WAIT_MS; interrupt_pending(&f.dev) == 0; proc_pump(&f.udkd, 2))
+                if (now_ms() >= deadline)
+                        udk_test_fail("no interrupt IN submitted after %d ms; stderr: %s", WAIT_MS,
+                                      f.udkd.err);
+        ASSERT_UINT_EQ(interrupt_pending(&f.dev), 1);
+        interrupt_fire(&f.dev, said, sizeof(said));
+        proc_wait_stderr(&f.udkd, "driver 'usb-bulk-probe': interrupt in: result 0, 3 bytes: 010203",
+                         WAIT_MS);
+        for (uint64_t deadline = now_ms() + WAIT_MS; interrupt_pending(&f.dev) == 0; proc_pump(&f.udkd, 2))
+                if (now_ms() >= deadline)
+                        udk_test_fail("no second interrupt IN after %d ms; stderr: %s", WAIT_MS, f.udkd.err);
         /* The mixer beside it, on the same device through its own descriptor. */
         wait_driver(f.client, &f.udkd, "usb-1-2_1.0", "running", &o);
+
         f.client = udk_client_disconnect(f.client);
         proc_stop_server(&f.udkd);
+        ASSERT_STR_CONTAINS(f.udkd.err, "driver 'usb-bulk-probe': interrupt in: result -125, 0 bytes: \n");
         g_mutex_lock(&f.dev.lock);
+        ASSERT_UINT_EQ(f.dev.discarded, 1);
         ASSERT_INT_EQ(f.dev.released, 3);
+        ASSERT_UINT_EQ(f.dev.unknown, 0);
         g_mutex_unlock(&f.dev.lock);
+        ASSERT_UINT_EQ(interrupt_pending(&f.dev), 0);
         fixture_free(&f);
 }
 
-UDK_TEST_MAIN(test_mixer_level, test_mixer_stall, test_bulk)
+UDK_TEST_MAIN(test_mixer_level, test_mixer_stall, test_bulk_interrupt)

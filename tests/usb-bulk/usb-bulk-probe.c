@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A test driver of the USB provider's interfaces and bulk transfers
- * (tests/integration/test-usb-transfers.c): bound to the vendor interface
- * 3 of the audio interface, it claims it, sets its alternate setting 0,
- * sends 8 bytes to bulk OUT 0x03 and then reads up to 64 bytes from bulk
- * IN 0x84, both asynchronous through the dispatch queue, and logs each
- * completion.  Never installed.
+ * A test driver of the USB provider's interfaces, bulk and interrupt
+ * transfers (tests/integration/test-usb-transfers.c): bound to the vendor
+ * interface 3 of the audio interface, it claims it, sets its alternate
+ * setting 1, sends 8 bytes to bulk OUT 0x03, then reads up to 64 bytes
+ * from bulk IN 0x84, then waits on interrupt IN 0x85 (no time-out) again
+ * after each report, all asynchronous through the dispatch queue, and
+ * logs each completion.  Never installed.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,22 +17,51 @@
 #define INTERFACE 3u
 #define EP_OUT    0x03
 #define EP_IN     0x84
+#define EP_INT    0x85
 
 struct probe {
         struct udk_driver *drv;
         struct udk_usb_device *usb;
         uint8_t out[8];
         uint8_t in[64];
+        uint8_t report[8];
 };
+
+static void hex(char *out, const uint8_t *data, size_t n)
+{
+        out[0] = '\0';
+        for (size_t i = 0; i < n; i++)
+                snprintf(out + 2 * i, 3, "%02x", data[i]);
+}
+
+static void report_done(void *data, const struct udk_usb_completion *c)
+{
+        struct probe *p = data;
+        char text[2 * sizeof(p->report) + 1];
+        int r;
+
+        hex(text, c->data, c->actual < sizeof(p->report) ? c->actual : sizeof(p->report));
+        udk_driver_log(p->drv, UDK_LOG_INFO, "interrupt in: result %d, %zu bytes: %s", c->result, c->actual,
+                       text);
+        if (c->result < 0)
+                return;
+        r = udk_usb_device_interrupt_async(p->usb, EP_INT, p->report, sizeof(p->report), 0, report_done, p);
+        if (r < 0)
+                udk_driver_log(p->drv, UDK_LOG_ERROR, "interrupt in not submitted: %s", strerror(-r));
+}
 
 static void in_done(void *data, const struct udk_usb_completion *c)
 {
         struct probe *p = data;
-        char hex[2 * sizeof(p->in) + 1] = "";
+        char text[2 * sizeof(p->in) + 1];
+        int r;
 
-        for (size_t i = 0; i < c->actual && i < sizeof(p->in); i++)
-                snprintf(hex + 2 * i, 3, "%02x", c->data[i]);
-        udk_driver_log(p->drv, UDK_LOG_INFO, "bulk in: result %d, %zu bytes: %s", c->result, c->actual, hex);
+        hex(text, c->data, c->actual < sizeof(p->in) ? c->actual : sizeof(p->in));
+        udk_driver_log(p->drv, UDK_LOG_INFO, "bulk in: result %d, %zu bytes: %s", c->result, c->actual,
+                       text);
+        r = udk_usb_device_interrupt_async(p->usb, EP_INT, p->report, sizeof(p->report), 0, report_done, p);
+        if (r < 0)
+                udk_driver_log(p->drv, UDK_LOG_ERROR, "interrupt in not submitted: %s", strerror(-r));
 }
 
 static void out_done(void *data, const struct udk_usb_completion *c)
@@ -57,7 +87,7 @@ static int probe_start(struct udk_driver *drv, void *state, const struct udk_nub
                 return r;
         r = udk_usb_device_claim_interface(p->usb, INTERFACE);
         if (r == 0)
-                r = udk_usb_device_set_alternate(p->usb, INTERFACE, 0);
+                r = udk_usb_device_set_alternate(p->usb, INTERFACE, 1);
         if (r == 0)
                 r = udk_usb_device_bulk_async(p->usb, EP_OUT, p->out, sizeof(p->out), 1000, out_done, p);
         if (r < 0) {
@@ -78,7 +108,7 @@ static void probe_stop(struct udk_driver *drv, void *state)
 static const struct udk_driver_descriptor probe_descriptor = {
         .abi_version = UDK_DRIVER_ABI_VERSION,
         .name = "usb-bulk-probe",
-        .description = "claims a USB interface and moves a bulk transfer each way (a test driver)",
+        .description = "a test driver: claims a USB interface, moves bulk both ways, waits on interrupt IN",
         .state_size = sizeof(struct probe),
         .start = probe_start,
         .stop = probe_stop,
