@@ -402,8 +402,8 @@ struct fixture {
         char dir[64], host[96];
 };
 
-/* $UDK_DRIVERHOST through a wrapper: the bus driver's host unsandboxed, the mixer's with the descriptor
- * swap preloaded. */
+/* $UDK_DRIVERHOST through a wrapper: the bus driver's host unsandboxed, the mixer's and the probe's
+ * (sandboxed) with the descriptor swap preloaded. */
 static void host_wrap(struct fixture *f)
 {
         const char *host = getenv("UDK_DRIVERHOST"), *shim = getenv("UDK_TEST_UMOCKDEV_FD");
@@ -435,7 +435,7 @@ static void fixture_start(struct fixture *f, int16_t level, bool stall, bool bul
         const char *args[] = { "--drivers", getenv("UDK_TEST_USB_DIR"), bulk ? "--drivers" : NULL,
                                getenv("UDK_TEST_USB_BULK_DIR"), NULL };
         GError *error = NULL;
-        char *node;
+        char *root, *node;
 
         if (!getenv("LD_PRELOAD") || !strstr(getenv("LD_PRELOAD"), "libumockdev-preload"))
                 UDK_TEST_SKIP("not under umockdev-wrapper (LD_PRELOAD has no libumockdev-preload)");
@@ -449,7 +449,9 @@ static void fixture_start(struct fixture *f, int16_t level, bool stall, bool bul
         f->bed = umockdev_testbed_new();
         if (!umockdev_testbed_add_from_file(f->bed, getenv("UDK_TEST_USB_FIXTURE"), &error))
                 udk_test_fail("fixture: %s", error->message);
-        node = g_build_filename(umockdev_testbed_get_root_dir(f->bed), DEVNODE, NULL);
+        root = umockdev_testbed_get_root_dir(f->bed);
+        node = g_build_filename(root, DEVNODE, NULL);
+        g_free(root);
         if (!g_file_set_contents(node, (const char *)descriptors, sizeof(descriptors), &error))
                 udk_test_fail("%s: %s", node, error->message);
         g_free(node);
@@ -563,6 +565,17 @@ static void expect_input(struct fixture *f, float db)
         }
 }
 
+/* The hosts that said they run without their sandbox. */
+static unsigned unsandboxed_hosts(struct fixture *f)
+{
+        unsigned n = 0;
+
+        proc_pump(&f->udkd, 2);
+        for (const char *at = f->udkd.err; (at = strstr(at, "--no-sandbox: the driver runs")); at++)
+                n++;
+        return n;
+}
+
 /* The control URBs the device has seen, once there are @n. */
 static void wait_seen(struct fixture *f, unsigned n, struct control_seen *ret)
 {
@@ -597,13 +610,7 @@ static void test_mixer_level(void)
         wait_driver(f.client, &f.udkd, "usb-1-2_1.0", "running", &o);
         ASSERT_STR_EQ(prop_string(&o.obj, "personality"), "usb-mixer");
         /* One host unsandboxed, the bus driver's: the mixer's runs in its sandbox. */
-        {
-                unsigned n = 0;
-
-                for (const char *at = f.udkd.err; (at = strstr(at, "--no-sandbox: the driver runs")); at++)
-                        n++;
-                ASSERT_UINT_EQ(n, 1);
-        }
+        ASSERT_UINT_EQ(unsandboxed_hosts(&f), 1);
         ASSERT_OK(udk_client_find_class(f.client, "device", "usb-1-2_1.0", &device));
         wait_control(&f, device, "mixer", "-12.0 dB");
         wait_control(&f, device, "gain.level", "-12.0 dB");
@@ -700,8 +707,9 @@ static void test_bulk_interrupt(void)
         for (uint64_t deadline = now_ms() + WAIT_MS; interrupt_pending(&f.dev) == 0; proc_pump(&f.udkd, 2))
                 if (now_ms() >= deadline)
                         udk_test_fail("no second interrupt IN after %d ms; stderr: %s", WAIT_MS, f.udkd.err);
-        /* The mixer beside it, on the same device through its own descriptor. */
+        /* The mixer beside it, on the same device through its own descriptor; both sandboxed. */
         wait_driver(f.client, &f.udkd, "usb-1-2_1.0", "running", &o);
+        ASSERT_UINT_EQ(unsandboxed_hosts(&f), 1);
 
         f.client = udk_client_disconnect(f.client);
         proc_stop_server(&f.udkd);
