@@ -1,0 +1,726 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The USB family's transfers end to end under umockdev (run through
+ * umockdev-wrapper): udkd opens /dev/bus/usb/001/002 of
+ * tests/fixtures/usb-audio.umockdev and hands it to the mixer
+ * (families/usb/mixer.c), whose provider wraps it with libusb; every
+ * usbfs ioctl libusb makes on it reaches the emulated device below, a
+ * UMockdevIoctlBase handler in this process that answers the ones libusb
+ * needs (CONNECTINFO, GET_CAPABILITIES, GET_SPEED, GET_CONFIGURATION,
+ * SUBMITURB and REAPURBNDELAY) and keeps the mixer's level register.
+ * Asserted: the exact setup packets and data of the
+ * mixer's vendor GET and SET as the device saw them, the level control
+ * and gain.level the register's value gives, and the exact samples a
+ * client hears through the device's loopback and its gain, a client's
+ * move written to the register, a stalled GET failing the start.  A test driver
+ * (tests/usb-bulk) on the vendor interface covers the provider's claim,
+ * alternate setting and bulk transfers (DISCONNECT_CLAIM, SETINTERFACE,
+ * bulk URBs, RELEASEINTERFACE).
+ *
+ * umockdev emulates ioctls only on descriptors its preload saw opened in
+ * the process, not on one received over a socket, so the mixer's and the
+ * probe's hosts run with tests/udk-test-umockdev-fd.c preloaded, which swaps udkd's
+ * descriptor for one of the same node opened under umockdev before the
+ * sandbox; the host stays sandboxed.  The bus driver's host runs
+ * unsandboxed (it reads the testbed's /sys).
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <linux/usbdevice_fs.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include <umockdev.h>
+
+#include <udk/client.h>
+#include <udk/control.h>
+#include <udk/util.h>
+
+#include "udk-test.h"
+#define WAIT_MS          20000
+#define REGISTRY_WAIT_MS WAIT_MS
+#include "udk-test-udkd.h"
+#include "udk-test-registry.h"
+
+#define DEVNODE "/dev/bus/usb/001/002"
+#ifndef USBDEVFS_GET_SPEED
+#define USBDEVFS_GET_SPEED _IO('U', 31)
+#endif
+#define USB_SPEED_HIGH 3 /* enum usb_device_speed */
+
+/* What the node reads as, the descriptors usbfs gives, a descriptor a line: the device and its
+ * configuration with the four interfaces of the fixture (audio control; two audio streaming with an
+ * isochronous endpoint each; a vendor interface with a bulk pair, and in its alternate setting 1 an
+ * interrupt IN endpoint 0x85 too). */
+/* clang-format off */
+static const uint8_t descriptors[] = {
+        0x12, 0x01, 0x00, 0x02, 0xef, 0x02, 0x01, 0x40, 0x97, 0x13, 0x08, 0x05, 0x00, 0x01, 0x01, 0x02, 0x03,
+        0x01,
+        0x09, 0x02, 0x67, 0x00, 0x04, 0x01, 0x00, 0x80, 0x32,
+        0x09, 0x04, 0x00, 0x00, 0x00, 0x01, 0x01, 0x00, 0x00,
+        0x09, 0x04, 0x01, 0x00, 0x01, 0x01, 0x02, 0x00, 0x00, 0x07, 0x05, 0x01, 0x05, 0x00, 0x01, 0x01,
+        0x09, 0x04, 0x02, 0x00, 0x01, 0x01, 0x02, 0x00, 0x00, 0x07, 0x05, 0x82, 0x05, 0x00, 0x01, 0x01,
+        0x09, 0x04, 0x03, 0x00, 0x02, 0xff, 0x00, 0x00, 0x00, 0x07, 0x05, 0x03, 0x02, 0x00, 0x02, 0x00,
+        0x07, 0x05, 0x84, 0x02, 0x00, 0x02, 0x00,
+        0x09, 0x04, 0x03, 0x01, 0x03, 0xff, 0x00, 0x00, 0x00, 0x07, 0x05, 0x03, 0x02, 0x00, 0x02, 0x00,
+        0x07, 0x05, 0x84, 0x02, 0x00, 0x02, 0x00, 0x07, 0x05, 0x85, 0x03, 0x08, 0x00, 0x04,
+};
+/* clang-format on */
+
+#define REAP_MAX    16u
+#define PENDING_MAX 4u
+#define LOG_MAX     16u
+#define CLIENTS_MAX 16u /* descriptors that submitted URBs: a host's each, restarts included */
+
+/* One control URB as the device saw it: its setup packet and, for an OUT one, its data. */
+struct control_seen {
+        uint8_t setup[8];
+        uint8_t data[8];
+        unsigned data_len;
+};
+
+/*
+ * A descriptor's URBs: completed and not reaped yet, and interrupt INs waiting for the device to have
+ * something.  Each is the URB's memory as umockdev fetched it at the submission (its buffer a child):
+ * a reap points the client's URB pointer at it (umockdev_ioctl_data_set_ptr, as umockdev's pcap
+ * replay does), which writes what changed back into the client's URB and buffer.
+ */
+struct usb_client {
+        UMockdevIoctlClient *client;
+        UMockdevIoctlData *reap[REAP_MAX];
+        unsigned n_reap;
+        UMockdevIoctlData *pending[PENDING_MAX], *pending_buf[PENDING_MAX];
+        unsigned n_pending;
+};
+
+/* The emulated audio interface, run on umockdev's worker thread. */
+struct usb_device {
+        GMutex lock;
+        int16_t level; /* the vendor mixer register, 1/256 dB */
+        bool stall;    /* a device without it: the vendor request stalls */
+        struct usb_client clients[CLIENTS_MAX];
+        struct control_seen seen[LOG_MAX];
+        unsigned n_seen;
+        /* the vendor interface: claimed (-1: not), its alternate setting, the bulk OUT bytes it keeps and
+         * gives back reversed on bulk IN */
+        int claimed, alternate, released;
+        uint8_t bulk[64];
+        unsigned bulk_len, bulk_in, discarded;
+        unsigned long unknown; /* the first ioctl it does not know */
+};
+
+static struct usb_client *client_of(struct usb_device *dev, UMockdevIoctlClient *client)
+{
+        for (unsigned i = 0; i < CLIENTS_MAX; i++)
+                if (dev->clients[i].client == client || !dev->clients[i].client) {
+                        dev->clients[i].client = client;
+                        return &dev->clients[i];
+                }
+        return NULL;
+}
+
+static void complete_struct(UMockdevIoctlClient *client, size_t size, const void *value, long result)
+{
+        UMockdevIoctlData *d =
+                umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client), 0, size, NULL);
+
+        if (!d) {
+                umockdev_ioctl_client_complete(client, -1, EFAULT);
+                return;
+        }
+        memcpy(d->data, value, size);
+        umockdev_ioctl_client_complete(client, result, 0);
+        g_object_unref(d);
+}
+
+/* A control URB completes at once: the vendor GET reads the register, the vendor SET writes it, anything
+ * else stalls. */
+static void control_urb(struct usb_device *dev, struct usbdevfs_urb *urb, uint8_t *buf)
+{
+        struct control_seen *s = dev->n_seen < LOG_MAX ? &dev->seen[dev->n_seen++] : NULL;
+        unsigned len = (unsigned)urb->buffer_length - 8;
+        static const uint8_t get[8] = { 0xc0, 0x5a, 0, 0, 0, 0, 2, 0 },
+                             set[8] = { 0x40, 0x5a, 0, 0, 0, 0, 2, 0 };
+
+        if (s) {
+                memcpy(s->setup, buf, 8);
+                s->data_len = !(buf[0] & 0x80) && len <= sizeof(s->data) ? len : 0;
+                memcpy(s->data, buf + 8, s->data_len);
+        }
+        urb->status = 0;
+        urb->actual_length = 2;
+        if (dev->stall) {
+                urb->status = -EPIPE;
+                urb->actual_length = 0;
+        } else if (memcmp(buf, get, 8) == 0) {
+                buf[8] = (uint8_t)((uint16_t)dev->level & 0xff);
+                buf[9] = (uint8_t)((uint16_t)dev->level >> 8);
+        } else if (memcmp(buf, set, 8) == 0) {
+                dev->level = (int16_t)(buf[8] | (buf[9] << 8));
+        } else {
+                urb->status = -EPIPE;
+                urb->actual_length = 0;
+        }
+}
+
+/* Bulk OUT 0x03 keeps what it is sent; bulk IN 0x84 gives it back reversed. */
+static void bulk_urb(struct usb_device *dev, struct usbdevfs_urb *urb, uint8_t *buf)
+{
+        unsigned len = (unsigned)urb->buffer_length;
+
+        urb->status = 0;
+        if (urb->endpoint == 0x03 && len <= sizeof(dev->bulk)) {
+                memcpy(dev->bulk, buf, len);
+                dev->bulk_len = len;
+                urb->actual_length = (int)len;
+        } else if (urb->endpoint == 0x84) {
+                unsigned n = dev->bulk_len < len ? dev->bulk_len : len;
+
+                for (unsigned i = 0; i < n; i++)
+                        buf[i] = dev->bulk[n - 1 - i];
+                urb->actual_length = (int)n;
+                dev->bulk_in++;
+        } else {
+                urb->status = -EPIPE;
+                urb->actual_length = 0;
+        }
+}
+
+static void submit_urb(struct usb_device *dev, UMockdevIoctlClient *client)
+{
+        struct usb_client *c = client_of(dev, client);
+        UMockdevIoctlData *u, *b = NULL;
+        struct usbdevfs_urb *urb;
+
+        u = umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client), 0, sizeof(*urb), NULL);
+        if (!u) {
+                umockdev_ioctl_client_complete(client, -1, EFAULT);
+                return;
+        }
+        urb = (struct usbdevfs_urb *)u->data;
+        if ((urb->type != USBDEVFS_URB_TYPE_CONTROL && urb->type != USBDEVFS_URB_TYPE_BULK &&
+             urb->type != USBDEVFS_URB_TYPE_INTERRUPT) ||
+            (urb->type == USBDEVFS_URB_TYPE_INTERRUPT && (urb->endpoint != 0x85 || dev->alternate != 1)) ||
+            urb->buffer_length < (urb->type == USBDEVFS_URB_TYPE_CONTROL ? 8 : 1) ||
+            urb->buffer_length > 4096 || !c || c->n_reap == REAP_MAX || c->n_pending == PENDING_MAX) {
+                umockdev_ioctl_client_complete(client, -1, EINVAL);
+                g_object_unref(u);
+                return;
+        }
+        b = umockdev_ioctl_data_resolve(u, offsetof(struct usbdevfs_urb, buffer), (size_t)urb->buffer_length,
+                                        NULL);
+        if (!b) {
+                umockdev_ioctl_client_complete(client, -1, EFAULT);
+                g_object_unref(u);
+                return;
+        }
+        if (urb->type == USBDEVFS_URB_TYPE_INTERRUPT) {
+                /* Pending until the test gives the device something to say (interrupt_fire). */
+                c->pending[c->n_pending] = u;
+                c->pending_buf[c->n_pending++] = b;
+                umockdev_ioctl_client_complete(client, 0, 0);
+                return;
+        }
+        if (urb->type == USBDEVFS_URB_TYPE_CONTROL)
+                control_urb(dev, urb, b->data);
+        else
+                bulk_urb(dev, urb, b->data);
+        c->reap[c->n_reap++] = u;
+        umockdev_ioctl_client_complete(client, 0, 0);
+        g_object_unref(b);
+}
+
+/* A pending URB of @c completes with @status and @len bytes of @data. */
+static void pending_complete(struct usb_client *c, unsigned i, int status, const uint8_t *data, unsigned len)
+{
+        struct usbdevfs_urb *urb = (struct usbdevfs_urb *)c->pending[i]->data;
+
+        if (len > (unsigned)urb->buffer_length)
+                len = (unsigned)urb->buffer_length;
+        if (len)
+                memcpy(c->pending_buf[i]->data, data, len);
+        urb->status = status;
+        urb->actual_length = (int)len;
+        c->reap[c->n_reap++] = c->pending[i];
+        g_object_unref(c->pending_buf[i]);
+        c->n_pending--;
+        memmove(c->pending + i, c->pending + i + 1, (c->n_pending - i) * sizeof(c->pending[0]));
+        memmove(c->pending_buf + i, c->pending_buf + i + 1, (c->n_pending - i) * sizeof(c->pending_buf[0]));
+}
+
+/* The URBs waiting on interrupt IN 0x85. */
+static unsigned interrupt_pending(struct usb_device *dev)
+{
+        unsigned n = 0;
+
+        g_mutex_lock(&dev->lock);
+        for (unsigned i = 0; i < CLIENTS_MAX; i++)
+                n += dev->clients[i].n_pending;
+        g_mutex_unlock(&dev->lock);
+        return n;
+}
+
+/* The device has @len bytes to say on interrupt IN 0x85: the first URB waiting there gets them. */
+static void interrupt_fire(struct usb_device *dev, const uint8_t *data, unsigned len)
+{
+        g_mutex_lock(&dev->lock);
+        for (unsigned i = 0; i < CLIENTS_MAX; i++)
+                if (dev->clients[i].n_pending && dev->clients[i].n_reap < REAP_MAX) {
+                        pending_complete(&dev->clients[i], 0, 0, data, len);
+                        break;
+                }
+        g_mutex_unlock(&dev->lock);
+}
+
+static gboolean usb_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *client, gpointer data)
+{
+        struct usb_device *dev = data;
+        unsigned long request = umockdev_ioctl_client_get_request(client);
+
+        g_mutex_lock(&dev->lock);
+        if (request == (unsigned int)USBDEVFS_CONNECTINFO) {
+                struct usbdevfs_connectinfo ci = { .devnum = 2 };
+
+                complete_struct(client, sizeof(ci), &ci, 0);
+        } else if (request == (unsigned int)USBDEVFS_GET_CAPABILITIES) {
+                uint32_t caps = USBDEVFS_CAP_ZERO_PACKET | USBDEVFS_CAP_BULK_CONTINUATION |
+                                USBDEVFS_CAP_NO_PACKET_SIZE_LIM | USBDEVFS_CAP_REAP_AFTER_DISCONNECT;
+
+                complete_struct(client, sizeof(caps), &caps, 0);
+        } else if (request == (unsigned int)USBDEVFS_GET_SPEED) {
+                umockdev_ioctl_client_complete(client, USB_SPEED_HIGH, 0);
+        } else if (request == (unsigned int)USBDEVFS_CONTROL) {
+                /* libusb asks for the active configuration (GET_CONFIGURATION) as it wraps the node. */
+                UMockdevIoctlData *c =
+                        umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client), 0,
+                                                    sizeof(struct usbdevfs_ctrltransfer), NULL);
+                struct usbdevfs_ctrltransfer *ct = c ? (struct usbdevfs_ctrltransfer *)c->data : NULL;
+                UMockdevIoctlData *v = NULL;
+
+                if (ct && ct->bRequestType == 0x80 && ct->bRequest == 0x08 && ct->wLength == 1)
+                        v = umockdev_ioctl_data_resolve(c, offsetof(struct usbdevfs_ctrltransfer, data), 1,
+                                                        NULL);
+                if (v) {
+                        v->data[0] = 1;
+                        umockdev_ioctl_client_complete(client, 1, 0);
+                } else {
+                        umockdev_ioctl_client_complete(client, -1, EPIPE);
+                }
+                if (v)
+                        g_object_unref(v);
+                if (c)
+                        g_object_unref(c);
+        } else if (request == (unsigned int)USBDEVFS_SUBMITURB) {
+                submit_urb(dev, client);
+        } else if (request == (unsigned int)USBDEVFS_REAPURBNDELAY ||
+                   request == (unsigned int)USBDEVFS_REAPURB) {
+                /* Never waits (libusb asks only without delay): EAGAIN when nothing completed. */
+                struct usb_client *c = client_of(dev, client);
+                UMockdevIoctlData *slot =
+                        c && c->n_reap ? umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client),
+                                                                     0, sizeof(void *), NULL)
+                                       : NULL;
+
+                if (!slot) {
+                        umockdev_ioctl_client_complete(client, -1, c && c->n_reap ? EFAULT : EAGAIN);
+                } else {
+                        UMockdevIoctlData *urb = c->reap[0];
+
+                        memmove(c->reap, c->reap + 1, --c->n_reap * sizeof(c->reap[0]));
+                        umockdev_ioctl_data_set_ptr(slot, 0, urb);
+                        umockdev_ioctl_client_complete(client, 0, 0);
+                        g_object_unref(urb);
+                        g_object_unref(slot);
+                }
+        } else if (request == (unsigned int)USBDEVFS_DISCONNECT_CLAIM) {
+                /* libusb claims with the kernel's driver detached (there is none here). */
+                UMockdevIoctlData *d =
+                        umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client), 0,
+                                                    sizeof(struct usbdevfs_disconnect_claim), NULL);
+
+                if (d)
+                        dev->claimed = (int)((struct usbdevfs_disconnect_claim *)d->data)->interface;
+                umockdev_ioctl_client_complete(client, d ? 0 : -1, d ? 0 : EFAULT);
+                if (d)
+                        g_object_unref(d);
+        } else if (request == (unsigned int)USBDEVFS_SETINTERFACE) {
+                UMockdevIoctlData *d =
+                        umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client), 0,
+                                                    sizeof(struct usbdevfs_setinterface), NULL);
+                struct usbdevfs_setinterface *si = d ? (struct usbdevfs_setinterface *)d->data : NULL;
+                bool ok = si && (int)si->interface == dev->claimed && si->altsetting <= 1;
+
+                if (ok)
+                        dev->alternate = (int)si->altsetting;
+                umockdev_ioctl_client_complete(client, ok ? 0 : -1, ok ? 0 : EINVAL);
+                if (d)
+                        g_object_unref(d);
+        } else if (request == (unsigned int)USBDEVFS_RELEASEINTERFACE) {
+                UMockdevIoctlData *d = umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client), 0,
+                                                                   sizeof(unsigned int), NULL);
+
+                if (d)
+                        dev->released = (int)*(unsigned int *)d->data;
+                umockdev_ioctl_client_complete(client, d ? 0 : -1, d ? 0 : EFAULT);
+                if (d)
+                        g_object_unref(d);
+        } else if (request == (unsigned int)USBDEVFS_IOCTL) {
+                /* At the release libusb gives the interface back to the kernel's driver: there is none. */
+                umockdev_ioctl_client_complete(client, -1, ENODATA);
+        } else if (request == (unsigned int)USBDEVFS_DISCARDURB) {
+                /* A pending URB is reaped with -ENOENT, as the kernel's unlinked ones; any other has
+                 * completed already. */
+                struct usb_client *c = client_of(dev, client);
+                unsigned long addr = *(unsigned long *)umockdev_ioctl_client_get_arg(client)->data;
+                bool found = false;
+
+                for (unsigned i = 0; c && i < c->n_pending && !found; i++)
+                        if (c->pending[i]->client_addr == addr && c->n_reap < REAP_MAX) {
+                                pending_complete(c, i, -ENOENT, NULL, 0);
+                                dev->discarded++;
+                                found = true;
+                        }
+                umockdev_ioctl_client_complete(client, found ? 0 : -1, found ? 0 : EINVAL);
+        } else {
+                if (!dev->unknown)
+                        dev->unknown = request;
+                umockdev_ioctl_client_complete(client, -1, ENOTTY);
+        }
+        g_mutex_unlock(&dev->lock);
+        return TRUE;
+}
+
+struct fixture {
+        UMockdevTestbed *bed;
+        UMockdevIoctlBase *handler;
+        struct usb_device dev;
+        struct proc udkd;
+        struct udk_client *client;
+        char dir[64], host[96];
+};
+
+/* $UDK_DRIVERHOST through a wrapper: the bus driver's host unsandboxed, the mixer's and the probe's
+ * (sandboxed) with the descriptor swap preloaded. */
+static void host_wrap(struct fixture *f)
+{
+        const char *host = getenv("UDK_DRIVERHOST"), *shim = getenv("UDK_TEST_UMOCKDEV_FD");
+        FILE *out;
+
+        if (!host || !shim)
+                UDK_TEST_SKIP("UDK_DRIVERHOST or UDK_TEST_UMOCKDEV_FD is not set (run through meson test)");
+        ASSERT_TRUE(mkdtemp(f->dir) != NULL);
+        snprintf(f->host, sizeof(f->host), "%s/host", f->dir);
+        out = fopen(f->host, "w");
+        ASSERT_TRUE(out != NULL);
+        fprintf(out,
+                "#!/bin/sh\n"
+                "for last; do :; done\n"
+                "case \"$last\" in\n"
+                "*/udk-driver-usb-bus.so) exec %s --no-sandbox \"$@\" ;;\n"
+                "*/udk-driver-usb-mixer.so|*/usb-bulk-probe.so) UDK_TEST_UMOCKDEV_DEVNODE=" DEVNODE
+                " LD_PRELOAD=\"%s:$LD_PRELOAD\" exec %s \"$@\" ;;\n"
+                "*) exec %s \"$@\" ;;\n"
+                "esac\n",
+                host, shim, host, host);
+        ASSERT_OK(fclose(out));
+        ASSERT_OK(chmod(f->host, 0755));
+        ASSERT_OK(setenv("UDK_DRIVERHOST", f->host, 1));
+}
+
+static void fixture_start(struct fixture *f, int16_t level, bool stall, bool bulk)
+{
+        const char *args[] = { "--drivers", getenv("UDK_TEST_USB_DIR"), bulk ? "--drivers" : NULL,
+                               getenv("UDK_TEST_USB_BULK_DIR"), NULL };
+        GError *error = NULL;
+        char *root, *node;
+
+        if (!getenv("LD_PRELOAD") || !strstr(getenv("LD_PRELOAD"), "libumockdev-preload"))
+                UDK_TEST_SKIP("not under umockdev-wrapper (LD_PRELOAD has no libumockdev-preload)");
+        if (!args[1] || !args[3])
+                UDK_TEST_SKIP(
+                        "UDK_TEST_USB_DIR or UDK_TEST_USB_BULK_DIR is not set (run through meson test)");
+        g_mutex_init(&f->dev.lock);
+        f->dev.level = level;
+        f->dev.stall = stall;
+        f->dev.claimed = f->dev.alternate = f->dev.released = -1;
+        f->bed = umockdev_testbed_new();
+        if (!umockdev_testbed_add_from_file(f->bed, getenv("UDK_TEST_USB_FIXTURE"), &error))
+                udk_test_fail("fixture: %s", error->message);
+        root = umockdev_testbed_get_root_dir(f->bed);
+        node = g_build_filename(root, DEVNODE, NULL);
+        g_free(root);
+        if (!g_file_set_contents(node, (const char *)descriptors, sizeof(descriptors), &error))
+                udk_test_fail("%s: %s", node, error->message);
+        g_free(node);
+        f->handler = umockdev_ioctl_base_new();
+        g_signal_connect(f->handler, "handle-ioctl", G_CALLBACK(usb_ioctl), &f->dev);
+        if (!umockdev_testbed_attach_ioctl(f->bed, DEVNODE, f->handler, &error))
+                udk_test_fail("attach_ioctl: %s", error->message);
+        host_wrap(f);
+        proc_start_server(&f->udkd, "[server]\nmlock = no\n", args);
+        ASSERT_OK(udk_client_connect("test-usb-transfers", f->udkd.socket, &f->client));
+}
+
+/* After udkd stopped. */
+static void fixture_free(struct fixture *f)
+{
+        for (unsigned i = 0; i < CLIENTS_MAX; i++) {
+                struct usb_client *c = &f->dev.clients[i];
+
+                for (unsigned k = 0; k < c->n_reap; k++)
+                        g_object_unref(c->reap[k]);
+                for (unsigned k = 0; k < c->n_pending; k++) {
+                        g_object_unref(c->pending[k]);
+                        g_object_unref(c->pending_buf[k]);
+                }
+        }
+        ASSERT_TRUE(umockdev_testbed_detach_ioctl(f->bed, DEVNODE, NULL));
+        g_object_unref(f->handler);
+        g_object_unref(f->bed);
+        g_mutex_clear(&f->dev.lock);
+        unlink(f->host);
+        rmdir(f->dir);
+}
+
+static void fixture_stop(struct fixture *f)
+{
+        f->client = udk_client_disconnect(f->client);
+        proc_stop_server(&f->udkd);
+        fixture_free(f);
+}
+
+static const char *control_value(struct udk_client *client, udk_object_id device, const char *name,
+                                 char *buf, size_t size)
+{
+        struct udk_msg_object *objects = NULL;
+        size_t n = 0;
+
+        ASSERT_OK(udk_client_list(client, device, &objects, &n));
+        buf[0] = '\0';
+        for (size_t i = 0; i < n; i++) {
+                const struct udk_msg_object *o = udk_client_objects_at(objects, i);
+
+                if (o->parent == device && strcmp(o->klass, "control") == 0 && strcmp(o->name, name) == 0 &&
+                    prop_string(o, "value"))
+                        udk_strlcpy(buf, prop_string(o, "value"), size);
+        }
+        free(objects);
+        return buf;
+}
+
+static void wait_control(struct fixture *f, udk_object_id device, const char *name, const char *value)
+{
+        char now[64];
+
+        for (uint64_t deadline = now_ms() + WAIT_MS;
+             strcmp(control_value(f->client, device, name, now, sizeof(now)), value) != 0;) {
+                if (now_ms() >= deadline)
+                        udk_test_fail("%s is '%s', not '%s', after %d ms; stderr: %s", name, now, value,
+                                      WAIT_MS, f->udkd.err);
+                proc_pump(&f->udkd, 2);
+        }
+}
+
+/* --- a client playing PLAYED into the mixer's device, its loopback bringing it back through the gain --- */
+
+#define PLAYED 0.5f
+
+/* The expected input sample's bits (high half), the cycles that brought exactly it (low half). */
+static _Atomic uint64_t expect;
+
+static int loop_process(void *data, const struct udk_node_cycle *cycle)
+{
+        uint64_t word = atomic_load(&expect);
+        uint32_t bits = (uint32_t)(word >> 32);
+        float want;
+        bool all = cycle->input && cycle->frames > 0;
+
+        memcpy(&want, &bits, sizeof(want));
+        for (uint32_t i = 0; i < cycle->frames * cycle->output_channels; i++)
+                cycle->output[i] = PLAYED;
+        for (uint32_t i = 0; all && i < cycle->frames * cycle->input_channels; i++)
+                all = cycle->input[i] == want;
+        if (all)
+                atomic_compare_exchange_strong(&expect, &word, word + 1);
+        return 0;
+}
+
+/* PLAYED through the gain handler twice (the output at its end, the looped-back input at its start) at
+ * @db, in every input sample of 8 whole cycles. */
+static void expect_input(struct fixture *f, float db)
+{
+        float g = udk_level_db_to_gain(db, UDK_LEVEL_SILENT_DB), sample = PLAYED * g * g;
+        uint32_t bits;
+
+        memcpy(&bits, &sample, sizeof(bits));
+        atomic_store(&expect, (uint64_t)bits << 32);
+        for (uint64_t deadline = now_ms() + WAIT_MS; (atomic_load(&expect) & UINT32_MAX) < 8;) {
+                if (now_ms() >= deadline)
+                        udk_test_fail("the input never was %.9g for 8 cycles; stderr: %s", (double)sample,
+                                      f->udkd.err);
+                proc_pump(&f->udkd, 2);
+        }
+}
+
+/* The hosts that said they run without their sandbox. */
+static unsigned unsandboxed_hosts(struct fixture *f)
+{
+        unsigned n = 0;
+
+        proc_pump(&f->udkd, 2);
+        for (const char *at = f->udkd.err; (at = strstr(at, "--no-sandbox: the driver runs")); at++)
+                n++;
+        return n;
+}
+
+/* The control URBs the device has seen, once there are @n. */
+static void wait_seen(struct fixture *f, unsigned n, struct control_seen *ret)
+{
+        for (uint64_t deadline = now_ms() + WAIT_MS;; proc_pump(&f->udkd, 2)) {
+                g_mutex_lock(&f->dev.lock);
+                if (f->dev.n_seen >= n) {
+                        memcpy(ret, f->dev.seen, n * sizeof(*ret));
+                        ASSERT_UINT_EQ(f->dev.n_seen, n);
+                        g_mutex_unlock(&f->dev.lock);
+                        return;
+                }
+                g_mutex_unlock(&f->dev.lock);
+                if (now_ms() >= deadline)
+                        udk_test_fail("%u control URBs seen, not %u, after %d ms; stderr: %s", f->dev.n_seen,
+                                      n, WAIT_MS, f->udkd.err);
+        }
+}
+
+/* The mixer reads the register at start (-12 dB), shows it, and writes a client's move (-20.5 dB). */
+static void test_mixer_level(void)
+{
+        static const uint8_t get[8] = { 0xc0, 0x5a, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00 };
+        static const uint8_t set[8] = { 0x40, 0x5a, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00 };
+        struct fixture f = { .dir = "/tmp/udk-test-usb-xfer-XXXXXX" };
+        struct udk_client_stream_params params;
+        struct udk_client_stream *stream = NULL;
+        struct control_seen seen[2];
+        udk_object_id device;
+        union object o;
+
+        fixture_start(&f, -12 * 256, false, false);
+        wait_driver(f.client, &f.udkd, "usb-1-2_1.0", "running", &o);
+        ASSERT_STR_EQ(prop_string(&o.obj, "personality"), "usb-mixer");
+        /* One host unsandboxed, the bus driver's: the mixer's runs in its sandbox. */
+        ASSERT_UINT_EQ(unsandboxed_hosts(&f), 1);
+        ASSERT_OK(udk_client_find_class(f.client, "device", "usb-1-2_1.0", &device));
+        wait_control(&f, device, "mixer", "-12.0 dB");
+        wait_control(&f, device, "gain.level", "-12.0 dB");
+        wait_seen(&f, 1, seen);
+        ASSERT_TRUE(memcmp(seen[0].setup, get, 8) == 0);
+        ASSERT_UINT_EQ(seen[0].data_len, 0);
+        /* The samples through the device: its loopback brings a client's output back through the gain. */
+        ASSERT_OK(udk_client_set_control(f.client, device, "source", "loopback"));
+        wait_control(&f, device, "source", "loopback");
+        udk_client_stream_params_defaults(&params);
+        params.device = device;
+        ASSERT_OK(udk_client_open(f.client, &params, loop_process, NULL, &stream));
+        ASSERT_OK(udk_client_stream_wait_running(stream, WAIT_MS));
+        expect_input(&f, -12.0f);
+
+        ASSERT_OK(udk_client_set_control(f.client, device, "mixer", "-20.5"));
+        wait_seen(&f, 2, seen);
+        ASSERT_TRUE(memcmp(seen[1].setup, set, 8) == 0);
+        ASSERT_UINT_EQ(seen[1].data_len, 2);
+        ASSERT_UINT_EQ(seen[1].data[0], 0x80); /* -20.5 * 256 = -5248 = 0xeb80 */
+        ASSERT_UINT_EQ(seen[1].data[1], 0xeb);
+        wait_control(&f, device, "mixer", "-20.5 dB");
+        wait_control(&f, device, "gain.level", "-20.5 dB");
+        expect_input(&f, -20.5f);
+        ASSERT_OK(udk_client_close(stream));
+        g_mutex_lock(&f.dev.lock);
+        ASSERT_INT_EQ(f.dev.level, -5248);
+        ASSERT_UINT_EQ(f.dev.unknown, 0);
+        g_mutex_unlock(&f.dev.lock);
+        fixture_stop(&f);
+}
+
+/* A device that stalls the vendor GET: the mixer does not start, says why, and each of its starts (the
+ * first and udkd's restarts until it gives up) asked exactly once. */
+static void test_mixer_stall(void)
+{
+        static const uint8_t get[8] = { 0xc0, 0x5a, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00 };
+        struct fixture f = { .dir = "/tmp/udk-test-usb-xfer-XXXXXX" };
+        unsigned starts = 0;
+        union object o;
+
+        fixture_start(&f, 0, true, false);
+        wait_driver(f.client, &f.udkd, "usb-1-2_1.0", "failed", &o);
+        proc_wait_stderr(&f.udkd, "driver 'usb-mixer': reading the mixer level of channel 0: Broken pipe",
+                         WAIT_MS);
+        for (const char *at = f.udkd.err; (at = strstr(at, "started for nub usb-1-2_1.0 ")); at++)
+                starts++;
+        ASSERT_UINT_GE(starts, 1);
+        g_mutex_lock(&f.dev.lock);
+        ASSERT_UINT_EQ(f.dev.n_seen, starts);
+        for (unsigned i = 0; i < f.dev.n_seen && i < LOG_MAX; i++) {
+                ASSERT_TRUE(memcmp(f.dev.seen[i].setup, get, 8) == 0);
+                ASSERT_UINT_EQ(f.dev.seen[i].data_len, 0);
+        }
+        ASSERT_UINT_EQ(f.dev.unknown, 0);
+        g_mutex_unlock(&f.dev.lock);
+        ASSERT_TRUE(udk_client_find_class(f.client, "device", "usb-1-2_1.0", &(udk_object_id){ 0 }) < 0);
+        fixture_stop(&f);
+}
+
+/* The provider's claim, alternate setting, bulk and interrupt transfers, asynchronous on the queue: the
+ * probe (tests/usb-bulk) sends "udk-bulk" and reads it back reversed, then waits on interrupt IN until
+ * the device has something (the test says when), waits again, and that one is cancelled at its stop,
+ * where the interface is released. */
+static void test_bulk_interrupt(void)
+{
+        static const uint8_t said[3] = { 0x01, 0x02, 0x03 };
+        struct fixture f = { .dir = "/tmp/udk-test-usb-xfer-XXXXXX" };
+        union object o;
+
+        fixture_start(&f, -6 * 256, false, true);
+        wait_driver(f.client, &f.udkd, "usb-1-2_1.3", "running", &o);
+        ASSERT_STR_EQ(prop_string(&o.obj, "personality"), "usb-bulk-probe");
+        proc_wait_stderr(&f.udkd, "driver 'usb-bulk-probe': bulk out: result 0, 8 bytes", WAIT_MS);
+        proc_wait_stderr(&f.udkd, "driver 'usb-bulk-probe': bulk in: result 0, 8 bytes: 6b6c75622d6b6475",
+                         WAIT_MS);
+        g_mutex_lock(&f.dev.lock);
+        ASSERT_INT_EQ(f.dev.claimed, 3);
+        ASSERT_INT_EQ(f.dev.alternate, 1);
+        ASSERT_UINT_EQ(f.dev.bulk_len, 8);
+        ASSERT_TRUE(memcmp(f.dev.bulk, "udk-bulk", 8) == 0);
+        ASSERT_UINT_EQ(f.dev.bulk_in, 1);
+        ASSERT_INT_EQ(f.dev.released, -1);
+        g_mutex_unlock(&f.dev.lock);
+
+        for (uint64_t deadline = now_ms() + WAIT_MS; interrupt_pending(&f.dev) == 0; proc_pump(&f.udkd, 2))
+                if (now_ms() >= deadline)
+                        udk_test_fail("no interrupt IN submitted after %d ms; stderr: %s", WAIT_MS,
+                                      f.udkd.err);
+        ASSERT_UINT_EQ(interrupt_pending(&f.dev), 1);
+        interrupt_fire(&f.dev, said, sizeof(said));
+        proc_wait_stderr(&f.udkd, "driver 'usb-bulk-probe': interrupt in: result 0, 3 bytes: 010203",
+                         WAIT_MS);
+        for (uint64_t deadline = now_ms() + WAIT_MS; interrupt_pending(&f.dev) == 0; proc_pump(&f.udkd, 2))
+                if (now_ms() >= deadline)
+                        udk_test_fail("no second interrupt IN after %d ms; stderr: %s", WAIT_MS, f.udkd.err);
+        /* The mixer beside it, on the same device through its own descriptor; both sandboxed. */
+        wait_driver(f.client, &f.udkd, "usb-1-2_1.0", "running", &o);
+        ASSERT_UINT_EQ(unsandboxed_hosts(&f), 1);
+
+        f.client = udk_client_disconnect(f.client);
+        proc_stop_server(&f.udkd);
+        ASSERT_STR_CONTAINS(f.udkd.err, "driver 'usb-bulk-probe': interrupt in: result -125, 0 bytes: \n");
+        g_mutex_lock(&f.dev.lock);
+        ASSERT_UINT_EQ(f.dev.discarded, 1);
+        ASSERT_INT_EQ(f.dev.released, 3);
+        ASSERT_UINT_EQ(f.dev.unknown, 0);
+        g_mutex_unlock(&f.dev.lock);
+        ASSERT_UINT_EQ(interrupt_pending(&f.dev), 0);
+        fixture_free(&f);
+}
+
+UDK_TEST_MAIN(test_mixer_level, test_mixer_stall, test_bulk_interrupt)
