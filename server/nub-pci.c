@@ -131,7 +131,7 @@ static int uio_open(int dfd, const char *slot, char *why, size_t why_size)
         char name[32] = "", dev[32], node[48];
         unsigned maj, min;
         struct dirent *e;
-        struct stat st;
+        struct stat st, fst;
         DIR *dir;
         int fd, sub;
         ssize_t n;
@@ -167,17 +167,22 @@ static int uio_open(int dfd, const char *slot, char *why, size_t why_size)
                 return -ENODEV;
         }
         snprintf(node, sizeof(node), "/dev/%s", name);
+        /* Another node under that name is not this function's: its number first, then that the open one
+         * is the file that was looked at. */
+        if (stat(node, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(maj, min)) {
+                snprintf(why, why_size, "%s: %s is not the character device %u:%u of uio/%s", slot, node, maj,
+                         min, name);
+                return -ENODEV;
+        }
         fd = open(node, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0) {
                 int r = -errno;
                 snprintf(why, why_size, "%s: %s: %s", slot, node, strerror(errno));
                 return r;
         }
-        /* Another node under that name is not this function's. */
-        if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(maj, min)) {
+        if (fstat(fd, &fst) < 0 || !S_ISCHR(fst.st_mode) || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {
                 close(fd);
-                snprintf(why, why_size, "%s: %s is not the character device %u:%u of uio/%s", slot, node, maj,
-                         min, name);
+                snprintf(why, why_size, "%s: %s changed while udkd opened it", slot, node);
                 return -ENODEV;
         }
         return fd;
