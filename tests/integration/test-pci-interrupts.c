@@ -278,7 +278,7 @@ static void test_uio_vanished(void)
         ASSERT_OK(null);
         ASSERT_INT_EQ(dup2(null, node), node);
         ASSERT_OK(close(null));
-        proc_wait_stderr(&f.udkd, "warning: driver 'pci-hda': interrupts stopped after 3: the UIO node: ", WAIT_MS);
+        proc_wait_stderr(&f.udkd, "warning: driver 'pci-hda': interrupts stopped after 3: the UIO node: ended", WAIT_MS);
         proc_pump(&f.udkd, 100);
         ASSERT_OK(udk_client_info(f.client, driver_of(f.client, "pci-0000-00-1f.3"), &o.obj));
         ASSERT_STR_EQ(prop_string(&o.obj, "state"), "running");
