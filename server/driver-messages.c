@@ -63,7 +63,8 @@ static int send_start(struct udkd_server *server, struct server_driver *d, char 
         n_fds = (unsigned)r;
         memset(&m, 0, sizeof(m));
         m.nub = d->nub->id;
-        /* udkd's own "fds" first, where udk_nub_property() looks first; a nub's of that name is not passed. */
+        /* udkd's own "fds" first, where udk_nub_property() looks first; a nub's of that name is not
+         * passed. */
         if (names[0]) {
                 udk_strlcpy(m.props[0].key, "fds", sizeof(m.props[0].key));
                 udk_strlcpy(m.props[0].value, names, sizeof(m.props[0].value));

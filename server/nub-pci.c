@@ -72,9 +72,9 @@ static int hex_take(const char **p, unsigned long long *ret)
         if (s[0] != '0' || s[1] != 'x')
                 return -EINVAL;
         for (s += 2; n < 17; s++, n++) {
-                unsigned d = *s >= '0' && *s <= '9' ? (unsigned)(*s - '0')
+                unsigned d = *s >= '0' && *s <= '9'   ? (unsigned)(*s - '0')
                              : *s >= 'a' && *s <= 'f' ? (unsigned)(*s - 'a' + 10)
-                                                       : 16u;
+                                                      : 16u;
                 if (d == 16)
                         break;
                 v = v << 4 | d;
@@ -170,8 +170,8 @@ static int uio_open(int dfd, const char *slot, char *why, size_t why_size)
         /* Another node under that name is not this function's: its number first, then that the open one
          * is the file that was looked at. */
         if (stat(node, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(maj, min)) {
-                snprintf(why, why_size, "%s: %s is not the character device %u:%u of uio/%s", slot, node, maj,
-                         min, name);
+                snprintf(why, why_size, "%s: %s is not the character device %u:%u of uio/%s", slot, node,
+                         maj, min, name);
                 return -ENODEV;
         }
         fd = open(node, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -180,7 +180,8 @@ static int uio_open(int dfd, const char *slot, char *why, size_t why_size)
                 snprintf(why, why_size, "%s: %s: %s", slot, node, strerror(errno));
                 return r;
         }
-        if (fstat(fd, &fst) < 0 || !S_ISCHR(fst.st_mode) || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {
+        if (fstat(fd, &fst) < 0 || !S_ISCHR(fst.st_mode) || fst.st_dev != st.st_dev ||
+            fst.st_ino != st.st_ino) {
                 close(fd);
                 snprintf(why, why_size, "%s: %s changed while udkd opened it", slot, node);
                 return -ENODEV;
@@ -228,7 +229,8 @@ static int sysfs_open(int dfd, const char *slot, int *fds, unsigned max, char *n
                 fds[n] = openat(dfd, file, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
                 if (fds[n] < 0) {
                         r = -errno;
-                        snprintf(why, why_size, "/sys/bus/pci/devices/%s/%s: %s", slot, file, strerror(errno));
+                        snprintf(why, why_size, "/sys/bus/pci/devices/%s/%s: %s", slot, file,
+                                 strerror(errno));
                         goto fail;
                 }
                 n++;

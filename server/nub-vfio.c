@@ -45,8 +45,8 @@ static int vfio_group_of(int dfd, char *group, size_t size, char *reason, size_t
         }
         snprintf(node, sizeof(node), "/dev/vfio/%s", base);
         if (access(node, F_OK) < 0) {
-                snprintf(reason, reason_size, "IOMMU group %s has no %s (the function is not bound to vfio-pci)",
-                         base, node);
+                snprintf(reason, reason_size,
+                         "IOMMU group %s has no %s (the function is not bound to vfio-pci)", base, node);
                 return -ENOENT;
         }
         snprintf(group, size, "%s", base);
@@ -77,18 +77,20 @@ int udkd_nub_vfio_open(int dfd, const char *slot, int *fds, char *reason, size_t
                 return r;
         }
         iommu = ioctl(container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0 ? VFIO_TYPE1v2_IOMMU
-                                                                                : VFIO_TYPE1_IOMMU;
+                                                                               : VFIO_TYPE1_IOMMU;
         if (ioctl(container, VFIO_GET_API_VERSION) != VFIO_API_VERSION) {
                 r = -EPROTO;
                 snprintf(reason, reason_size, "%s speaks another API version", VFIO_CONTAINER);
         } else if (ioctl(container, VFIO_CHECK_EXTENSION, iommu) <= 0) {
                 r = -EOPNOTSUPP;
                 snprintf(reason, reason_size, "%s has no type-1 IOMMU", VFIO_CONTAINER);
-        } else if (ioctl(g, VFIO_GROUP_GET_STATUS, &status) < 0 || !(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+        } else if (ioctl(g, VFIO_GROUP_GET_STATUS, &status) < 0 ||
+                   !(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
                 r = -EBUSY;
                 snprintf(reason, reason_size,
                          "IOMMU group %s is not viable (bind every function in it to vfio-pci)", group);
-        } else if (ioctl(g, VFIO_GROUP_SET_CONTAINER, &container) < 0 || ioctl(container, VFIO_SET_IOMMU, iommu) < 0) {
+        } else if (ioctl(g, VFIO_GROUP_SET_CONTAINER, &container) < 0 ||
+                   ioctl(container, VFIO_SET_IOMMU, iommu) < 0) {
                 r = -errno;
                 snprintf(reason, reason_size, "IOMMU group %s: %s", group, strerror(errno));
         } else if ((device = ioctl(g, VFIO_GROUP_GET_DEVICE_FD, slot)) < 0) {

@@ -49,7 +49,8 @@ static void hda_interrupt(void *data, int status, uint64_t count, uint64_t misse
                        (unsigned long long)missed);
         snprintf(text, sizeof(text), "%llu", (unsigned long long)count);
         if (udk_driver_device_set_control(h->drv, h->device, "interrupts", text) < 0)
-                udk_driver_log(h->drv, UDK_LOG_WARN, "interrupts %s not shown: %s", text, udk_driver_error(h->drv));
+                udk_driver_log(h->drv, UDK_LOG_WARN, "interrupts %s not shown: %s", text,
+                               udk_driver_error(h->drv));
 }
 
 /* The nub's @key against config space's @size bytes at @offset: a driver that maps a function's

@@ -115,7 +115,8 @@ static int vfio_start(struct udk_pci_device *dev)
                         dev->irq_index = indexes[i], r = 0;
         }
         if (r < 0) {
-                udk_driver_log(dev->drv, UDK_LOG_ERROR, "no interrupts: the VFIO device has neither MSI nor INTx");
+                udk_driver_log(dev->drv, UDK_LOG_ERROR,
+                               "no interrupts: the VFIO device has neither MSI nor INTx");
                 return r;
         }
         dev->irq_eventfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -123,8 +124,8 @@ static int vfio_start(struct udk_pci_device *dev)
                 return -errno;
         r = vfio_irq_set(dev->config, dev->irq_index, VFIO_IRQ_SET_ACTION_TRIGGER, 1, dev->irq_eventfd);
         if (r == 0)
-                r = udk_dispatch_fd_create(udk_driver_queue(dev->drv), dev->irq_eventfd, UDK_DISPATCH_READABLE,
-                                           vfio_ready, dev, &dev->irq_source);
+                r = udk_dispatch_fd_create(udk_driver_queue(dev->drv), dev->irq_eventfd,
+                                           UDK_DISPATCH_READABLE, vfio_ready, dev, &dev->irq_source);
         if (r < 0)
                 udk_driver_log(dev->drv, UDK_LOG_ERROR, "VFIO %s interrupts: %s",
                                dev->irq_index == VFIO_PCI_MSI_IRQ_INDEX ? "MSI" : "INTx", strerror(-r));
@@ -147,8 +148,9 @@ int udk_pci_interrupt_start(struct udk_pci_device *dev, udk_pci_interrupt_fn fn,
         if (dev->vfio)
                 r = vfio_start(dev);
         else if (dev->uio < 0) {
-                udk_driver_log(dev->drv, UDK_LOG_INFO,
-                               "no interrupts: no UIO node (bind the function to uio_pci_generic) and no VFIO");
+                udk_driver_log(
+                        dev->drv, UDK_LOG_INFO,
+                        "no interrupts: no UIO node (bind the function to uio_pci_generic) and no VFIO");
                 r = -ENOENT;
         } else if (write(dev->uio, &one, sizeof(one)) != (ssize_t)sizeof(one)) {
                 r = -errno;

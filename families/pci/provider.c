@@ -45,7 +45,8 @@ static int fstat_size(int fd, uint64_t *ret)
 }
 
 /* The descriptor @fd as "fds" names it (@t, @len bytes): 0, -EINVAL for an unknown or repeated name. */
-static int role_take(struct udk_pci_device *dev, const char *t, size_t len, int fd, int *vfio, int *container)
+static int role_take(struct udk_pci_device *dev, const char *t, size_t len, int fd, int *vfio,
+                     int *container)
 {
         int bar;
 
@@ -143,8 +144,8 @@ int udk_pci_device_open(struct udk_driver *drv, const struct udk_nub *nub, struc
                 udk_driver_log(drv, UDK_LOG_ERROR,
                                "no config space: udkd hands it for a nub of the pci bus driver with a slot");
         } else if (r == -EBADF) {
-                udk_driver_log(drv, UDK_LOG_ERROR, "the nub's fds '%s' name %u descriptors, udkd handed fewer",
-                               fds, index);
+                udk_driver_log(drv, UDK_LOG_ERROR,
+                               "the nub's fds '%s' name %u descriptors, udkd handed fewer", fds, index);
         } else if (r == 0 && vfio >= 0) {
                 r = vfio_open(dev, vfio);
                 if (r < 0)
@@ -257,7 +258,8 @@ int udk_pci_device_map_bar(struct udk_pci_device *dev, unsigned bar)
         b = &dev->bars[bar];
         if (b->kind == UDK_PCI_BAR_IO) {
                 udk_driver_log(dev->drv, UDK_LOG_ERROR,
-                               "BAR%u is I/O ports: not mappable (udk_pci_bar_read/write reach it unmapped)", bar);
+                               "BAR%u is I/O ports: not mappable (udk_pci_bar_read/write reach it unmapped)",
+                               bar);
                 return -EOPNOTSUPP;
         }
         if (b->map)

@@ -71,7 +71,8 @@ static void fixture_start(struct fixture *f)
         if (!getenv("LD_PRELOAD") || !strstr(getenv("LD_PRELOAD"), "libumockdev-preload"))
                 UDK_TEST_SKIP("not under umockdev-wrapper (LD_PRELOAD has no libumockdev-preload)");
         if (!args[1] || !getenv("UDK_TEST_PCI_UIO_FIXTURE"))
-                UDK_TEST_SKIP("UDK_TEST_PCI_DIR or UDK_TEST_PCI_UIO_FIXTURE is not set (run through meson test)");
+                UDK_TEST_SKIP(
+                        "UDK_TEST_PCI_DIR or UDK_TEST_PCI_UIO_FIXTURE is not set (run through meson test)");
         f->bed = umockdev_testbed_new();
         if (!umockdev_testbed_add_from_file(f->bed, getenv("UDK_TEST_PCI_UIO_FIXTURE"), &error))
                 udk_test_fail("fixture: %s", error->message);
@@ -135,8 +136,8 @@ static uint32_t node_written(struct fixture *f, int node)
                 ssize_t n;
 
                 if (now_ms() >= deadline)
-                        udk_test_fail("the driver wrote %zu of 4 bytes to /dev/uio0 in %d ms; stderr: %s", got,
-                                      WAIT_MS, f->udkd.err);
+                        udk_test_fail("the driver wrote %zu of 4 bytes to /dev/uio0 in %d ms; stderr: %s",
+                                      got, WAIT_MS, f->udkd.err);
                 proc_pump(&f->udkd, 0);
                 if (poll(&p, 1, 10) <= 0)
                         continue;
@@ -214,19 +215,23 @@ static void test_uio_interrupts(void)
         wait_driver(f.client, &f.udkd, "pci-0000-00-1f.3", "running", &o);
         ASSERT_STR_EQ(prop_string(&o.obj, "personality"), "pci-hda");
         /* The selection: no VFIO on this machine (nor in the testbed), said once, with why. */
-        proc_wait_stderr(&f.udkd,
-                         "udkd: info: 0000:00:1f.3: sysfs resource files and UIO, not VFIO: no /dev/vfio/vfio "
-                         "(the vfio module is not loaded)",
-                         WAIT_MS);
-        proc_wait_stderr(&f.udkd,
-                         "pci-0000-00-1f.3: 8086:a0c8 revision 0x20, BAR0 4096 bytes, register 0x0 = 0x000000c8: "
-                         "-20.0 dB, interrupts on",
-                         WAIT_MS);
+        proc_wait_stderr(
+                &f.udkd,
+                "udkd: info: 0000:00:1f.3: sysfs resource files and UIO, not VFIO: no /dev/vfio/vfio "
+                "(the vfio module is not loaded)",
+                WAIT_MS);
+        proc_wait_stderr(
+                &f.udkd,
+                "pci-0000-00-1f.3: 8086:a0c8 revision 0x20, BAR0 4096 bytes, register 0x0 = 0x000000c8: "
+                "-20.0 dB, interrupts on",
+                WAIT_MS);
         ASSERT_OK(udk_client_find_class(f.client, "device", "pci-0000-00-1f.3", &device));
         wait_control(&f, device, "interrupts", "0");
 
-        /* Exactly what udkd handed the sandboxed host: config, both BARs, the node; no other testbed file. */
-        host_files((pid_t)prop_int(&o.obj, "pid"), umockdev_testbed_get_sys_dir(f.bed), files, sizeof(files));
+        /* Exactly what udkd handed the sandboxed host: config, both BARs, the node; no other testbed file.
+         */
+        host_files((pid_t)prop_int(&o.obj, "pid"), umockdev_testbed_get_sys_dir(f.bed), files,
+                   sizeof(files));
         ASSERT_TRUE(has_word(files, "config"));
         ASSERT_TRUE(has_word(files, "resource0"));
         ASSERT_TRUE(has_word(files, "resource2"));
@@ -249,7 +254,8 @@ static void test_uio_interrupts(void)
         ASSERT_UINT_EQ(node_written(&f, node), 1);
         wait_control(&f, device, "interrupts", "5");
         node_quiet(&f, node, 100); /* one re-enable per interrupt, no more */
-        ASSERT_TRUE(strstr(f.udkd.err, "interrupt 3,") == NULL && strstr(f.udkd.err, "interrupt 4,") == NULL);
+        ASSERT_TRUE(strstr(f.udkd.err, "interrupt 3,") == NULL &&
+                    strstr(f.udkd.err, "interrupt 4,") == NULL);
 
         fixture_stop(&f);
 }
@@ -278,7 +284,9 @@ static void test_uio_vanished(void)
         ASSERT_OK(null);
         ASSERT_INT_EQ(dup2(null, node), node);
         ASSERT_OK(close(null));
-        proc_wait_stderr(&f.udkd, "warning: driver 'pci-hda': interrupts stopped after 3: the UIO node: ended", WAIT_MS);
+        proc_wait_stderr(&f.udkd,
+                         "warning: driver 'pci-hda': interrupts stopped after 3: the UIO node: ended",
+                         WAIT_MS);
         proc_pump(&f.udkd, 100);
         ASSERT_OK(udk_client_info(f.client, driver_of(f.client, "pci-0000-00-1f.3"), &o.obj));
         ASSERT_STR_EQ(prop_string(&o.obj, "state"), "running");

@@ -48,8 +48,8 @@ struct udk_dispatch_queue *udk_driver_queue(struct udk_driver *drv)
         return NULL;
 }
 
-int udk_dispatch_fd_create(struct udk_dispatch_queue *q, int fd, uint32_t events, udk_dispatch_fn fn, void *data,
-                           struct udk_dispatch_source **ret)
+int udk_dispatch_fd_create(struct udk_dispatch_queue *q, int fd, uint32_t events, udk_dispatch_fn fn,
+                           void *data, struct udk_dispatch_source **ret)
 {
         return -ENOSYS;
 }

@@ -58,8 +58,8 @@ struct udk_dispatch_queue *udk_driver_queue(struct udk_driver *drv)
         return (struct udk_dispatch_queue *)&source;
 }
 
-int udk_dispatch_fd_create(struct udk_dispatch_queue *q, int fd, uint32_t events, udk_dispatch_fn fn, void *data,
-                           struct udk_dispatch_source **ret)
+int udk_dispatch_fd_create(struct udk_dispatch_queue *q, int fd, uint32_t events, udk_dispatch_fn fn,
+                           void *data, struct udk_dispatch_source **ret)
 {
         ASSERT_TRUE(q == (struct udk_dispatch_queue *)&source);
         ASSERT_UINT_EQ(events, UDK_DISPATCH_READABLE);
@@ -284,7 +284,8 @@ static void test_uio(void)
         nub.fds[0] = file_with(cfg, sizeof(cfg));
         ASSERT_OK(udk_pci_device_open(drv, &nub, &dev));
         ASSERT_ERROR(udk_pci_interrupt_start(dev, on_interrupt, &irq), ENOENT);
-        ASSERT_STR_EQ(logged, "no interrupts: no UIO node (bind the function to uio_pci_generic) and no VFIO");
+        ASSERT_STR_EQ(logged,
+                      "no interrupts: no UIO node (bind the function to uio_pci_generic) and no VFIO");
         ASSERT_TRUE(!source.live);
         udk_pci_device_close(dev);
         close(nub.fds[0]);
