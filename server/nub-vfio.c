@@ -57,7 +57,7 @@ int udkd_nub_vfio_open(int dfd, const char *slot, int *fds, char *reason, size_t
 {
         struct vfio_group_status status = { .argsz = sizeof(status) };
         char group[16], node[64];
-        int container, g, device, iommu, r;
+        int container, g, device, api, iommu, r;
 
         r = vfio_group_of(dfd, group, sizeof(group), reason, reason_size);
         if (r < 0)
@@ -76,11 +76,13 @@ int udkd_nub_vfio_open(int dfd, const char *slot, int *fds, char *reason, size_t
                 close(container);
                 return r;
         }
+        api = ioctl(container, VFIO_GET_API_VERSION);
         iommu = ioctl(container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0 ? VFIO_TYPE1v2_IOMMU
                                                                                : VFIO_TYPE1_IOMMU;
-        if (ioctl(container, VFIO_GET_API_VERSION) != VFIO_API_VERSION) {
-                r = -EPROTO;
-                snprintf(reason, reason_size, "%s speaks another API version", VFIO_CONTAINER);
+        if (api != VFIO_API_VERSION) {
+                r = api < 0 ? -ENOTTY : -EPROTO;
+                snprintf(reason, reason_size, "%s %s", VFIO_CONTAINER,
+                         api < 0 ? "is not a VFIO container" : "speaks another API version");
         } else if (ioctl(container, VFIO_CHECK_EXTENSION, iommu) <= 0) {
                 r = -EOPNOTSUPP;
                 snprintf(reason, reason_size, "%s has no type-1 IOMMU", VFIO_CONTAINER);

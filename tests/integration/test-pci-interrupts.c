@@ -12,6 +12,7 @@
  * while the driver keeps running.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
@@ -35,16 +36,19 @@ struct fixture {
         struct proc udkd;
         struct udk_client *client;
         char dir[64], host[96];
+        void (*setup)(struct fixture *f); /* the testbed's changes before udkd starts, or NULL */
 };
 
 /* $UDK_DRIVERHOST through a wrapper that runs the bus driver's host alone with --no-sandbox (it reads /sys
  * and /run/udev); pci-hda's host is sandboxed. */
 static void host_wrap(struct fixture *f)
 {
-        const char *host = getenv("UDK_DRIVERHOST");
+        static char host[512]; /* the real one: a second fixture in a test must not wrap the wrapper */
         FILE *out;
 
-        if (!host)
+        if (!host[0] && getenv("UDK_DRIVERHOST"))
+                udk_strlcpy(host, getenv("UDK_DRIVERHOST"), sizeof(host));
+        if (!host[0])
                 UDK_TEST_SKIP("UDK_DRIVERHOST is not set (run through meson test)");
         ASSERT_TRUE(mkdtemp(f->dir) != NULL);
         snprintf(f->host, sizeof(f->host), "%s/host", f->dir);
@@ -79,6 +83,8 @@ static void fixture_start(struct fixture *f)
         /* The node's other end stays this test's alone: udkd and its hosts would keep it open otherwise. */
         ASSERT_OK(umockdev_testbed_get_dev_fd(f->bed, "/dev/uio0"));
         ASSERT_OK(fcntl(umockdev_testbed_get_dev_fd(f->bed, "/dev/uio0"), F_SETFD, FD_CLOEXEC));
+        if (f->setup)
+                f->setup(f);
         host_wrap(f);
         proc_start_server(&f->udkd, "[server]\nmlock = no\n", args);
         ASSERT_OK(udk_client_connect("test-pci-interrupts", f->udkd.socket, &f->client));
@@ -295,4 +301,61 @@ static void test_uio_vanished(void)
         fixture_stop(&f);
 }
 
-UDK_TEST_MAIN(test_uio_interrupts, test_uio_vanished)
+/* An empty file at @path under the testbed's root (its /dev). */
+static void testbed_file(struct fixture *f, const char *path)
+{
+        char full[512], *slash;
+        int fd;
+
+        snprintf(full, sizeof(full), "%s%s", umockdev_testbed_get_root_dir(f->bed), path);
+        slash = strrchr(full, '/');
+        *slash = '\0';
+        ASSERT_TRUE(mkdir(full, 0755) == 0 || errno == EEXIST);
+        *slash = '/';
+        fd = open(full, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        ASSERT_OK(fd);
+        ASSERT_OK(close(fd));
+}
+
+/* An IOMMU group for the function, and /dev/vfio/vfio in the testbed (a plain file: no VFIO behind it). */
+static void vfio_without_group_node(struct fixture *f)
+{
+        umockdev_testbed_set_attribute_link(f->bed, SLOT_SYSFS, "iommu_group",
+                                            "../../../kernel/iommu_groups/7");
+        testbed_file(f, "/dev/vfio/vfio");
+}
+
+static void vfio_with_group_node(struct fixture *f)
+{
+        vfio_without_group_node(f);
+        testbed_file(f, "/dev/vfio/7");
+}
+
+/* The choice's other reasons: /dev/vfio/vfio and an IOMMU group without its node is sysfs and UIO, said
+ * so; with the group's node VFIO is chosen, and a container that is not one fails the start with its
+ * sentence rather than falling back to sysfs. */
+static void test_vfio_selection(void)
+{
+        struct fixture f = { .dir = "/tmp/udk-test-pci-irq-XXXXXX", .setup = vfio_without_group_node };
+        struct fixture g = { .dir = "/tmp/udk-test-pci-irq-XXXXXX", .setup = vfio_with_group_node };
+        union object o;
+
+        fixture_start(&f);
+        wait_driver(f.client, &f.udkd, "pci-0000-00-1f.3", "running", &o);
+        proc_wait_stderr(
+                &f.udkd,
+                "udkd: info: 0000:00:1f.3: sysfs resource files and UIO, not VFIO: IOMMU group 7 has "
+                "no /dev/vfio/7 (the function is not bound to vfio-pci)",
+                WAIT_MS);
+        proc_wait_stderr(&f.udkd, "-20.0 dB, interrupts on", WAIT_MS);
+        fixture_stop(&f);
+
+        fixture_start(&g);
+        proc_wait_stderr(&g.udkd, "0000:00:1f.3: VFIO: /dev/vfio/vfio is not a VFIO container", WAIT_MS);
+        ASSERT_TRUE(strstr(g.udkd.err, "sysfs resource files") == NULL);
+        ASSERT_TRUE(udk_client_find_class(g.client, "device", "pci-0000-00-1f.3", &(udk_object_id){ 0 }) <
+                    0);
+        fixture_stop(&g);
+}
+
+UDK_TEST_MAIN(test_uio_interrupts, test_uio_vanished, test_vfio_selection)
