@@ -9,7 +9,9 @@
  * nothing else; the test emits event counts on the node, and the driver
  * shows exactly those counts, with the missed ones, and writes the 32-bit
  * 1 back after each; the node hung up stops the interrupts with a warning
- * while the driver keeps running.
+ * while the driver keeps running.  Then the choice's other reasons (an
+ * IOMMU group without /dev/vfio/GROUP; a "container" that is not one),
+ * a malformed resource file and a UIO node of another number.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -358,4 +360,49 @@ static void test_vfio_selection(void)
         fixture_stop(&g);
 }
 
-UDK_TEST_MAIN(test_uio_interrupts, test_uio_vanished, test_vfio_selection)
+static void resource_malformed(struct fixture *f)
+{
+        umockdev_testbed_set_attribute(f->bed, SLOT_SYSFS, "resource", "0x00000000f7f10000 0xf7f10fff\n");
+}
+
+static void uio_number_other(struct fixture *f)
+{
+        umockdev_testbed_set_attribute(f->bed, SLOT_SYSFS "/uio/uio0", "dev", "243:1\n");
+}
+
+/* A resource file that is not six lines of three numbers fails the start with its sentence; a UIO node
+ * whose number is not its uio child's is a warning, and the driver runs without interrupts. */
+static void test_files_refused(void)
+{
+        struct fixture f = { .dir = "/tmp/udk-test-pci-irq-XXXXXX", .setup = resource_malformed };
+        struct fixture g = { .dir = "/tmp/udk-test-pci-irq-XXXXXX", .setup = uio_number_other };
+        udk_object_id device;
+        union object o;
+        char now[64];
+
+        fixture_start(&f);
+        proc_wait_stderr(
+                &f.udkd,
+                "/sys/bus/pci/devices/0000:00:1f.3/resource: not six lines of 0xSTART 0xEND 0xFLAGS",
+                WAIT_MS);
+        ASSERT_TRUE(udk_client_find_class(f.client, "device", "pci-0000-00-1f.3", &(udk_object_id){ 0 }) <
+                    0);
+        fixture_stop(&f);
+
+        fixture_start(&g);
+        wait_driver(g.client, &g.udkd, "pci-0000-00-1f.3", "running", &o);
+        proc_wait_stderr(
+                &g.udkd,
+                "udkd: warning: 0000:00:1f.3: /dev/uio0 is not the character device 243:1 of uio/uio0: "
+                "no interrupts",
+                WAIT_MS);
+        proc_wait_stderr(&g.udkd,
+                         "no interrupts: no UIO node (bind the function to uio_pci_generic) and no VFIO",
+                         WAIT_MS);
+        ASSERT_OK(udk_client_find_class(g.client, "device", "pci-0000-00-1f.3", &device));
+        wait_control(&g, device, "volume", "-20.0 dB");
+        ASSERT_STR_EQ(control_value(g.client, device, "interrupts", now, sizeof(now)), "");
+        fixture_stop(&g);
+}
+
+UDK_TEST_MAIN(test_uio_interrupts, test_uio_vanished, test_vfio_selection, test_files_refused)
