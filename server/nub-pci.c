@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <udk/log.h>
+#include <udk/util.h>
 
 #include "server-private.h"
 
@@ -96,14 +97,15 @@ static int resource_flags(int dfd, unsigned long long flags[PCI_BARS])
         char text[RESOURCE_TEXT_MAX + 1];
         const char *p = text;
         ssize_t n;
-        int fd = openat(dfd, "resource", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        int r, fd = openat(dfd, "resource", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 
         if (fd < 0)
                 return -errno;
         n = read(fd, text, RESOURCE_TEXT_MAX);
+        r = n < 0 ? -errno : 0;
         close(fd);
-        if (n < 0)
-                return -errno;
+        if (r < 0)
+                return r;
         text[n] = '\0';
         for (unsigned i = 0; i < PCI_BARS; i++) {
                 unsigned long long start, end;
@@ -124,6 +126,26 @@ static void names_add(char *names, size_t size, const char *name)
         snprintf(names + len, size - len, "%s%s", len ? " " : "", name);
 }
 
+/* "MAJOR:MINOR" and a newline (the kernel's; umockdev's has none), as a dev attribute reads: 0 or
+ * -EINVAL. */
+static int majmin_parse(char *text, unsigned *ret_major, unsigned *ret_minor)
+{
+        char *colon = strchr(text, ':'), *nl = strchr(text, '\n');
+        int64_t maj, min;
+
+        if (!colon || (nl && nl[1]))
+                return -EINVAL;
+        *colon = '\0';
+        if (nl)
+                *nl = '\0';
+        if (udk_parse_int64(text, 0, UINT32_MAX, &maj) < 0 ||
+            udk_parse_int64(colon + 1, 0, UINT32_MAX, &min) < 0)
+                return -EINVAL;
+        *ret_major = (unsigned)maj;
+        *ret_minor = (unsigned)min;
+        return 0;
+}
+
 /* The UIO node of the function's uio/uioN child, when a UIO driver is bound: its fd, -ENOENT without one,
  * else an error with @why. */
 static int uio_open(int dfd, const char *slot, char *why, size_t why_size)
@@ -133,7 +155,7 @@ static int uio_open(int dfd, const char *slot, char *why, size_t why_size)
         struct dirent *e;
         struct stat st, fst;
         DIR *dir;
-        int fd, sub;
+        int fd, sub, r;
         ssize_t n;
 
         sub = openat(dfd, "uio", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -152,17 +174,18 @@ static int uio_open(int dfd, const char *slot, char *why, size_t why_size)
                         snprintf(name, sizeof(name), "%s", e->d_name);
         snprintf(dev, sizeof(dev), "%s/dev", name);
         fd = name[0] ? openat(dirfd(dir), dev, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+        r = fd < 0 ? errno : 0;
         closedir(dir);
         if (!name[0])
                 return -ENOENT;
         if (fd < 0) {
-                snprintf(why, why_size, "%s: uio/%s: %s", slot, dev, strerror(errno));
+                snprintf(why, why_size, "%s: uio/%s: %s", slot, dev, strerror(r));
                 return -ENODEV;
         }
         n = read(fd, dev, sizeof(dev) - 1);
         close(fd);
         dev[n > 0 ? n : 0] = '\0';
-        if (sscanf(dev, "%u:%u", &maj, &min) != 2) {
+        if (majmin_parse(dev, &maj, &min) < 0) {
                 snprintf(why, why_size, "%s: uio/%s/dev is not MAJOR:MINOR", slot, name);
                 return -ENODEV;
         }
@@ -176,7 +199,7 @@ static int uio_open(int dfd, const char *slot, char *why, size_t why_size)
         }
         fd = open(node, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0) {
-                int r = -errno;
+                r = -errno;
                 snprintf(why, why_size, "%s: %s: %s", slot, node, strerror(errno));
                 return r;
         }
