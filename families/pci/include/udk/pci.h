@@ -104,7 +104,8 @@ int udk_pci_bar_write(struct udk_pci_device *dev, unsigned bar, uint64_t offset,
  * the source and calls @fn once more with @status a negative errno.
  * Start enables the interrupt (UIO: writes 1; VFIO: MSI, else INTx, to
  * an eventfd).  -ENOENT (an info line) without a UIO node or VFIO device,
- * -EBUSY when started already.
+ * -EBUSY when started already.  @fn may stop the interrupts (and start
+ * them again), not close the device.
  */
 typedef void (*udk_pci_interrupt_fn)(void *data, int status, uint64_t count, uint64_t missed);
 int udk_pci_interrupt_start(struct udk_pci_device *dev, udk_pci_interrupt_fn fn, void *data);
