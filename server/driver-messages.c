@@ -47,6 +47,7 @@ static int send_start(struct udkd_server *server, struct server_driver *d, char 
         const struct udkd_personality *p = udkd_driver_personality(server, d);
         struct udk_dmsg_start m;
         int fds[UDK_MSG_FDS_MAX];
+        char names[UDK_DPROP_VALUE_MAX];
         unsigned n_fds = 0;
         int r;
 
@@ -54,22 +55,39 @@ static int send_start(struct udkd_server *server, struct server_driver *d, char 
                 snprintf(why, why_size, "its %s went before it started", p ? "nub" : "personality");
                 return -ENOENT;
         }
+        /* The nub's files first (udk_nub_fd(nub, 0): its device node; pci: those "fds" names), then the
+         * grants. */
+        r = udkd_nub_files_open(d->nub, fds, UDK_MSG_FDS_MAX, names, sizeof(names), why, why_size);
+        if (r < 0)
+                return r;
+        n_fds = (unsigned)r;
         memset(&m, 0, sizeof(m));
         m.nub = d->nub->id;
-        for (uint32_t i = 0; i < d->nub->n_props; i++)
+        /* udkd's own "fds" first, where udk_nub_property() looks first; a nub's of that name is not
+         * passed. */
+        if (names[0]) {
+                udk_strlcpy(m.props[0].key, "fds", sizeof(m.props[0].key));
+                udk_strlcpy(m.props[0].value, names, sizeof(m.props[0].value));
+                m.n_props = 1;
+        }
+        for (uint32_t i = 0; i < d->nub->n_props; i++) {
+                if (names[0] && strcmp(d->nub->props[i].key, "fds") == 0)
+                        continue;
+                if (m.n_props == UDK_DPROPS_MAX) {
+                        snprintf(why, why_size, "its nub has %u properties: no room for udkd's fds",
+                                 (unsigned)d->nub->n_props);
+                        for (unsigned f = 0; f < n_fds; f++)
+                                close(fds[f]);
+                        return -E2BIG;
+                }
                 m.props[m.n_props++] = d->nub->props[i];
+        }
         m.n_nub_props = m.n_props;
         for (size_t i = 0; i < p->n_properties && m.n_props < UDK_DPROPS_MAX; i++) {
                 udk_strlcpy(m.props[m.n_props].key, p->properties[i].key, sizeof(m.props[0].key));
                 udk_strlcpy(m.props[m.n_props].value, p->properties[i].value, sizeof(m.props[0].value));
                 m.n_props++;
         }
-        /* The nub's files first (udk_nub_fd(nub, 0): its device node; pci: config, resource0), then the
-         * grants. */
-        r = udkd_nub_files_open(d->nub, fds, UDK_MSG_FDS_MAX, why, why_size);
-        if (r < 0)
-                return r;
-        n_fds = (unsigned)r;
         for (size_t i = 0; i < p->n_grants && n_fds < UDK_MSG_FDS_MAX; i++) {
                 int fd = open(p->grants[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
 

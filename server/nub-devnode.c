@@ -14,11 +14,8 @@
  *           list), checked before the open (opening some nodes has
  *           effects of its own) and again on the open descriptor.
  *
- * A pci nub has no node: udkd opens its sysfs config file and resource0
- * (BAR0) instead, from the nub's "slot" property, checked to be a
- * DDDD:BB:DD.F name, and only for nubs that the driver bound to udkd's
- * root-pci nub published: no other bus driver can make udkd open a PCI
- * function's registers.
+ * A pci nub has no node: udkd opens its config space, BARs and interrupt
+ * node instead (nub-pci.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -143,91 +140,14 @@ int udkd_nub_devnode_open(const struct server_nub *nub, char *why, size_t why_si
         return fd;
 }
 
-/* DDDD:BB:DD.F, lower-case hex, function 0..7: the kernel's names in /sys/bus/pci/devices. */
-static bool slot_is_pci(const char *s)
-{
-        static const char form[] = "xxxx:xx:xx.x";
-
-        if (strlen(s) != sizeof(form) - 1)
-                return false;
-        for (size_t i = 0; form[i]; i++) {
-                bool hex = (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f');
-
-                if (form[i] == 'x' ? !hex : s[i] != form[i])
-                        return false;
-        }
-        return s[11] <= '7';
-}
-
-static bool published_by_pci_bus(const struct server_nub *nub)
-{
-        const struct server_driver *bus = nub->publisher;
-
-        return bus && bus->nub && !bus->nub->publisher && bus->nub->family == UDKD_FAMILY_ROOT &&
-               strcmp(bus->nub->name, "root-pci") == 0;
-}
-
-/* config read-write where udkd may (root), else read-only (the kernel then shows the first 64 bytes). */
-static int pci_files_open(const struct server_nub *nub, int *fds, unsigned max, char *why, size_t why_size)
-{
-        const char *slot = NULL;
-        char dir[64];
-        int dfd, n = 0, r;
-
-        for (uint32_t i = 0; i < nub->n_props; i++)
-                if (strcmp(nub->props[i].key, "slot") == 0)
-                        slot = nub->props[i].value;
-        if (!slot)
-                return 0;
-        if (!slot_is_pci(slot)) {
-                snprintf(why, why_size, "slot %s is not a DDDD:BB:DD.F PCI function", slot);
-                return -EPERM;
-        }
-        if (!published_by_pci_bus(nub)) {
-                snprintf(why, why_size, "slot %s: its nub is not the pci bus driver's", slot);
-                return -EPERM;
-        }
-        if (max < 2)
-                return -ENOBUFS;
-        /* The directory is a symlink into /sys/devices; the files in it may not be. */
-        snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s", slot);
-        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0) {
-                r = -errno;
-                snprintf(why, why_size, "%s: %s", dir, strerror(errno));
-                return r;
-        }
-        fds[0] = openat(dfd, "config", O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-        if (fds[0] < 0 && (errno == EACCES || errno == EPERM || errno == EROFS))
-                fds[0] = openat(dfd, "config", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-        if (fds[0] < 0) {
-                r = -errno;
-                snprintf(why, why_size, "%s/config: %s", dir, strerror(errno));
-                close(dfd);
-                return r;
-        }
-        n = 1;
-        /* A function without a memory BAR0 has no resource0 (or one that is I/O ports: not mappable). */
-        fds[1] = openat(dfd, "resource0", O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-        if (fds[1] >= 0)
-                n = 2;
-        else if (errno != ENOENT) {
-                r = -errno;
-                snprintf(why, why_size, "%s/resource0: %s", dir, strerror(errno));
-                close(fds[0]);
-                close(dfd);
-                return r;
-        }
-        close(dfd);
-        return n;
-}
-
-int udkd_nub_files_open(const struct server_nub *nub, int *fds, unsigned max, char *why, size_t why_size)
+int udkd_nub_files_open(const struct server_nub *nub, int *fds, unsigned max, char *names, size_t names_size,
+                        char *why, size_t why_size)
 {
         int r;
 
+        names[0] = '\0';
         if (nub->family == UDKD_FAMILY_PCI)
-                return pci_files_open(nub, fds, max, why, why_size);
+                return udkd_nub_pci_files_open(nub, fds, max, names, names_size, why, why_size);
         if (max < 1)
                 return -ENOBUFS;
         r = udkd_nub_devnode_open(nub, why, why_size);

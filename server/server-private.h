@@ -456,8 +456,16 @@ int udkd_node_position(const struct server_node *n);
  * sentence in @why. */
 int udkd_nub_devnode_open(const struct server_nub *nub, char *why, size_t why_size);
 /* The files udkd opens for @nub's driver into @fds (at most @max): its device node (hid), or a pci nub's
- * sysfs config and resource0 (when it has one) from its "slot".  Their count (0: none), else an error
- * with its sentence in @why. */
-int udkd_nub_files_open(const struct server_nub *nub, int *fds, unsigned max, char *why, size_t why_size);
+ * (nub-pci.c), named in order in @names for the driver's "fds" property (pci; else "").  Their count
+ * (0: none), else an error with its sentence in @why. */
+int udkd_nub_files_open(const struct server_nub *nub, int *fds, unsigned max, char *names, size_t names_size,
+                        char *why, size_t why_size);
+/* nub-pci.c: a pci nub's VFIO device and container, or its sysfs config, BARs and UIO node, from its "slot"
+ * (only for the pci bus driver's nubs); their names as udkd_nub_files_open() says. */
+int udkd_nub_pci_files_open(const struct server_nub *nub, int *fds, unsigned max, char *names,
+                            size_t names_size, char *why, size_t why_size);
+/* nub-vfio.c: the VFIO device and container (@fds[0], @fds[1]) of the function in the sysfs folder @dfd:
+ * 2, or -ENOENT when VFIO is not there for it, or another error; why in @reason either way. */
+int udkd_nub_vfio_open(int dfd, const char *slot, int *fds, char *reason, size_t reason_size);
 
 #endif

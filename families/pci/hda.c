@@ -8,6 +8,9 @@
  *   volume   -60..0 dB, held by the device in the 32-bit register at BAR0
  *            offset property.register (else 0x0) as attenuation in tenths
  *            of a dB (200: -20.0 dB); it drives gain.level
+ *   interrupts  the function's interrupt count, as the provider reports
+ *            it (UIO or VFIO; absent without either), each interrupt and
+ *            each missed one logged
  * The register is read once at start; a client's change writes it.  That
  * register is the example's emulated device's (tests/fixtures/pci-hda.
  * umockdev), not one of the HD-audio specification.
@@ -24,13 +27,31 @@
 #define VOLUME_MIN_DB (-60.0)
 #define VOLUME_MAX_DB 0.0
 #define TENTHS_MAX    600u /* -60.0 dB */
+#define COUNT_MAX     4294967295.0 /* UIO's count is 32 bits */
 
 struct hda {
         struct udk_driver *drv;
         struct udk_pci_device *pci;
         udk_object_id device;
         int64_t reg;
+        bool interrupts;
 };
+
+/* The provider's interrupt: its count into the control.  The emulated device has no cause to clear. */
+static void hda_interrupt(void *data, int status, uint64_t count, uint64_t missed)
+{
+        struct hda *h = data;
+        char text[32];
+
+        if (status < 0)
+                return; /* the provider said why */
+        udk_driver_log(h->drv, UDK_LOG_INFO, "interrupt %llu, %llu missed", (unsigned long long)count,
+                       (unsigned long long)missed);
+        snprintf(text, sizeof(text), "%llu", (unsigned long long)count);
+        if (udk_driver_device_set_control(h->drv, h->device, "interrupts", text) < 0)
+                udk_driver_log(h->drv, UDK_LOG_WARN, "interrupts %s not shown: %s", text,
+                               udk_driver_error(h->drv));
+}
 
 /* The nub's @key against config space's @size bytes at @offset: a driver that maps a function's
  * registers wants the function it was matched to. */
@@ -115,10 +136,19 @@ static int hda_start(struct udk_driver *drv, void *state, const struct udk_nub *
         r = udk_driver_device_add_level(drv, h->device, "volume", VOLUME_MIN_DB, VOLUME_MAX_DB, volume_db);
         if (r < 0)
                 goto fail;
+        r = udk_pci_interrupt_start(h->pci, hda_interrupt, h);
+        h->interrupts = r == 0;
+        if (r == 0)
+                r = udk_driver_device_add_number(drv, h->device, "interrupts", 0, COUNT_MAX, 0);
+        else if (r == -ENOENT)
+                r = 0; /* the provider said why */
+        if (r < 0)
+                goto fail;
         udk_driver_log(drv, UDK_LOG_INFO,
-                       "%s: %04x:%04x revision 0x%02x, BAR0 %zu bytes, register 0x%llx = 0x%08x: %.1f dB",
+                       "%s: %04x:%04x revision 0x%02x, BAR0 %zu bytes, register 0x%llx = 0x%08x: %.1f dB%s",
                        udk_nub_name(provider), (unsigned)vendor, (unsigned)device, (unsigned)revision,
-                       udk_pci_bar_size(h->pci, 0), (unsigned long long)h->reg, (unsigned)raw, volume_db);
+                       udk_pci_bar_size(h->pci, 0), (unsigned long long)h->reg, (unsigned)raw, volume_db,
+                       h->interrupts ? ", interrupts on" : "");
         return 0;
 fail:
         udk_pci_device_close(h->pci);

@@ -30,7 +30,7 @@
 
 #define UDK_PROTOCOL_VERSION 1
 #define UDK_MSG_SIZE_MAX     4096u /* bytes, header included */
-#define UDK_MSG_FDS_MAX      4u
+#define UDK_MSG_FDS_MAX      8u /* a PCI function's config, six BARs and its UIO node */
 #define UDK_MSG_TEXT_MAX     160u
 #define UDK_PROP_KEY_MAX     32u
 #define UDK_PROP_STRING_MAX  64u
