@@ -42,6 +42,12 @@ static int reply(struct udkd_server *server, struct server_driver *d, uint32_t s
 }
 
 /* START: the nub's properties, the personality's, the granted files. */
+static void close_all(const int *fds, unsigned n)
+{
+        for (unsigned f = 0; f < n; f++)
+                close(fds[f]);
+}
+
 static int send_start(struct udkd_server *server, struct server_driver *d, char *why, size_t why_size)
 {
         const struct udkd_personality *p = udkd_driver_personality(server, d);
@@ -76,26 +82,38 @@ static int send_start(struct udkd_server *server, struct server_driver *d, char 
                 if (m.n_props == UDK_DPROPS_MAX) {
                         snprintf(why, why_size, "its nub has %u properties: no room for udkd's fds",
                                  (unsigned)d->nub->n_props);
-                        for (unsigned f = 0; f < n_fds; f++)
-                                close(fds[f]);
+                        close_all(fds, n_fds);
                         return -E2BIG;
                 }
                 m.props[m.n_props++] = d->nub->props[i];
         }
         m.n_nub_props = m.n_props;
-        for (size_t i = 0; i < p->n_properties && m.n_props < UDK_DPROPS_MAX; i++) {
+        for (size_t i = 0; i < p->n_properties; i++) {
+                if (m.n_props == UDK_DPROPS_MAX) {
+                        snprintf(why, why_size, "its nub's and personality's properties are over %u, the limit",
+                                 UDK_DPROPS_MAX);
+                        close_all(fds, n_fds);
+                        return -E2BIG;
+                }
                 udk_strlcpy(m.props[m.n_props].key, p->properties[i].key, sizeof(m.props[0].key));
                 udk_strlcpy(m.props[m.n_props].value, p->properties[i].value, sizeof(m.props[0].value));
                 m.n_props++;
         }
-        for (size_t i = 0; i < p->n_grants && n_fds < UDK_MSG_FDS_MAX; i++) {
-                int fd = open(p->grants[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        for (size_t i = 0; i < p->n_grants; i++) {
+                int fd, e;
 
+                if (n_fds == UDK_MSG_FDS_MAX) {
+                        snprintf(why, why_size, "grant %s: its nub's files and the grants are over %u descriptors, "
+                                 "the limit", p->grants[i], UDK_MSG_FDS_MAX);
+                        close_all(fds, n_fds);
+                        return -E2BIG;
+                }
+                fd = open(p->grants[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
                 if (fd < 0) {
-                        snprintf(why, why_size, "grant %s: %s", p->grants[i], strerror(errno));
-                        for (unsigned f = 0; f < n_fds; f++)
-                                close(fds[f]);
-                        return -errno;
+                        e = errno;
+                        snprintf(why, why_size, "grant %s: %s", p->grants[i], strerror(e));
+                        close_all(fds, n_fds);
+                        return -e;
                 }
                 fds[n_fds++] = fd;
         }
@@ -108,8 +126,7 @@ static int send_start(struct udkd_server *server, struct server_driver *d, char 
         d->start_sequence = next_sequence(d);
         udk_msg_init(&m.h, UDK_DMSG_START, (uint32_t)udk_dmsg_start_size(m.n_props), d->start_sequence);
         r = udkd_driver_send(server, d, &m, m.h.size, fds, n_fds);
-        for (unsigned f = 0; f < n_fds; f++)
-                close(fds[f]);
+        close_all(fds, n_fds);
         return r == -EPIPE ? 0 : r; /* a host that is gone is the pidfd's to tell */
 }
 
