@@ -35,8 +35,8 @@
 #include "udk-test-registry.h"
 
 struct umockdev_family {
-        const char *name;  /* hid, pci, usb */
-        bool verbose;      /* udkd --verbose: the supervisor's debug lines too */
+        const char *name; /* hid, pci, usb */
+        bool verbose;     /* udkd --verbose: the supervisor's debug lines too */
         UMockdevTestbed *bed;
         struct proc udkd;
         struct udk_client *client;
@@ -150,9 +150,20 @@ static inline void umockdev_stop(struct umockdev_family *f)
         rmdir(f->dir);
 }
 
+/* @path (absolute: "/sys/devices/...") in the testbed's folder, in @buf. */
+static inline const char *umockdev_path(struct umockdev_family *f, const char *path, char *buf, size_t size)
+{
+        gchar *root = umockdev_testbed_get_root_dir(f->bed);
+
+        snprintf(buf, size, "%s%s", root, path);
+        g_free(root);
+        return buf;
+}
+
 /* --- the registry --- */
 
-static inline const char *nub_prop(struct udk_client *client, const char *nub, const char *key, union object *o)
+static inline const char *nub_prop(struct udk_client *client, const char *nub, const char *key,
+                                   union object *o)
 {
         udk_object_id id;
 
@@ -216,8 +227,8 @@ static inline void wait_bus_nubs(struct umockdev_family *f, udk_object_id bus, c
         for (uint64_t deadline = now_ms() + REGISTRY_WAIT_MS;
              strcmp(bus_nubs(f->client, bus, now, sizeof(now)), names) != 0;) {
                 if (now_ms() >= deadline)
-                        udk_test_fail("the bus's nubs are '%s', not '%s', after %d ms; stderr: %s", now, names,
-                                      REGISTRY_WAIT_MS, f->udkd.err);
+                        udk_test_fail("the bus's nubs are '%s', not '%s', after %d ms; stderr: %s", now,
+                                      names, REGISTRY_WAIT_MS, f->udkd.err);
                 proc_pump(&f->udkd, 2);
         }
 }
@@ -265,6 +276,17 @@ static inline unsigned count_in(const char *hay, const char *needle)
         return n;
 }
 
+/* Wait until @needle is @n times in udkd's stderr. */
+static inline void wait_stderr_count(struct umockdev_family *f, const char *needle, unsigned n)
+{
+        for (uint64_t deadline = now_ms() + REGISTRY_WAIT_MS; count_in(f->udkd.err, needle) != n;) {
+                if (now_ms() >= deadline)
+                        udk_test_fail("\"%s\" %u times, not %u, after %d ms; stderr: %s", needle,
+                                      count_in(f->udkd.err, needle), n, REGISTRY_WAIT_MS, f->udkd.err);
+                proc_pump(&f->udkd, 2);
+        }
+}
+
 /* --- hotplug --- */
 
 /*
@@ -296,7 +318,7 @@ static int umockdev_record_cmp(const void *a, const void *b)
 /* @line's N: node, when umockdev kept its pty from before: linked to that pty again, and true. */
 static inline bool umockdev_relink_pty(struct umockdev_family *f, const char *line, const char *end)
 {
-        char node[512], pts[128];
+        char node[256], path[512], pts[128];
         int master;
 
         if (strncmp(line, "N: ", 3) != 0 || memchr(line, '=', (size_t)(end - line)))
@@ -306,9 +328,7 @@ static inline bool umockdev_relink_pty(struct umockdev_family *f, const char *li
         if (master < 0)
                 return false;
         ASSERT_INT_EQ(ptsname_r(master, pts, sizeof(pts)), 0);
-        snprintf(node, sizeof(node), "%s/dev/%.*s", umockdev_testbed_get_root_dir(f->bed), (int)(end - line - 4),
-                 line + 3);
-        ASSERT_OK(symlink(pts, node));
+        ASSERT_OK(symlink(pts, umockdev_path(f, node, path, sizeof(path))));
         return true;
 }
 
@@ -368,11 +388,13 @@ static inline udk_object_id umockdev_crash_bus(struct umockdev_family *f, const 
 
         ASSERT_INT_EQ(prop_int(&o->obj, "restarts"), 0);
         ASSERT_OK(kill(pid, SIGKILL));
-        snprintf(line, sizeof(line), "driver '%s-bus' (pid %d): killed by SIGKILL, a crash", f->name, (int)pid);
+        snprintf(line, sizeof(line), "driver '%s-bus' (pid %d): killed by SIGKILL, a crash", f->name,
+                 (int)pid);
         proc_wait_stderr(&f->udkd, line, REGISTRY_WAIT_MS);
         for (uint64_t deadline = now_ms() + REGISTRY_WAIT_MS;;) {
                 ASSERT_OK(udk_client_info(f->client, bus, &o->obj));
-                if (prop_int(&o->obj, "restarts") == 1 && strcmp(prop_string(&o->obj, "state"), "running") == 0)
+                if (prop_int(&o->obj, "restarts") == 1 &&
+                    strcmp(prop_string(&o->obj, "state"), "running") == 0)
                         break;
                 if (now_ms() >= deadline)
                         udk_test_fail("the bus driver did not run again after %d ms; stderr: %s",
