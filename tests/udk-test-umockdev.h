@@ -440,45 +440,59 @@ static inline void wait_driver_gone(struct umockdev_family *f, udk_object_id id)
         ASSERT_ERROR(udk_client_info(f->client, id, &o.obj), ENOENT);
 }
 
-/* --- udkctl --- */
-
-/* Run $UDKCTL --socket @socket @args to its end (bounded); its exit status, its output in @p. */
-static inline int ctl(struct proc *p, const char *socket, const char *const *args)
+/*
+ * Wait until nub @nub's driver runs; its id.  In @exit_line, what udkd says (with --verbose) when this
+ * run's host exits cleanly after its STOP.
+ */
+static inline udk_object_id wait_running(struct umockdev_family *f, const char *nub, char *exit_line,
+                                         size_t size)
 {
-        const char *argv[16] = { getenv("UDKCTL"), "--socket", socket };
-        size_t n = 3;
-        int out[2], err[2];
+        union object o;
+        udk_object_id id = wait_driver(f->client, &f->udkd, nub, "running", &o);
 
-        if (!argv[0])
-                UDK_TEST_SKIP("UDKCTL is not set (run through meson test)");
-        for (; *args; args++) {
-                ASSERT_TRUE(n < UDK_ELEMENTSOF(argv) - 1);
-                argv[n++] = *args;
-        }
-        argv[n] = NULL;
-        memset(p, 0, sizeof(*p));
-        ASSERT_OK(pipe2(out, O_CLOEXEC));
-        ASSERT_OK(pipe2(err, O_CLOEXEC));
-        fflush(NULL);
-        p->pid = fork();
-        ASSERT_OK(p->pid);
-        if (p->pid == 0) {
-                prctl(PR_SET_PDEATHSIG, SIGKILL);
-                dup2(out[1], STDOUT_FILENO);
-                dup2(err[1], STDERR_FILENO);
-                execv(argv[0], (char *const *)argv);
-                _exit(127);
-        }
-        close(out[1]);
-        close(err[1]);
-        p->out_fd = out[0];
-        p->err_fd = err[0];
-        ASSERT_OK(fcntl(p->out_fd, F_SETFL, O_NONBLOCK));
-        ASSERT_OK(fcntl(p->err_fd, F_SETFL, O_NONBLOCK));
-        proc_finish(p, REGISTRY_WAIT_MS);
-        return proc_exit_status(p);
+        snprintf(exit_line, size, "driver '%s' (pid %d): exit 0 after stop",
+                 prop_string(&o.obj, "personality"), (int)prop_int(&o.obj, "pid"));
+        return id;
 }
 
-#define CTL(p, socket, ...) ctl(p, socket, (const char *const[]){ __VA_ARGS__, NULL })
+/*
+ * After the bus driver's crash: driver @old, whose nub went, exited cleanly (@exit_line) and went from
+ * the registry; a new one runs on nub @nub (the same name, once), started once.  The new one's id.
+ */
+static inline udk_object_id wait_rematched_running(struct umockdev_family *f, const char *nub,
+                                                   udk_object_id old, const char *exit_line)
+{
+        union object o;
+        udk_object_id again = wait_rematched(f, nub, old, "running", &o);
+
+        ASSERT_INT_EQ(prop_int(&o.obj, "restarts"), 0);
+        ASSERT_INT_EQ(prop_int(&o.obj, "crashes"), 0);
+        wait_driver_gone(f, old);
+        proc_wait_stderr(&f->udkd, exit_line, REGISTRY_WAIT_MS);
+        ASSERT_UINT_EQ(count_objects(f->client, "nub", nub), 1);
+        return again;
+}
+
+/*
+ * @tree (umockdev_unplug's) unplugged under driver @driver: wait until driver @bus has published exactly
+ * @nubs, and @driver and its device @device have gone from the registry, its host having exited cleanly
+ * after its STOP (@exit_line; NULL: it had no host); @bus runs on, never restarted.
+ */
+static inline void wait_unplugged(struct umockdev_family *f, const char *const *tree, udk_object_id bus,
+                                  const char *nubs, udk_object_id driver, const char *device,
+                                  const char *exit_line)
+{
+        union object o;
+
+        umockdev_unplug(f, tree);
+        wait_bus_nubs(f, bus, nubs);
+        wait_driver_gone(f, driver);
+        wait_object(f->client, &f->udkd, "device", device, false);
+        if (exit_line)
+                proc_wait_stderr(&f->udkd, exit_line, REGISTRY_WAIT_MS);
+        wait_state(f->client, &f->udkd, bus, "running", &o);
+        ASSERT_INT_EQ(prop_int(&o.obj, "restarts"), 0);
+        ASSERT_INT_EQ(prop_int(&o.obj, "crashes"), 0);
+}
 
 #endif
