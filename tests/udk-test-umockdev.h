@@ -4,8 +4,9 @@
  * umockdev-wrapper (which preloads libumockdev-preload into the test, and
  * so into udkd and the driver hosts it starts, with the testbed's
  * $UMOCKDEV_DIR): the testbed made from the family's fixture, udkd on the
- * family's drivers folder, a client; hotplug; the bus driver's crash; the
- * example's control moved with udkctl.
+ * family's drivers folder, a client; the bus driver's nubs, exactly;
+ * unplugging and plugging in again; the bus driver's crash and the
+ * rematch that follows.
  *
  * Everything is named after the family, NAME (hid, pci, usb):
  * $UDK_TEST_NAME_FIXTURE is the fixture, $UDK_TEST_NAME_DIR the drivers
@@ -19,10 +20,8 @@
 #define UDK_TEST_UMOCKDEV_H
 
 #include <ctype.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include <umockdev.h>
@@ -172,7 +171,7 @@ static inline const char *nub_prop(struct udk_client *client, const char *nub, c
         return prop_string(&o->obj, key);
 }
 
-static int umockdev_name_cmp(const void *a, const void *b)
+static inline int umockdev_name_cmp(const void *a, const void *b)
 {
         return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
@@ -308,7 +307,7 @@ struct umockdev_record {
         GString *text;
 };
 
-static int umockdev_record_cmp(const void *a, const void *b)
+static inline int umockdev_record_cmp(const void *a, const void *b)
 {
         const struct umockdev_record *x = a, *y = b;
 
