@@ -202,6 +202,10 @@ struct server_driver {
         size_t personality;             /* its index in server->personalities */
         struct server_nub *nub;         /* NULL once its nub is gone (then it stops for good) */
         udk_object_id nub_id;
+        /* The device it drives: its nub's publisher (0: udkd) and name, which outlive the nub. */
+        udk_object_id nub_publisher;
+        char nub_name[UDK_OBJECT_NAME_MAX];
+        bool waits; /* STARTING without a host: the device's previous driver has not exited yet */
         enum server_driver_state state;
         enum server_driver_after after;
         pid_t pid;  /* 0: no host; a shared host's when a member of one */

@@ -238,10 +238,28 @@ static int spawn_host(struct udkd_server *server, struct server_driver *d, const
 
 static void driver_settle(struct udkd_server *server, struct server_driver *d);
 
+/*
+ * The driver whose nub went and whose host still runs, of the device @d is for (a nub of the same name
+ * from the same publisher: the device again after its bus driver's crash, or plugged in again): NULL
+ * when there is none.  Its host may still hold the device and the device's uid; @d starts after it.
+ */
+static struct server_driver *driver_leaving(struct udkd_server *server, const struct server_driver *d)
+{
+        for (uint32_t i = 0; i < UDKD_DRIVERS_MAX; i++) {
+                struct server_driver *o = server->drivers[i];
+
+                if (o && o != d && !o->nub && o->pid > 0 && o->nub_publisher == d->nub_publisher &&
+                    strcmp(o->nub_name, d->nub_name) == 0)
+                        return o;
+        }
+        return NULL;
+}
+
 /* Run the driver (again): a new host, STARTING.  -ENOENT when it lost its personality or nub and went. */
 static int driver_spawn(struct udkd_server *server, struct server_driver *d)
 {
         const struct udkd_personality *p = udkd_driver_personality(server, d);
+        struct server_driver *leaving;
         uint64_t now = udk_time_now();
         int r;
 
@@ -250,6 +268,20 @@ static int driver_spawn(struct udkd_server *server, struct server_driver *d)
                 driver_settle(server, d);
                 return -ENOENT;
         }
+        leaving = driver_leaving(server, d);
+        if (leaving) {
+                /* The tick spawns it once that one has exited: never two drivers on one device. */
+                if (!d->waits)
+                        udk_info("driver '%s': nub %s: waits for driver '%s' (pid %d), its device's, "
+                                 "to exit",
+                                 d->name, d->nub->name, leaving->name, (int)leaving->pid);
+                d->waits = true;
+                d->state = DRIVER_STARTING;
+                d->deadline = 0;
+                changed(server, d);
+                return 0;
+        }
+        d->waits = false;
         if (d->spawned_at)
                 d->restarts++;
         d->generation = ++server->driver_generation;
@@ -304,6 +336,8 @@ int udkd_driver_create(struct udkd_server *server, struct server_nub *nub, size_
         d->personality = index;
         d->nub = nub;
         d->nub_id = nub->id;
+        d->nub_publisher = nub->publisher ? nub->publisher->id : 0;
+        udk_strlcpy(d->nub_name, nub->name, sizeof(d->nub_name));
         d->fd = d->pidfd = -1;
         nub->bound = d;
         server->drivers[slot] = d;
@@ -586,7 +620,7 @@ int udkd_driver_call(struct udkd_server *server, struct server_driver *d, struct
         } buf;
         struct server_call *c = NULL;
 
-        if (d->state == DRIVER_STARTING && d->fd >= 0) {
+        if (d->state == DRIVER_STARTING && (d->fd >= 0 || d->waits)) {
                 snprintf(err, err_size, "driver '%s' is starting: try again once it runs", d->name);
                 return -EAGAIN;
         }
@@ -711,7 +745,8 @@ static void driver_tick(struct udkd_server *server, struct server_driver *d, uin
                         udkd_crash_window_forget(&d->crash_times);
                 }
         }
-        if (d->state == DRIVER_RESTARTING && now >= d->restart_at)
+        if ((d->state == DRIVER_RESTARTING && now >= d->restart_at) ||
+            (d->waits && d->pid <= 0 && !driver_leaving(server, d)))
                 driver_spawn(server, d);
 }
 

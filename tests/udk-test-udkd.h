@@ -290,4 +290,46 @@ static inline void proc_stop_server(struct proc *p)
 
 #define RUN_UDKD(p, timeout_ms, ...) run_udkd(p, timeout_ms, (const char *const[]){__VA_ARGS__, NULL})
 
+/* --- udkctl against a udkd --- */
+
+/* Run $UDKCTL --socket @socket @args (NULL-terminated) to its end, within 10 s; its exit status, its
+ * output in @p (p->out, p->err). */
+static inline int udkctl_run(struct proc *p, const char *socket, const char *const *args)
+{
+        const char *argv[16] = { getenv("UDKCTL"), "--socket", socket };
+        size_t n = 3;
+        int out[2], err[2];
+
+        if (!argv[0] || !*argv[0])
+                UDK_TEST_SKIP("UDKCTL is not set (run through meson test)");
+        for (; *args; args++) {
+                ASSERT_TRUE(n < UDK_ELEMENTSOF(argv) - 1);
+                argv[n++] = *args;
+        }
+        argv[n] = NULL;
+        memset(p, 0, sizeof(*p));
+        ASSERT_OK(pipe2(out, O_CLOEXEC));
+        ASSERT_OK(pipe2(err, O_CLOEXEC));
+        fflush(NULL);
+        p->pid = fork();
+        ASSERT_OK(p->pid);
+        if (p->pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                dup2(out[1], STDOUT_FILENO);
+                dup2(err[1], STDERR_FILENO);
+                execv(argv[0], (char *const *)argv);
+                _exit(127);
+        }
+        close(out[1]);
+        close(err[1]);
+        p->out_fd = out[0];
+        p->err_fd = err[0];
+        ASSERT_OK(fcntl(p->out_fd, F_SETFL, O_NONBLOCK));
+        ASSERT_OK(fcntl(p->err_fd, F_SETFL, O_NONBLOCK));
+        proc_finish(p, 10000);
+        return proc_exit_status(p);
+}
+
+#define UDKCTL(p, socket, ...) udkctl_run(p, socket, (const char *const[]){ __VA_ARGS__, NULL })
+
 #endif

@@ -213,7 +213,7 @@ static void bus_lines_check(const char *err)
 {
         static const char *const buses[] = { "pci-bus", "usb-bus", "hid-bus", "serial-bus" };
         static const char *const bad[] = { "Operation not permitted", "Permission denied", "no udev monitor",
-                                           "error:", "crash" };
+                                           "error:", ", a crash" /* the supervisor's word: not a path's */ };
 
         for (const char *line = err; *line;) {
                 size_t len = strcspn(line, "\n");

@@ -6,29 +6,24 @@
  * properties, the knob driver matched and started, input reports replayed
  * on its /dev/hidraw0 moving its device's volume by the exact step, a
  * device with a garbage descriptor left out with a warning while the
- * others carry on, hotplug in and out.
+ * others carry on, hotplug in and out; the bus driver's crash and the
+ * knob unplugged under its running driver.
  *
- * The bus driver's host runs unsandboxed (host_wrap): it reads /sys and
- * /run/udev, which the sandbox does not grant yet.  The knob's is
+ * The bus driver's host runs unsandboxed (umockdev_host_wrap): it reads
+ * /sys and /run/udev, which the sandbox does not grant yet.  The knob's is
  * sandboxed.
  */
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <inttypes.h>
 #include <stdint.h>
-
-#include <umockdev.h>
-
-#include <udk/client.h>
-#include <udk/util.h>
 
 #include "udk-test.h"
 #define WAIT_MS          20000
 #define REGISTRY_WAIT_MS WAIT_MS
-#include "udk-test-udkd.h"
-#include "udk-test-registry.h"
+#include "udk-test-umockdev.h"
 
-#define KNOB_SYSFS "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-2/1-2:1.0/0003:1234:5678.0001/hidraw/hidraw0"
+#define KNOB_USB   "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-2"
+#define KNOB_HID   KNOB_USB "/1-2:1.0/0003:1234:5678.0001"
+#define KNOB_SYSFS KNOB_HID "/hidraw/hidraw0"
 
 /* A second and a third device, hotplugged: a descriptor that does not parse, and a boot keyboard. */
 #define USB "/devices/pci0000:00/0000:00:14.0/usb1/1-3/1-3:1.0"
@@ -67,124 +62,31 @@ static const char script[] = "r 1500 ^@^C\n"   /* dial +3: -20 -> -17 */
                              "r 1500 ^@\x81\n" /* dial -127: clamped at -60 */
                              "r 1500 ^@\n";    /* half a report: dropped with a warning, nothing moves */
 
-struct fixture {
-        UMockdevTestbed *bed;
-        struct proc udkd;
-        struct udk_client *client;
-        char dir[64], host[96];
-};
+/* The knob's device, parents last: what a remove takes away, in the order the kernel sends the events. */
+static const char *const knob_tree[] = { KNOB_SYSFS, KNOB_HID, KNOB_USB "/1-2:1.0", KNOB_USB, NULL };
 
-/*
- * $UDK_DRIVERHOST through a wrapper that runs the bus driver's host alone with --no-sandbox (the bus
- * driver reads /sys and /run/udev, which the sandbox does not grant yet); the knob's host is sandboxed
- * as usual: it reaches its hidraw node only through the descriptor udkd handed it.
- */
-static void host_wrap(struct fixture *f)
+static void fixture_start(struct umockdev_family *f, bool with_script)
 {
-        const char *host = getenv("UDK_DRIVERHOST");
-        FILE *out;
-
-        if (!host)
-                UDK_TEST_SKIP("UDK_DRIVERHOST is not set (run through meson test)");
-        ASSERT_TRUE(mkdtemp(f->dir) != NULL);
-        snprintf(f->host, sizeof(f->host), "%s/host", f->dir);
-        out = fopen(f->host, "w");
-        ASSERT_TRUE(out != NULL);
-        fprintf(out,
-                "#!/bin/sh\n"
-                "for last; do :; done\n"
-                "case \"$last\" in\n"
-                "*/udk-driver-hid-bus.so) exec %s --no-sandbox \"$@\" ;;\n"
-                "*) exec %s \"$@\" ;;\n"
-                "esac\n",
-                host, host);
-        ASSERT_OK(fclose(out));
-        ASSERT_OK(chmod(f->host, 0755));
-        ASSERT_OK(setenv("UDK_DRIVERHOST", f->host, 1));
+        umockdev_bed(f);
+        if (with_script)
+                umockdev_script(f, "/dev/hidraw0", script);
+        umockdev_serve(f);
 }
 
-static void fixture_start(struct fixture *f, bool with_script)
+/* The keyboard hotplugged beside the knob: published, unbound. */
+static udk_object_id plug_keyboard(struct umockdev_family *f)
 {
-        const char *args[] = { "--drivers", getenv("UDK_TEST_HID_DIR"), NULL };
         GError *error = NULL;
-        char path[] = "/tmp/udk-test-hid-XXXXXX";
 
-        if (!getenv("LD_PRELOAD") || !strstr(getenv("LD_PRELOAD"), "libumockdev-preload"))
-                UDK_TEST_SKIP("not under umockdev-wrapper (LD_PRELOAD has no libumockdev-preload)");
-        if (!args[1])
-                UDK_TEST_SKIP("UDK_TEST_HID_DIR is not set (run through meson test)");
-        f->bed = umockdev_testbed_new();
-        if (!umockdev_testbed_add_from_file(f->bed, getenv("UDK_TEST_HID_FIXTURE"), &error))
-                udk_test_fail("fixture: %s", error->message);
-        if (with_script) {
-                int fd = mkstemp(path);
-
-                ASSERT_OK(fd);
-                ASSERT_INT_EQ(write(fd, script, sizeof(script) - 1), (long long)sizeof(script) - 1);
-                close(fd);
-                if (!umockdev_testbed_load_script(f->bed, "/dev/hidraw0", path, &error))
-                        udk_test_fail("script: %s", error->message);
-                unlink(path);
-        }
-        host_wrap(f);
-        proc_start_server(&f->udkd, "[server]\nmlock = no\n", args);
-        ASSERT_OK(udk_client_connect("test-hid-family", f->udkd.socket, &f->client));
-}
-
-static void fixture_stop(struct fixture *f)
-{
-        f->client = udk_client_disconnect(f->client);
-        proc_stop_server(&f->udkd);
-        g_object_unref(f->bed);
-        unlink(f->host);
-        rmdir(f->dir);
-}
-
-static const char *nub_prop(struct udk_client *client, const char *nub, const char *key, union object *o)
-{
-        udk_object_id id;
-
-        ASSERT_OK(udk_client_find_class(client, "nub", nub, &id));
-        ASSERT_OK(udk_client_info(client, id, &o->obj));
-        return prop_string(&o->obj, key);
-}
-
-static const char *control_value(struct udk_client *client, udk_object_id device, const char *name,
-                                 char *buf, size_t size)
-{
-        struct udk_msg_object *objects = NULL;
-        size_t n = 0;
-
-        ASSERT_OK(udk_client_list(client, device, &objects, &n));
-        buf[0] = '\0';
-        for (size_t i = 0; i < n; i++) {
-                const struct udk_msg_object *o = udk_client_objects_at(objects, i);
-
-                if (o->parent == device && strcmp(o->klass, "control") == 0 && strcmp(o->name, name) == 0 &&
-                    prop_string(o, "value"))
-                        udk_strlcpy(buf, prop_string(o, "value"), size);
-        }
-        free(objects);
-        return buf;
-}
-
-static void wait_control(struct fixture *f, udk_object_id device, const char *name, const char *value)
-{
-        char now[64];
-
-        for (uint64_t deadline = now_ms() + WAIT_MS;
-             strcmp(control_value(f->client, device, name, now, sizeof(now)), value) != 0;) {
-                if (now_ms() >= deadline)
-                        udk_test_fail("%s is '%s', not '%s', after %d ms; stderr: %s", name, now, value,
-                                      WAIT_MS, f->udkd.err);
-                proc_pump(&f->udkd, 2);
-        }
+        ASSERT_TRUE(umockdev_testbed_add_from_string(f->bed, keyboard, &error));
+        umockdev_testbed_uevent(f->bed, "/sys" USB4 "/0003:04D9:1603.0003/hidraw/hidraw2", "add");
+        return wait_object(f->client, &f->udkd, "nub", "hidraw2", true);
 }
 
 /* The knob as the bus driver publishes it, the knob driver bound to it. */
 static void test_enumeration(void)
 {
-        struct fixture f = { .dir = "/tmp/udk-test-hid-host-XXXXXX" };
+        struct umockdev_family f = { .name = "hid" };
         union object o;
 
         fixture_start(&f, false);
@@ -208,13 +110,13 @@ static void test_enumeration(void)
         ASSERT_UINT_EQ(prop_int(&o.obj, "handle"), 1);
         wait_driver(f.client, &f.udkd, "hidraw0", "running", &o);
         ASSERT_STR_EQ(prop_string(&o.obj, "personality"), "hid-knob");
-        fixture_stop(&f);
+        umockdev_stop(&f);
 }
 
 /* Each report moves the volume by step_db a detent, clamped; a report of the wrong size moves nothing. */
 static void test_knob_turns(void)
 {
-        struct fixture f = { .dir = "/tmp/udk-test-hid-host-XXXXXX" };
+        struct umockdev_family f = { .name = "hid" };
         udk_object_id device;
         union object o;
 
@@ -223,13 +125,7 @@ static void test_knob_turns(void)
         ASSERT_OK(udk_client_find_class(f.client, "device", "hidraw0", &device));
         /* One host unsandboxed, the bus driver's: the knob's runs in its sandbox. */
         proc_pump(&f.udkd, 2);
-        {
-                unsigned n = 0;
-
-                for (const char *at = f.udkd.err; (at = strstr(at, "--no-sandbox: the driver runs")); at++)
-                        n++;
-                ASSERT_UINT_EQ(n, 1);
-        }
+        ASSERT_UINT_EQ(count_in(f.udkd.err, "--no-sandbox: the driver runs"), 1);
         wait_control(&f, device, "volume", "-20.0 dB");
         wait_control(&f, device, "gain.level", "-20.0 dB");
         wait_control(&f, device, "volume", "-17.0 dB");
@@ -241,14 +137,14 @@ static void test_knob_turns(void)
         wait_control(&f, device, "gain.level", "-60.0 dB");
         proc_wait_stderr(&f.udkd, "an input report of 1 bytes, its descriptor says 2: dropped", WAIT_MS);
         wait_control(&f, device, "volume", "-60.0 dB");
-        fixture_stop(&f);
+        umockdev_stop(&f);
 }
 
 /* Hotplug: a garbage descriptor is a warning about that device alone; a keyboard comes and is published;
  * the knob goes, and its driver and device with it. */
 static void test_hotplug(void)
 {
-        struct fixture f = { .dir = "/tmp/udk-test-hid-host-XXXXXX" };
+        struct umockdev_family f = { .name = "hid" };
         GError *error = NULL;
         union object o;
 
@@ -262,9 +158,7 @@ static void test_hotplug(void)
                 "hidraw1 (1234:0bad): bad report descriptor: byte 7: End Collection without a Collection: "
                 "left out",
                 WAIT_MS);
-        ASSERT_TRUE(umockdev_testbed_add_from_string(f.bed, keyboard, &error));
-        umockdev_testbed_uevent(f.bed, "/sys" USB4 "/0003:04D9:1603.0003/hidraw/hidraw2", "add");
-        wait_object(f.client, &f.udkd, "nub", "hidraw2", true);
+        plug_keyboard(&f);
         ASSERT_STR_EQ(nub_prop(f.client, "hidraw2", "vendor", &o), "0x04d9");
         ASSERT_STR_EQ(nub_prop(f.client, "hidraw2", "usage_page", &o), "0x0001");
         ASSERT_STR_EQ(nub_prop(f.client, "hidraw2", "usage", &o), "0x0006");
@@ -288,7 +182,75 @@ static void test_hotplug(void)
         wait_object(f.client, &f.udkd, "nub", "hidraw0", false);
         wait_object(f.client, &f.udkd, "device", "hidraw0", false);
         wait_object(f.client, &f.udkd, "nub", "hidraw2", true);
-        fixture_stop(&f);
+        umockdev_stop(&f);
 }
 
-UDK_TEST_MAIN(test_enumeration, test_knob_turns, test_hotplug)
+/* The knob's audio device is one, @knob's, and udkctl set moves its volume and gain. */
+static void knob_moves(struct umockdev_family *f, udk_object_id knob, const char *volume)
+{
+        udk_object_id device = wait_object(f->client, &f->udkd, "device", "hidraw0", true);
+        struct proc c;
+        union object o;
+
+        ASSERT_UINT_EQ(count_objects(f->client, "device", "hidraw0"), 1);
+        ASSERT_OK(udk_client_info(f->client, device, &o.obj));
+        ASSERT_UINT_EQ(o.obj.parent, knob);
+        wait_control(f, device, "volume", volume);
+        ASSERT_INT_EQ(UDKCTL(&c, f->udkd.socket, "set", "hid-knob:hidraw0", "volume", "-30"), 0);
+        ASSERT_STR_EQ(c.out, "hidraw0: volume = -30.0 dB\n");
+        wait_control(f, device, "volume", "-30.0 dB");
+        wait_control(f, device, "gain.level", "-30.0 dB");
+}
+
+/* The bus driver killed: udkd runs it again at once, it publishes hidraw0 once more (once); the knob
+ * bound to the old nub is stopped (cleanly) and removed with it, a new knob binds the new nub, and its
+ * volume moves its device. */
+static void test_bus_crash(void)
+{
+        struct umockdev_family f = { .name = "hid", .verbose = true };
+        udk_object_id bus, knob, again;
+        char line[128];
+        union object o;
+
+        umockdev_start(&f);
+        knob = wait_running(&f, "hidraw0", line, sizeof(line));
+        knob_moves(&f, knob, "-20.0 dB");
+        bus = umockdev_crash_bus(&f, "root-hid", "hidraw0", &o);
+        again = wait_rematched_running(&f, "hidraw0", knob, line);
+        /* A new knob starts from its personality, not from where the old one was. */
+        knob_moves(&f, again, "-20.0 dB");
+        wait_bus_nubs(&f, bus, "hidraw0");
+        umockdev_stop(&f);
+        /* One crash in all: the bus driver's. */
+        ASSERT_UINT_EQ(count_in(f.udkd.err, ", a crash"), 1);
+}
+
+/* The knob unplugged under its running driver: the driver is stopped (exit 0, no crash) and removed with
+ * its nub and its device, the keyboard beside it and the bus driver untouched; plugged in again, a new
+ * knob runs on it. */
+static void test_unplug_running(void)
+{
+        struct umockdev_family f = { .name = "hid", .verbose = true };
+        udk_object_id bus, knob, kbd;
+        char line[128];
+        union object o;
+
+        umockdev_start(&f);
+        knob = wait_running(&f, "hidraw0", line, sizeof(line));
+        kbd = plug_keyboard(&f);
+        bus = driver_of(f.client, "root-hid");
+        wait_bus_nubs(&f, bus, "hidraw0 hidraw2");
+
+        wait_unplugged(&f, knob_tree, bus, "hidraw2", knob, "hidraw0", line);
+        proc_wait_stderr(&f.udkd, "driver 'hid-bus': hidraw0 unplugged", WAIT_MS);
+        ASSERT_UINT_EQ(wait_object(f.client, &f.udkd, "nub", "hidraw2", true), kbd);
+        ASSERT_UINT_EQ(driver_of(f.client, "hidraw2"), 0);
+
+        umockdev_replug(&f);
+        wait_bus_nubs(&f, bus, "hidraw0 hidraw2");
+        knob_moves(&f, wait_rematched(&f, "hidraw0", knob, "running", &o), "-20.0 dB");
+        umockdev_stop(&f);
+        ASSERT_TRUE(strstr(f.udkd.err, "a crash") == NULL);
+}
+
+UDK_TEST_MAIN(test_enumeration, test_knob_turns, test_hotplug, test_bus_crash, test_unplug_running)

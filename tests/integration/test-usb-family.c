@@ -9,24 +9,16 @@
  * a device and an interface with a truncated attribute each left out with
  * one warning naming them while the others carry on.
  *
- * The bus driver's host runs unsandboxed (host_wrap): it reads /sys and
- * /run/udev, which the sandbox does not grant yet.
+ * The bus driver's host runs unsandboxed (umockdev_host_wrap): it reads
+ * /sys and /run/udev, which the sandbox does not grant yet.
  */
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <inttypes.h>
 #include <stdint.h>
-
-#include <umockdev.h>
-
-#include <udk/client.h>
-#include <udk/util.h>
 
 #include "udk-test.h"
 #define WAIT_MS          20000
 #define REGISTRY_WAIT_MS WAIT_MS
-#include "udk-test-udkd.h"
-#include "udk-test-registry.h"
+#include "udk-test-umockdev.h"
 
 #define AUDIO_SYSFS "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-2"
 
@@ -57,73 +49,6 @@ static const char midi[] = "P: " USB4 "\nN: bus/usb/001/004\nE: DEVNAME=/dev/bus
                            "A: bInterfaceNumber=01\nA: bAlternateSetting= 0\nA: bInterfaceClass=f\n"
                            "A: bInterfaceSubClass=00\nA: bInterfaceProtocol=00\nA: bNumEndpoints=00\n"
                            "A: modalias=usb:v0763p2001d0100dc00dsc00dp00icFFisc00ip00in01\n\n";
-
-struct fixture {
-        UMockdevTestbed *bed;
-        struct proc udkd;
-        struct udk_client *client;
-        char dir[64], host[96];
-};
-
-/* $UDK_DRIVERHOST through a wrapper that runs the bus driver's host alone with --no-sandbox. */
-static void host_wrap(struct fixture *f)
-{
-        const char *host = getenv("UDK_DRIVERHOST");
-        FILE *out;
-
-        if (!host)
-                UDK_TEST_SKIP("UDK_DRIVERHOST is not set (run through meson test)");
-        ASSERT_TRUE(mkdtemp(f->dir) != NULL);
-        snprintf(f->host, sizeof(f->host), "%s/host", f->dir);
-        out = fopen(f->host, "w");
-        ASSERT_TRUE(out != NULL);
-        fprintf(out,
-                "#!/bin/sh\n"
-                "for last; do :; done\n"
-                "case \"$last\" in\n"
-                "*/udk-driver-usb-bus.so) exec %s --no-sandbox \"$@\" ;;\n"
-                "*) exec %s \"$@\" ;;\n"
-                "esac\n",
-                host, host);
-        ASSERT_OK(fclose(out));
-        ASSERT_OK(chmod(f->host, 0755));
-        ASSERT_OK(setenv("UDK_DRIVERHOST", f->host, 1));
-}
-
-static void fixture_start(struct fixture *f)
-{
-        const char *args[] = { "--drivers", getenv("UDK_TEST_USB_DIR"), NULL };
-        GError *error = NULL;
-
-        if (!getenv("LD_PRELOAD") || !strstr(getenv("LD_PRELOAD"), "libumockdev-preload"))
-                UDK_TEST_SKIP("not under umockdev-wrapper (LD_PRELOAD has no libumockdev-preload)");
-        if (!args[1])
-                UDK_TEST_SKIP("UDK_TEST_USB_DIR is not set (run through meson test)");
-        f->bed = umockdev_testbed_new();
-        if (!umockdev_testbed_add_from_file(f->bed, getenv("UDK_TEST_USB_FIXTURE"), &error))
-                udk_test_fail("fixture: %s", error->message);
-        host_wrap(f);
-        proc_start_server(&f->udkd, "[server]\nmlock = no\n", args);
-        ASSERT_OK(udk_client_connect("test-usb-family", f->udkd.socket, &f->client));
-}
-
-static void fixture_stop(struct fixture *f)
-{
-        f->client = udk_client_disconnect(f->client);
-        proc_stop_server(&f->udkd);
-        g_object_unref(f->bed);
-        unlink(f->host);
-        rmdir(f->dir);
-}
-
-static const char *nub_prop(struct udk_client *client, const char *nub, const char *key, union object *o)
-{
-        udk_object_id id;
-
-        ASSERT_OK(udk_client_find_class(client, "nub", nub, &id));
-        ASSERT_OK(udk_client_info(client, id, &o->obj));
-        return prop_string(&o->obj, key);
-}
 
 static void nub_absent(struct udk_client *client, const char *nub)
 {
@@ -158,11 +83,11 @@ static void check_interface(struct udk_client *c, const char *nub, const char *n
 /* The audio interface as the bus driver publishes it: the device and its four interfaces. */
 static void test_enumeration(void)
 {
-        struct fixture f = { .dir = "/tmp/udk-test-usb-host-XXXXXX" };
+        struct umockdev_family f = { .name = "usb" };
         struct udk_client *c;
         union object o;
 
-        fixture_start(&f);
+        umockdev_start(&f);
         c = f.client;
         wait_object(c, &f.udkd, "nub", "usb-1-2", true);
         ASSERT_STR_EQ(nub_prop(c, "usb-1-2", "family", &o), "usb");
@@ -209,7 +134,7 @@ static void test_enumeration(void)
         ASSERT_UINT_EQ(driver_of(c, "usb-1-2_1.1"), 0);
         ASSERT_UINT_EQ(driver_of(c, "usb-1-2_1.2"), 0);
         ASSERT_UINT_EQ(driver_of(c, "usb-1-2_1.3"), 0);
-        fixture_stop(&f);
+        umockdev_stop(&f);
 }
 
 /* Hotplug (umockdev sends the add events as it adds the devices): a truncated idVendor is one warning about
@@ -217,12 +142,12 @@ static void test_enumeration(void)
  * interface; the audio interface goes with its four interfaces and the other device stays. */
 static void test_hotplug(void)
 {
-        struct fixture f = { .dir = "/tmp/udk-test-usb-host-XXXXXX" };
+        struct umockdev_family f = { .name = "usb" };
         struct udk_client *c;
         GError *error = NULL;
         union object o;
 
-        fixture_start(&f);
+        umockdev_start(&f);
         c = f.client;
         wait_object(c, &f.udkd, "nub", "usb-1-2_1.3", true);
 
@@ -283,7 +208,99 @@ static void test_hotplug(void)
         ASSERT_STR_EQ(nub_prop(c, "usb-1-2_1.3", "modalias", &o),
                       "usb:v1397p0508d0100dcEFdsc02dp01icFFisc00ip00in03");
         ASSERT_STR_EQ(nub_prop(c, "usb-1-2", "serial", &o), "UMC0001");
-        fixture_stop(&f);
+        umockdev_stop(&f);
 }
 
-UDK_TEST_MAIN(test_enumeration, test_hotplug)
+#define AUDIO_NUBS "usb-1-2 usb-1-2_1.0 usb-1-2_1.1 usb-1-2_1.2 usb-1-2_1.3"
+
+/* The audio interface's tree, children first: what a remove takes away, in the kernel's order. */
+static const char *const audio_tree[] = {
+        AUDIO_SYSFS "/1-2:1.3",
+        AUDIO_SYSFS "/1-2:1.2",
+        AUDIO_SYSFS "/1-2:1.1",
+        AUDIO_SYSFS "/1-2:1.0",
+        AUDIO_SYSFS,
+        NULL,
+};
+
+/* The mixer's start fails on the fixture's node (test_enumeration): each start is a crash, and the
+ * supervisor gives up at the sixth, restart_limit's 5/30min.  The instance on usb-1-2_1.0 that is not
+ * @old, once it has, the @n-th to give up; its id. */
+static udk_object_id mixer_fails(struct umockdev_family *f, udk_object_id old, unsigned n)
+{
+        union object o;
+        udk_object_id mixer = wait_rematched(f, "usb-1-2_1.0", old, "failed", &o);
+
+        wait_stderr_count(
+                f, "driver 'usb-mixer': 6 crashes within 1800 s, more than restart_limit allows: gave up", n);
+
+        ASSERT_STR_EQ(prop_string(&o.obj, "personality"), "usb-mixer");
+        ASSERT_INT_EQ(prop_int(&o.obj, "crashes"), 6);
+        ASSERT_INT_EQ(prop_int(&o.obj, "restarts"), 5);
+        /* The host's sentence, cut to the 63 bytes a property holds. */
+        ASSERT_STR_EQ(prop_string(&o.obj, "last_exit"),
+                      "start failed: driver 'usb-mixer': start() failed: Input/output ");
+        return mixer;
+}
+
+/* The bus driver killed: udkd runs it again at once, it publishes the device and its four interfaces once
+ * more (once each); the mixer bound to the old nub is removed with it, a new one is matched to the new
+ * nub (and fails to start as the first did). */
+static void test_bus_crash(void)
+{
+        struct umockdev_family f = { .name = "usb", .verbose = true };
+        udk_object_id bus, mixer;
+        union object o;
+
+        umockdev_start(&f);
+        mixer = mixer_fails(&f, 0, 1);
+        ASSERT_UINT_EQ(count_in(f.udkd.err, ", a crash"), 6);
+        bus = umockdev_crash_bus(&f, "root-usb", AUDIO_NUBS, &o);
+        wait_driver_gone(&f, mixer);
+        mixer_fails(&f, mixer, 2);
+        for (int i = 0; i < 4; i++) {
+                char name[32];
+
+                snprintf(name, sizeof(name), "usb-1-2_1.%d", i);
+                ASSERT_UINT_EQ(count_objects(f.client, "nub", name), 1);
+        }
+        ASSERT_UINT_EQ(count_objects(f.client, "nub", "usb-1-2"), 1);
+        ASSERT_UINT_EQ(driver_of(f.client, "usb-1-2"), 0);
+        ASSERT_UINT_EQ(driver_of(f.client, "usb-1-2_1.1"), 0);
+        wait_bus_nubs(&f, bus, AUDIO_NUBS);
+        umockdev_stop(&f);
+        /* Each mixer's six and the bus driver's one. */
+        ASSERT_UINT_EQ(count_in(f.udkd.err, ", a crash"), 13);
+}
+
+/* The audio interface unplugged under its mixer: the mixer is removed with the nub, the MIDI interface
+ * beside it and the bus driver untouched; plugged in again, its five nubs come back and a new mixer is
+ * matched. */
+static void test_unplug_running(void)
+{
+        struct umockdev_family f = { .name = "usb", .verbose = true };
+        udk_object_id bus, mixer, midi_nub;
+        GError *error = NULL;
+
+        umockdev_start(&f);
+        mixer = mixer_fails(&f, 0, 1);
+        ASSERT_TRUE(umockdev_testbed_add_from_string(f.bed, midi, &error));
+        midi_nub = wait_object(f.client, &f.udkd, "nub", "usb-1-4_1.0", true);
+        bus = driver_of(f.client, "root-usb");
+        wait_bus_nubs(&f, bus, AUDIO_NUBS " usb-1-4 usb-1-4_1.0");
+
+        /* The failed mixer has no host: it goes at once. */
+        wait_unplugged(&f, audio_tree, bus, "usb-1-4 usb-1-4_1.0", mixer, "usb-1-2_1.0", NULL);
+        proc_wait_stderr(&f.udkd, "driver 'usb-bus': usb 1-2 unplugged", WAIT_MS);
+        ASSERT_UINT_EQ(count_in(f.udkd.err, ", a crash"), 6);
+        ASSERT_UINT_EQ(wait_object(f.client, &f.udkd, "nub", "usb-1-4_1.0", true), midi_nub);
+
+        umockdev_replug(&f);
+        wait_bus_nubs(&f, bus, AUDIO_NUBS " usb-1-4 usb-1-4_1.0");
+        mixer_fails(&f, mixer, 2);
+        umockdev_stop(&f);
+        /* Each mixer's six, none in between. */
+        ASSERT_UINT_EQ(count_in(f.udkd.err, ", a crash"), 12);
+}
+
+UDK_TEST_MAIN(test_enumeration, test_hotplug, test_bus_crash, test_unplug_running)
