@@ -54,13 +54,14 @@ static const char oddnode[] =
         "H: report_descriptor=050C0901A10109E909EA15002501750195028102C0\n\n"
         "P: " USB5 "\nE: DEVTYPE=usb_interface\nE: SUBSYSTEM=usb\n";
 
-/* Reports the knob sends, 1.5 s apart (umockdev's script format: a byte b <= 32 is '^' and b + 64). */
-static const char script[] = "r 1500 ^@^C\n"   /* dial +3: -20 -> -17 */
-                             "r 1500 ^B^@\n"   /* Volume Decrement: -18 */
-                             "r 1500 ^@\x7f\n" /* dial +127: clamped at 0 */
-                             "r 1500 ^A\xfe\n" /* Volume Increment and dial -2: -1 */
-                             "r 1500 ^@\x81\n" /* dial -127: clamped at -60 */
-                             "r 1500 ^@\n";    /* half a report: dropped with a warning, nothing moves */
+/* Reports the knob sends, 0.5 s apart: time enough to see each value (umockdev's script format: a byte
+ * b <= 32 is '^' and b + 64). */
+static const char script[] = "r 500 ^@^C\n"   /* dial +3: -20 -> -17 */
+                             "r 500 ^B^@\n"   /* Volume Decrement: -18 */
+                             "r 500 ^@\x7f\n" /* dial +127: clamped at 0 */
+                             "r 500 ^A\xfe\n" /* Volume Increment and dial -2: -1 */
+                             "r 500 ^@\x81\n" /* dial -127: clamped at -60 */
+                             "r 500 ^@\n";    /* half a report: dropped with a warning, nothing moves */
 
 /* The knob's device, parents last: what a remove takes away, in the order the kernel sends the events. */
 static const char *const knob_tree[] = { KNOB_SYSFS, KNOB_HID, KNOB_USB "/1-2:1.0", KNOB_USB, NULL };
