@@ -126,9 +126,13 @@ struct usb_device {
         bool bulk_full;
         struct iso_seen iso[ISO_MAX];
         unsigned n_iso;
-        /* unplugged: what was pending completed with -ESHUTDOWN, every ioctl but a reap fails with
-         * ENODEV, a reap too once nothing is left, poll says POLLHUP | POLLERR (usbfs after a disconnect) */
-        bool unplugged;
+        /* usbfs after a disconnect: unplugged, every ioctl but a reap fails with ENODEV, a reap too once
+         * nothing is left, poll says POLLHUP; removed, what was pending completed with -ESHUTDOWN and
+         * poll says POLLERR too */
+        bool unplugged, removed;
+        /* unplugged: DISCARDURBs refused, then the polls of the descriptor they came from */
+        unsigned refused, polls;
+        UMockdevIoctlClient *refused_client;
         unsigned long unknown; /* the first ioctl it does not know */
 };
 
@@ -391,13 +395,15 @@ static void interrupt_fire(struct usb_device *dev, const uint8_t *data, unsigned
         g_mutex_unlock(&dev->lock);
 }
 
-/* The device unplugged, as usbfs has it after a disconnect: what was pending completes with -ESHUTDOWN
- * (libusb: LIBUSB_TRANSFER_NO_DEVICE), and every ioctl but a reap fails with ENODEV from now on. */
-static void usb_unplug(struct usb_device *dev)
+/* The device unplugged, as usbfs has it through the kernel's disconnect: the device is marked gone
+ * (every ioctl but a reap fails with ENODEV from now on), and with @removed what was pending completes
+ * with -ESHUTDOWN (libusb: LIBUSB_TRANSFER_NO_DEVICE) and the descriptor is taken off the device. */
+static void usb_unplug(struct usb_device *dev, bool removed)
 {
         g_mutex_lock(&dev->lock);
         dev->unplugged = true;
-        for (unsigned i = 0; i < CLIENTS_MAX; i++)
+        dev->removed = removed;
+        for (unsigned i = 0; i < CLIENTS_MAX && removed; i++)
                 while (dev->clients[i].n_pending && dev->clients[i].n_reap < REAP_MAX)
                         pending_complete(&dev->clients[i], 0, -ESHUTDOWN, NULL, 0);
         g_mutex_unlock(&dev->lock);
@@ -410,15 +416,21 @@ static gboolean usb_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *clien
 
         g_mutex_lock(&dev->lock);
         if (request == (unsigned int)UDK_TEST_UMOCKDEV_POLL) {
-                /* usbfs's poll: writable when a URB completed, HUP and ERR once the device is gone. */
+                /* usbfs's poll: writable when a URB completed, HUP once the device is gone, ERR once the
+                 * descriptor is off it. */
                 struct usb_client *c = client_of(dev, client);
 
+                dev->polls += dev->refused >= 2 && client == dev->refused_client;
                 umockdev_ioctl_client_complete(client,
-                                               (c && c->n_reap ? POLLOUT : 0) |
-                                                       (dev->unplugged ? POLLHUP | POLLERR : 0),
+                                               (c && c->n_reap ? POLLOUT : 0) | (dev->unplugged ? POLLHUP : 0) |
+                                                       (dev->removed ? POLLERR : 0),
                                                0);
         } else if (dev->unplugged && request != (unsigned int)USBDEVFS_REAPURBNDELAY &&
                    request != (unsigned int)USBDEVFS_REAPURB) {
+                if (request == (unsigned int)USBDEVFS_DISCARDURB) {
+                        dev->refused++;
+                        dev->refused_client = client;
+                }
                 umockdev_ioctl_client_complete(client, -1, ENODEV);
         } else if (request == (unsigned int)USBDEVFS_CONNECTINFO) {
                 struct usbdevfs_connectinfo ci = { .devnum = 2 };
@@ -928,7 +940,7 @@ static void test_unplug(void)
         ASSERT_OK(udk_client_find_class(f.client, "device", "usb-1-2_1.0", &device));
         wait_control(&f, device, "mixer", "-6.0 dB");
 
-        usb_unplug(&f.dev);
+        usb_unplug(&f.dev, true);
         proc_wait_stderr(&f.udkd, "driver 'usb-bulk-probe': interrupt in: result -19, 0 bytes: \n", WAIT_MS);
         proc_wait_stderr(&f.udkd, "driver 'usb-bulk-probe': bulk in (waiting): result -19, 0 bytes\n", WAIT_MS);
         probe = wait_driver(f.client, &f.udkd, "usb-1-2_1.3", "stopped", &o);
@@ -959,4 +971,52 @@ static void test_unplug(void)
         fixture_stop(&f);
 }
 
-UDK_TEST_MAIN(test_mixer_level, test_mixer_stall, test_bulk_interrupt, test_unplug)
+/*
+ * The probe stopped (a client's stop) in the middle of the kernel's disconnect: the device is gone (its
+ * ioctls fail with ENODEV, poll says POLLHUP) but its URBs are not completed yet, so both discards of
+ * the provider's close are refused; the close waits (each of its rounds ends at once on POLLHUP) until
+ * the kernel is done with the disconnect, 120 of the probe's polls later (a close bounded by 100 rounds
+ * gave up before it, leaving the transfers in flight, their callbacks never run), and then both
+ * callbacks run with -ENODEV and the stop is clean.
+ */
+static void test_unplug_stop(void)
+{
+        struct fixture f = { .dir = "/tmp/udk-test-usb-xfer-XXXXXX" };
+        udk_object_id probe;
+        union object o;
+
+        fixture_start(&f, -6 * 256, false, true);
+        probe_started(&f);
+        probe = wait_driver(f.client, &f.udkd, "usb-1-2_1.3", "running", &o);
+        usb_unplug(&f.dev, false);
+        ASSERT_OK(udk_client_driver_control(f.client, probe, UDK_DRIVER_STOP));
+        for (uint64_t deadline = now_ms() + WAIT_MS;; proc_pump(&f.udkd, 2)) {
+                g_mutex_lock(&f.dev.lock);
+                if (f.dev.polls >= 120) {
+                        ASSERT_UINT_EQ(f.dev.refused, 2);
+                        g_mutex_unlock(&f.dev.lock);
+                        break;
+                }
+                g_mutex_unlock(&f.dev.lock);
+                if (now_ms() >= deadline || strstr(f.udkd.err, "usb transfers still in flight at close"))
+                        udk_test_fail("%u discards refused, %u polls after them: the close gave up (or %d ms "
+                                      "passed); stderr: %s",
+                                      f.dev.refused, f.dev.polls, WAIT_MS, f.udkd.err);
+        }
+        usb_unplug(&f.dev, true);
+        wait_state(f.client, &f.udkd, probe, "stopped", &o);
+        ASSERT_STR_EQ(prop_string(&o.obj, "last_exit"), "exit 0");
+        ASSERT_INT_EQ(prop_int(&o.obj, "crashes"), 0);
+        proc_pump(&f.udkd, 2);
+        ASSERT_STR_CONTAINS(f.udkd.err, "driver 'usb-bulk-probe': interrupt in: result -19, 0 bytes: \n");
+        ASSERT_STR_CONTAINS(f.udkd.err, "driver 'usb-bulk-probe': bulk in (waiting): result -19, 0 bytes\n");
+        ASSERT_TRUE(!strstr(f.udkd.err, "usb transfers still in flight at close"));
+        g_mutex_lock(&f.dev.lock);
+        ASSERT_UINT_EQ(f.dev.discarded, 1); /* the time-out's; the others refused */
+        ASSERT_UINT_EQ(f.dev.unknown, 0);
+        g_mutex_unlock(&f.dev.lock);
+        fixture_stop(&f);
+}
+
+UDK_TEST_MAIN(test_mixer_level, test_mixer_stall, test_bulk_interrupt, test_unplug,
+              test_unplug_stop)
