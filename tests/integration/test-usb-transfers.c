@@ -14,8 +14,12 @@
  * client hears through the device's loopback and its gain, a client's
  * move written to the register, a stalled GET failing the start.  A test driver
  * (tests/usb-bulk) on the vendor interface covers the provider's claim,
- * alternate setting and bulk transfers (DISCONNECT_CLAIM, SETINTERFACE,
- * bulk URBs, RELEASEINTERFACE).
+ * alternate setting, bulk, isochronous and interrupt transfers, a
+ * time-out and cancels (DISCONNECT_CLAIM, SETINTERFACE, bulk, iso and
+ * interrupt URBs, DISCARDURB, RELEASEINTERFACE), and an unplug with
+ * transfers in flight: usbfs's disconnect (ENODEV, -ESHUTDOWN, POLLHUP
+ * and POLLERR, the revents the preload's poll() asks the device for),
+ * then udev's remove.
  *
  * umockdev emulates ioctls only on descriptors its preload saw opened in
  * the process, not on one received over a socket, so the mixer's and the
