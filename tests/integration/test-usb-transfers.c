@@ -102,9 +102,10 @@ struct iso_seen {
 
 /*
  * A descriptor's URBs: completed and not reaped yet, and INs waiting for the device to have something
- * (interrupt IN, and bulk IN when the device keeps nothing).  Each is the URB's memory as umockdev fetched it at the submission (its buffer a child):
- * a reap points the client's URB pointer at it (umockdev_ioctl_data_set_ptr, as umockdev's pcap
- * replay does), which writes what changed back into the client's URB and buffer.
+ * (interrupt IN, and bulk IN when the device keeps nothing).  Each is the URB's memory as umockdev fetched
+ * it at the submission (its buffer a child): a reap points the client's URB pointer at it
+ * (umockdev_ioctl_data_set_ptr, as umockdev's pcap replay does), which writes what changed back into the
+ * client's URB and buffer.
  */
 struct usb_client {
         UMockdevIoctlClient *client;
@@ -220,7 +221,7 @@ static void bulk_urb(struct usb_device *dev, struct usbdevfs_urb *urb, uint8_t *
         }
 }
 
-/* The isochronous packets each device sends on IN 0x87 (8 bytes asked for each): their length and status.
+/* The isochronous packets the device sends on IN 0x87 (8 bytes asked for each): their length and status.
  * Packet i's bytes are 0xa0 + 0x10 * i + j. */
 static const unsigned iso_in_actual[PACKETS_MAX] = { 8, 3, 0, 8, 8, 8, 8, 8 };
 static const int iso_in_status[PACKETS_MAX] = { 0, 0, -EPROTO, 0 };
@@ -232,7 +233,9 @@ static void iso_urb(struct usb_device *dev, struct usbdevfs_urb *urb, uint8_t *b
         unsigned offset = 0, total = 0;
 
         if (s) {
-                *s = (struct iso_seen){ .endpoint = urb->endpoint, .type = urb->type, .flags = urb->flags,
+                *s = (struct iso_seen){ .endpoint = urb->endpoint,
+                                        .type = urb->type,
+                                        .flags = urb->flags,
                                         .n_packets = urb->number_of_packets,
                                         .buffer_length = urb->buffer_length };
                 for (int i = 0; i < urb->number_of_packets; i++)
@@ -426,7 +429,8 @@ static gboolean usb_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *clien
 
                 dev->polls += dev->refused >= 2 && client == dev->refused_client;
                 umockdev_ioctl_client_complete(client,
-                                               (c && c->n_reap ? POLLOUT : 0) | (dev->unplugged ? POLLHUP : 0) |
+                                               (c && c->n_reap ? POLLOUT : 0) |
+                                                       (dev->unplugged ? POLLHUP : 0) |
                                                        (dev->removed ? POLLERR : 0),
                                                0);
         } else if (dev->unplugged && request != (unsigned int)USBDEVFS_REAPURBNDELAY &&
@@ -482,7 +486,7 @@ static gboolean usb_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *clien
 
                 if (!slot) {
                         umockdev_ioctl_client_complete(client, -1,
-                                                       c && c->n_reap ? EFAULT
+                                                       c && c->n_reap   ? EFAULT
                                                        : dev->unplugged ? ENODEV
                                                                         : EAGAIN);
                 } else {
@@ -833,7 +837,8 @@ static void test_mixer_stall(void)
 /* Wait until @n URBs wait on @endpoint. */
 static void wait_pending(struct fixture *f, unsigned char endpoint, unsigned n)
 {
-        for (uint64_t deadline = now_ms() + WAIT_MS; pending_on(&f->dev, endpoint) != n; proc_pump(&f->udkd, 2))
+        for (uint64_t deadline = now_ms() + WAIT_MS; pending_on(&f->dev, endpoint) != n;
+             proc_pump(&f->udkd, 2))
                 if (now_ms() >= deadline)
                         udk_test_fail("%u URBs wait on 0x%02x, not %u, after %d ms; stderr: %s",
                                       pending_on(&f->dev, endpoint), endpoint, n, WAIT_MS, f->udkd.err);
@@ -847,7 +852,8 @@ static void probe_started(struct fixture *f)
 
         wait_driver(f->client, &f->udkd, "usb-1-2_1.3", "running", &o);
         ASSERT_STR_EQ(prop_string(&o.obj, "personality"), "usb-bulk-probe");
-        proc_wait_stderr(&f->udkd, "driver 'usb-bulk-probe': interrupt in (50 ms time-out): result -110, 0 bytes",
+        proc_wait_stderr(&f->udkd,
+                         "driver 'usb-bulk-probe': interrupt in (50 ms time-out): result -110, 0 bytes",
                          WAIT_MS);
         wait_pending(f, 0x84, 1);
         wait_pending(f, 0x85, 1);
@@ -874,14 +880,16 @@ static void test_bulk_interrupt(void)
         fixture_start(&f, -6 * 256, false, true);
         probe_started(&f);
         ASSERT_STR_CONTAINS(f.udkd.err, "driver 'usb-bulk-probe': bulk out: result 0, 8 bytes");
-        ASSERT_STR_CONTAINS(f.udkd.err, "driver 'usb-bulk-probe': bulk in: result 0, 8 bytes: 6b6c75622d6b6475");
+        ASSERT_STR_CONTAINS(f.udkd.err,
+                            "driver 'usb-bulk-probe': bulk in: result 0, 8 bytes: 6b6c75622d6b6475");
         /* Isochronous OUT: 4 packets of 8 bytes, each taken whole; IN: 8, 3 (short), 0 with -EPROTO from
          * the device (libusb: LIBUSB_TRANSFER_ERROR, -EIO) and 8 bytes, each packet's bytes where its
          * 8 bytes start. */
         ASSERT_STR_CONTAINS(f.udkd.err, "driver 'usb-bulk-probe': iso out: result 0, 32 bytes, 4 packets: "
                                         "8/8 0, 8/8 0, 8/8 0, 8/8 0\n");
-        ASSERT_STR_CONTAINS(f.udkd.err, "driver 'usb-bulk-probe': iso in: result 0, 19 bytes, 4 packets: "
-                                        "8/8 0 a0a1a2a3a4a5a6a7, 8/3 0 b0b1b2, 8/0 -5, 8/8 0 d0d1d2d3d4d5d6d7\n");
+        ASSERT_STR_CONTAINS(f.udkd.err,
+                            "driver 'usb-bulk-probe': iso in: result 0, 19 bytes, 4 packets: "
+                            "8/8 0 a0a1a2a3a4a5a6a7, 8/3 0 b0b1b2, 8/0 -5, 8/8 0 d0d1d2d3d4d5d6d7\n");
         g_mutex_lock(&f.dev.lock);
         ASSERT_UINT_EQ(f.dev.bulk_len, 8);
         ASSERT_TRUE(memcmp(f.dev.bulk, "udk-bulk", 8) == 0);
@@ -915,7 +923,8 @@ static void test_bulk_interrupt(void)
         f.client = udk_client_disconnect(f.client);
         proc_stop_server(&f.udkd);
         ASSERT_STR_CONTAINS(f.udkd.err, "driver 'usb-bulk-probe': interrupt in: result -125, 0 bytes: \n");
-        ASSERT_STR_CONTAINS(f.udkd.err, "driver 'usb-bulk-probe': bulk in (waiting): result -125, 0 bytes\n");
+        ASSERT_STR_CONTAINS(f.udkd.err,
+                            "driver 'usb-bulk-probe': bulk in (waiting): result -125, 0 bytes\n");
         g_mutex_lock(&f.dev.lock);
         ASSERT_UINT_EQ(f.dev.discarded, 3);
         ASSERT_INT_EQ(f.dev.released, 3);
@@ -946,7 +955,8 @@ static void test_unplug(void)
 
         usb_unplug(&f.dev, true);
         proc_wait_stderr(&f.udkd, "driver 'usb-bulk-probe': interrupt in: result -19, 0 bytes: \n", WAIT_MS);
-        proc_wait_stderr(&f.udkd, "driver 'usb-bulk-probe': bulk in (waiting): result -19, 0 bytes\n", WAIT_MS);
+        proc_wait_stderr(&f.udkd, "driver 'usb-bulk-probe': bulk in (waiting): result -19, 0 bytes\n",
+                         WAIT_MS);
         probe = wait_driver(f.client, &f.udkd, "usb-1-2_1.3", "stopped", &o);
         ASSERT_STR_EQ(prop_string(&o.obj, "last_exit"), "exit 0");
         ASSERT_INT_EQ(prop_int(&o.obj, "crashes"), 0);
@@ -954,10 +964,11 @@ static void test_unplug(void)
         ASSERT_TRUE(!strstr(f.udkd.err, "not submitted"));
 
         ASSERT_OK(udk_client_set_control(f.client, device, "mixer", "-20"));
-        proc_wait_stderr(&f.udkd,
-                         "driver 'usb-mixer': mixer -20.0 dB not applied: writing the mixer level of channel 0: "
-                         "No such device",
-                         WAIT_MS);
+        proc_wait_stderr(
+                &f.udkd,
+                "driver 'usb-mixer': mixer -20.0 dB not applied: writing the mixer level of channel 0: "
+                "No such device",
+                WAIT_MS);
         wait_control(&f, device, "gain.level", "-6.0 dB");
         wait_state(f.client, &f.udkd, mixer, "running", &o);
 
@@ -1003,9 +1014,10 @@ static void test_unplug_stop(void)
                 }
                 g_mutex_unlock(&f.dev.lock);
                 if (now_ms() >= deadline || strstr(f.udkd.err, "usb transfers still in flight at close"))
-                        udk_test_fail("%u discards refused, %u polls after them: the close gave up (or %d ms "
-                                      "passed); stderr: %s",
-                                      f.dev.refused, f.dev.polls, WAIT_MS, f.udkd.err);
+                        udk_test_fail(
+                                "%u discards refused, %u polls after them: the close gave up (or %d ms "
+                                "passed); stderr: %s",
+                                f.dev.refused, f.dev.polls, WAIT_MS, f.udkd.err);
         }
         usb_unplug(&f.dev, true);
         wait_state(f.client, &f.udkd, probe, "stopped", &o);
@@ -1022,5 +1034,4 @@ static void test_unplug_stop(void)
         fixture_stop(&f);
 }
 
-UDK_TEST_MAIN(test_mixer_level, test_mixer_stall, test_bulk_interrupt, test_unplug,
-              test_unplug_stop)
+UDK_TEST_MAIN(test_mixer_level, test_mixer_stall, test_bulk_interrupt, test_unplug, test_unplug_stop)

@@ -73,15 +73,16 @@ static void report_done(void *data, const struct udk_usb_completion *c)
         if (c->result < 0)
                 return;
         submitted(p, "interrupt in",
-                  udk_usb_device_interrupt_async(p->usb, EP_INT, p->report, sizeof(p->report), 0, report_done,
-                                                 p));
+                  udk_usb_device_interrupt_async(p->usb, EP_INT, p->report, sizeof(p->report), 0,
+                                                 report_done, p));
 }
 
 static void waiting_done(void *data, const struct udk_usb_completion *c)
 {
         struct probe *p = data;
 
-        udk_driver_log(p->drv, UDK_LOG_INFO, "bulk in (waiting): result %d, %zu bytes", c->result, c->actual);
+        udk_driver_log(p->drv, UDK_LOG_INFO, "bulk in (waiting): result %d, %zu bytes", c->result,
+                       c->actual);
         gone(p, c);
 }
 
@@ -89,13 +90,14 @@ static void timeout_done(void *data, const struct udk_usb_completion *c)
 {
         struct probe *p = data;
 
-        udk_driver_log(p->drv, UDK_LOG_INFO, "interrupt in (%u ms time-out): result %d, %zu bytes", TIMEOUT_MS,
-                       c->result, c->actual);
+        udk_driver_log(p->drv, UDK_LOG_INFO, "interrupt in (%u ms time-out): result %d, %zu bytes",
+                       TIMEOUT_MS, c->result, c->actual);
         submitted(p, "bulk in",
-                  udk_usb_device_bulk_async(p->usb, EP_IN, p->waiting, sizeof(p->waiting), 0, waiting_done, p));
+                  udk_usb_device_bulk_async(p->usb, EP_IN, p->waiting, sizeof(p->waiting), 0, waiting_done,
+                                            p));
         submitted(p, "interrupt in",
-                  udk_usb_device_interrupt_async(p->usb, EP_INT, p->report, sizeof(p->report), 0, report_done,
-                                                 p));
+                  udk_usb_device_interrupt_async(p->usb, EP_INT, p->report, sizeof(p->report), 0,
+                                                 report_done, p));
 }
 
 /* Each packet as LENGTH/ACTUAL STATUS, and with @data its bytes: "8/3 0 b0b1b2". */
@@ -108,8 +110,8 @@ static void iso_log(struct probe *p, const char *what, const struct udk_usb_comp
                 const struct libusb_iso_packet_descriptor *k = &c->packets[i];
                 unsigned n = k->actual_length < ISO_SIZE ? k->actual_length : ISO_SIZE;
 
-                at += snprintf(at, (size_t)(text + sizeof(text) - at), "%s%u/%u %d", i ? ", " : "", k->length,
-                               k->actual_length, udk_usb_transfer_status_errno(k->status));
+                at += snprintf(at, (size_t)(text + sizeof(text) - at), "%s%u/%u %d", i ? ", " : "",
+                               k->length, k->actual_length, udk_usb_transfer_status_errno(k->status));
                 if (data && n && offset + n <= sizeof(p->iso_in)) {
                         *at++ = ' ';
                         hex(at, c->data + offset, n);
@@ -137,8 +139,8 @@ static void iso_out_done(void *data, const struct udk_usb_completion *c)
 
         iso_log(p, "iso out", c, false);
         submitted(p, "iso in",
-                  udk_usb_device_iso_async(p->usb, EP_ISO_IN, p->iso_in, sizeof(p->iso_in), ISO_N, ISO_SIZE, 1000,
-                                           iso_in_done, p));
+                  udk_usb_device_iso_async(p->usb, EP_ISO_IN, p->iso_in, sizeof(p->iso_in), ISO_N, ISO_SIZE,
+                                           1000, iso_in_done, p));
 }
 
 static void in_done(void *data, const struct udk_usb_completion *c)
@@ -153,8 +155,8 @@ static void in_done(void *data, const struct udk_usb_completion *c)
         for (unsigned i = 0; i < sizeof(p->iso_out); i++)
                 p->iso_out[i] = (uint8_t)((i / ISO_SIZE) << 4 | (i % ISO_SIZE));
         submitted(p, "iso out",
-                  udk_usb_device_iso_async(p->usb, EP_ISO_OUT, p->iso_out, sizeof(p->iso_out), ISO_N, ISO_SIZE,
-                                           1000, iso_out_done, p));
+                  udk_usb_device_iso_async(p->usb, EP_ISO_OUT, p->iso_out, sizeof(p->iso_out), ISO_N,
+                                           ISO_SIZE, 1000, iso_out_done, p));
 }
 
 static void out_done(void *data, const struct udk_usb_completion *c)
@@ -162,7 +164,8 @@ static void out_done(void *data, const struct udk_usb_completion *c)
         struct probe *p = data;
 
         udk_driver_log(p->drv, UDK_LOG_INFO, "bulk out: result %d, %zu bytes", c->result, c->actual);
-        submitted(p, "bulk in", udk_usb_device_bulk_async(p->usb, EP_IN, p->in, sizeof(p->in), 1000, in_done, p));
+        submitted(p, "bulk in",
+                  udk_usb_device_bulk_async(p->usb, EP_IN, p->in, sizeof(p->in), 1000, in_done, p));
 }
 
 static int probe_start(struct udk_driver *drv, void *state, const struct udk_nub *provider)
@@ -198,7 +201,8 @@ static void probe_stop(struct udk_driver *drv, void *state)
 static const struct udk_driver_descriptor probe_descriptor = {
         .abi_version = UDK_DRIVER_ABI_VERSION,
         .name = "usb-bulk-probe",
-        .description = "a test driver: claims a USB interface, moves bulk, isochronous and interrupt transfers",
+        .description =
+                "a test driver: claims a USB interface, moves bulk, isochronous and interrupt transfers",
         .state_size = sizeof(struct probe),
         .start = probe_start,
         .stop = probe_stop,
