@@ -10,13 +10,15 @@
  * umockdev's socket for it out of the host's close_range() of what it
  * inherited, and when the host receives a descriptor of the same file
  * from udkd it hands over the emulated one in its place, once: the
- * driver's ioctls then reach the testbed's handler.
+ * driver's ioctls then reach the testbed's handler.  poll() on that
+ * descriptor asks the handler for its revents (udk-test-umockdev-fd.h).
  *
  * Preloaded before libumockdev-preload (LD_PRELOAD=this:$LD_PRELOAD).
  */
 #include <dlfcn.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +26,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "udk-test-umockdev-fd.h"
+
 #define KEEP_MAX 4
 #define SCAN_FDS 256
 
 static int emulated = -1;
+static int handed = -1; /* the emulated descriptor once handed over */
 static struct stat emulated_st;
 static int keep[KEEP_MAX]; /* the emulated descriptor and what umockdev opened with it, ascending */
 static unsigned n_keep;
@@ -92,6 +97,7 @@ static void swap_fds(struct msghdr *msg)
                                 continue;
                         close(fds[i]);
                         fds[i] = emulated;
+                        handed = emulated;
                         emulated = -1;
                         break;
                 }
@@ -109,4 +115,34 @@ ssize_t recvmsg(int sock, struct msghdr *msg, int flags)
         if (n >= 0 && emulated >= 0 && msg->msg_controllen)
                 swap_fds(msg);
         return n;
+}
+
+/*
+ * libusb's wait for events: the handed descriptor's revents are the emulation's answer, not those of
+ * the testbed's regular file (always ready).  It is asked first; when it has something the others are
+ * polled without waiting.
+ */
+int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+        static int (*next)(struct pollfd *, nfds_t, int);
+        nfds_t at = n;
+        short events;
+        int mask, ready;
+
+        if (!next)
+                next = (int (*)(struct pollfd *, nfds_t, int))dlsym(RTLD_NEXT, "poll");
+        for (nfds_t i = 0; i < n && handed >= 0; i++)
+                if (fds[i].fd == handed)
+                        at = i;
+        if (at == n || (mask = ioctl(handed, UDK_TEST_UMOCKDEV_POLL)) < 0)
+                return next(fds, n, timeout);
+        events = fds[at].events;
+        mask &= events | POLLHUP | POLLERR;
+        fds[at].events = 0; /* a regular file then gives nothing */
+        ready = next(fds, n, mask ? 0 : timeout);
+        fds[at].events = events;
+        if (ready < 0)
+                return ready;
+        fds[at].revents = (short)mask;
+        return ready + (mask != 0);
 }

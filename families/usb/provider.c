@@ -11,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include <udk/usb.h>
 
 #define POLLFDS_MAX    8u /* libusb has 2 or 3 on Linux (its event, timer and device descriptors) */
 #define INTERFACES_MAX 32u
+#define CLOSE_WAIT_NS  1000000000ull /* what close waits for the cancelled transfers */
 
 struct usb_pollfd {
         int fd; /* -1: free */
@@ -202,11 +204,20 @@ void udk_usb_device_close(struct udk_usb_device *dev)
                 return;
         for (struct usb_transfer *x = dev->in_flight; x; x = x->next)
                 libusb_cancel_transfer(x->t);
-        /* Bounded: each cancelled transfer completes on the next event round. */
-        for (unsigned round = 0; dev->in_flight && round < 100; round++) {
+        /*
+         * Each cancelled transfer completes on the next event round, except on a device being unplugged:
+         * the discard fails (ENODEV) and the kernel completes the URBs a moment later, when it is done
+         * with the disconnect (libusb then sees POLLERR and ends them with LIBUSB_TRANSFER_NO_DEVICE).
+         * Meanwhile usbfs says POLLHUP, so a round ends at once: bounded in time, not in rounds.
+         */
+        for (uint64_t deadline = udk_dispatch_now() + CLOSE_WAIT_NS;
+             dev->in_flight && udk_dispatch_now() < deadline;) {
                 struct timeval tv = { 0, 10000 };
+                uint64_t round = udk_dispatch_now();
 
                 libusb_handle_events_timeout_completed(dev->ctx, &tv, NULL);
+                if (dev->in_flight && udk_dispatch_now() - round < 1000000)
+                        nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
         }
         if (dev->in_flight)
                 udk_driver_log(dev->drv, UDK_LOG_WARN, "usb transfers still in flight at close");

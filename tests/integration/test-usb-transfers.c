@@ -14,18 +14,25 @@
  * client hears through the device's loopback and its gain, a client's
  * move written to the register, a stalled GET failing the start.  A test driver
  * (tests/usb-bulk) on the vendor interface covers the provider's claim,
- * alternate setting and bulk transfers (DISCONNECT_CLAIM, SETINTERFACE,
- * bulk URBs, RELEASEINTERFACE).
+ * alternate setting, bulk, isochronous and interrupt transfers, a
+ * time-out and cancels (DISCONNECT_CLAIM, SETINTERFACE, bulk, iso and
+ * interrupt URBs, DISCARDURB, RELEASEINTERFACE), and an unplug with
+ * transfers in flight: usbfs's disconnect (ENODEV, -ESHUTDOWN, POLLHUP
+ * and POLLERR, the revents the preload's poll() asks the device for),
+ * then udev's remove.
  *
  * umockdev emulates ioctls only on descriptors its preload saw opened in
  * the process, not on one received over a socket, so the mixer's and the
  * probe's hosts run with tests/udk-test-umockdev-fd.c preloaded, which swaps udkd's
  * descriptor for one of the same node opened under umockdev before the
  * sandbox; the host stays sandboxed.  The bus driver's host runs
- * unsandboxed (it reads the testbed's /sys).
+ * unsandboxed (it reads the testbed's /sys), and so does the probe's in
+ * the unplug tests: a sandboxed host leaves with _exit(), without the
+ * sanitizers' leak check, which an unsandboxed one's exit 0 has passed.
  */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <linux/usbdevice_fs.h>
 #include <stddef.h>
@@ -44,6 +51,7 @@
 #define REGISTRY_WAIT_MS WAIT_MS
 #include "udk-test-udkd.h"
 #include "udk-test-registry.h"
+#include "udk-test-umockdev-fd.h"
 
 #define DEVNODE "/dev/bus/usb/001/002"
 #ifndef USBDEVFS_GET_SPEED
@@ -54,19 +62,20 @@
 /* What the node reads as, the descriptors usbfs gives, a descriptor a line: the device and its
  * configuration with the four interfaces of the fixture (audio control; two audio streaming with an
  * isochronous endpoint each; a vendor interface with a bulk pair, and in its alternate setting 1 an
- * interrupt IN endpoint 0x85 too). */
+ * interrupt IN endpoint 0x85 and isochronous OUT 0x06 and IN 0x87 of 8 bytes too). */
 /* clang-format off */
 static const uint8_t descriptors[] = {
         0x12, 0x01, 0x00, 0x02, 0xef, 0x02, 0x01, 0x40, 0x97, 0x13, 0x08, 0x05, 0x00, 0x01, 0x01, 0x02, 0x03,
         0x01,
-        0x09, 0x02, 0x67, 0x00, 0x04, 0x01, 0x00, 0x80, 0x32,
+        0x09, 0x02, 0x75, 0x00, 0x04, 0x01, 0x00, 0x80, 0x32,
         0x09, 0x04, 0x00, 0x00, 0x00, 0x01, 0x01, 0x00, 0x00,
         0x09, 0x04, 0x01, 0x00, 0x01, 0x01, 0x02, 0x00, 0x00, 0x07, 0x05, 0x01, 0x05, 0x00, 0x01, 0x01,
         0x09, 0x04, 0x02, 0x00, 0x01, 0x01, 0x02, 0x00, 0x00, 0x07, 0x05, 0x82, 0x05, 0x00, 0x01, 0x01,
         0x09, 0x04, 0x03, 0x00, 0x02, 0xff, 0x00, 0x00, 0x00, 0x07, 0x05, 0x03, 0x02, 0x00, 0x02, 0x00,
         0x07, 0x05, 0x84, 0x02, 0x00, 0x02, 0x00,
-        0x09, 0x04, 0x03, 0x01, 0x03, 0xff, 0x00, 0x00, 0x00, 0x07, 0x05, 0x03, 0x02, 0x00, 0x02, 0x00,
+        0x09, 0x04, 0x03, 0x01, 0x05, 0xff, 0x00, 0x00, 0x00, 0x07, 0x05, 0x03, 0x02, 0x00, 0x02, 0x00,
         0x07, 0x05, 0x84, 0x02, 0x00, 0x02, 0x00, 0x07, 0x05, 0x85, 0x03, 0x08, 0x00, 0x04,
+        0x07, 0x05, 0x06, 0x05, 0x08, 0x00, 0x01, 0x07, 0x05, 0x87, 0x05, 0x08, 0x00, 0x01,
 };
 /* clang-format on */
 
@@ -74,6 +83,8 @@ static const uint8_t descriptors[] = {
 #define PENDING_MAX 4u
 #define LOG_MAX     16u
 #define CLIENTS_MAX 16u /* descriptors that submitted URBs: a host's each, restarts included */
+#define ISO_MAX     4u  /* isochronous URBs kept as seen */
+#define PACKETS_MAX 8u  /* packets in an isochronous URB */
 
 /* One control URB as the device saw it: its setup packet and, for an OUT one, its data. */
 struct control_seen {
@@ -82,11 +93,21 @@ struct control_seen {
         unsigned data_len;
 };
 
+/* One isochronous URB as the device saw it at its submission (an OUT one: its data too). */
+struct iso_seen {
+        unsigned char endpoint, type;
+        unsigned flags;
+        int n_packets, buffer_length;
+        unsigned length[PACKETS_MAX];
+        uint8_t data[64];
+};
+
 /*
- * A descriptor's URBs: completed and not reaped yet, and interrupt INs waiting for the device to have
- * something.  Each is the URB's memory as umockdev fetched it at the submission (its buffer a child):
- * a reap points the client's URB pointer at it (umockdev_ioctl_data_set_ptr, as umockdev's pcap
- * replay does), which writes what changed back into the client's URB and buffer.
+ * A descriptor's URBs: completed and not reaped yet, and INs waiting for the device to have something
+ * (interrupt IN, and bulk IN when the device keeps nothing).  Each is the URB's memory as umockdev fetched
+ * it at the submission (its buffer a child): a reap points the client's URB pointer at it
+ * (umockdev_ioctl_data_set_ptr, as umockdev's pcap replay does), which writes what changed back into the
+ * client's URB and buffer.
  */
 struct usb_client {
         UMockdevIoctlClient *client;
@@ -105,10 +126,20 @@ struct usb_device {
         struct control_seen seen[LOG_MAX];
         unsigned n_seen;
         /* the vendor interface: claimed (-1: not), its alternate setting, the bulk OUT bytes it keeps and
-         * gives back reversed on bulk IN */
+         * gives back reversed on the next bulk IN (bulk_full until then) */
         int claimed, alternate, released;
         uint8_t bulk[64];
         unsigned bulk_len, bulk_in, discarded;
+        bool bulk_full;
+        struct iso_seen iso[ISO_MAX];
+        unsigned n_iso;
+        /* usbfs after a disconnect: unplugged, every ioctl but a reap fails with ENODEV, a reap too once
+         * nothing is left, poll says POLLHUP; removed, what was pending completed with -ESHUTDOWN and
+         * poll says POLLERR too */
+        bool unplugged, removed;
+        /* unplugged: DISCARDURBs refused, then the polls of the descriptor they came from */
+        unsigned refused, polls;
+        UMockdevIoctlClient *refused_client;
         unsigned long unknown; /* the first ioctl it does not know */
 };
 
@@ -166,7 +197,8 @@ static void control_urb(struct usb_device *dev, struct usbdevfs_urb *urb, uint8_
         }
 }
 
-/* Bulk OUT 0x03 keeps what it is sent; bulk IN 0x84 gives it back reversed. */
+/* Bulk OUT 0x03 keeps what it is sent; bulk IN 0x84 gives it back reversed, once (with nothing kept it
+ * waits: submit_urb). */
 static void bulk_urb(struct usb_device *dev, struct usbdevfs_urb *urb, uint8_t *buf)
 {
         unsigned len = (unsigned)urb->buffer_length;
@@ -175,6 +207,7 @@ static void bulk_urb(struct usb_device *dev, struct usbdevfs_urb *urb, uint8_t *
         if (urb->endpoint == 0x03 && len <= sizeof(dev->bulk)) {
                 memcpy(dev->bulk, buf, len);
                 dev->bulk_len = len;
+                dev->bulk_full = true;
                 urb->actual_length = (int)len;
         } else if (urb->endpoint == 0x84) {
                 unsigned n = dev->bulk_len < len ? dev->bulk_len : len;
@@ -182,6 +215,7 @@ static void bulk_urb(struct usb_device *dev, struct usbdevfs_urb *urb, uint8_t *
                 for (unsigned i = 0; i < n; i++)
                         buf[i] = dev->bulk[n - 1 - i];
                 urb->actual_length = (int)n;
+                dev->bulk_full = false;
                 dev->bulk_in++;
         } else {
                 urb->status = -EPIPE;
@@ -189,21 +223,104 @@ static void bulk_urb(struct usb_device *dev, struct usbdevfs_urb *urb, uint8_t *
         }
 }
 
+/* The isochronous packets the device sends on IN 0x87 (8 bytes asked for each): their length and status.
+ * Packet i's bytes are 0xa0 + 0x10 * i + j. */
+static const unsigned iso_in_actual[PACKETS_MAX] = { 8, 3, 0, 8, 8, 8, 8, 8 };
+static const int iso_in_status[PACKETS_MAX] = { 0, 0, -EPROTO, 0 };
+
+/* An isochronous URB completes at once: OUT 0x06 takes every packet whole, IN 0x87 answers as above. */
+static void iso_urb(struct usb_device *dev, struct usbdevfs_urb *urb, uint8_t *buf)
+{
+        struct iso_seen *s = dev->n_iso < ISO_MAX ? &dev->iso[dev->n_iso++] : NULL;
+        unsigned offset = 0, total = 0;
+
+        if (s) {
+                *s = (struct iso_seen){ .endpoint = urb->endpoint,
+                                        .type = urb->type,
+                                        .flags = urb->flags,
+                                        .n_packets = urb->number_of_packets,
+                                        .buffer_length = urb->buffer_length };
+                for (int i = 0; i < urb->number_of_packets; i++)
+                        s->length[i] = urb->iso_frame_desc[i].length;
+                if (urb->endpoint == 0x06 && (size_t)urb->buffer_length <= sizeof(s->data))
+                        memcpy(s->data, buf, (size_t)urb->buffer_length);
+        }
+        urb->status = 0;
+        urb->error_count = 0;
+        for (int i = 0; i < urb->number_of_packets; i++) {
+                struct usbdevfs_iso_packet_desc *k = &urb->iso_frame_desc[i];
+                unsigned n = k->length;
+
+                k->status = 0;
+                if (urb->endpoint == 0x87) {
+                        n = iso_in_actual[i] < k->length ? iso_in_actual[i] : k->length;
+                        k->status = (unsigned)iso_in_status[i];
+                        urb->error_count += k->status != 0;
+                        for (unsigned j = 0; j < n && offset + j < (unsigned)urb->buffer_length; j++)
+                                buf[offset + j] = (uint8_t)(0xa0 + 0x10 * i + j);
+                }
+                k->actual_length = n;
+                offset += k->length;
+                total += n;
+        }
+        urb->actual_length = (int)total;
+}
+
+/* The URB at the ioctl's argument, with an isochronous one's packet descriptors: the first look fetched
+ * the struct alone, so the argument is made unresolved again (umockdev_ioctl_data_reload() forgets the
+ * child; the pointer is put back by hand) and fetched with its packets. */
+static UMockdevIoctlData *urb_resolve(UMockdevIoctlClient *client, int *ret_errno)
+{
+        UMockdevIoctlData *arg = umockdev_ioctl_client_get_arg(client), *u;
+        struct usbdevfs_urb *urb;
+        unsigned long addr;
+        int n;
+
+        u = umockdev_ioctl_data_resolve(arg, 0, sizeof(*urb), NULL);
+        if (!u) {
+                *ret_errno = EFAULT;
+                return NULL;
+        }
+        urb = (struct usbdevfs_urb *)u->data;
+        if (urb->type != USBDEVFS_URB_TYPE_ISO)
+                return u;
+        n = urb->number_of_packets;
+        addr = u->client_addr;
+        g_object_unref(u);
+        if (n < 1 || n > (int)PACKETS_MAX) {
+                *ret_errno = EINVAL;
+                return NULL;
+        }
+        if (!umockdev_ioctl_data_reload(arg, NULL)) {
+                *ret_errno = EFAULT;
+                return NULL;
+        }
+        memcpy(arg->data, &addr, sizeof(addr));
+        u = umockdev_ioctl_data_resolve(arg, 0, sizeof(*urb) + (size_t)n * sizeof(urb->iso_frame_desc[0]),
+                                        NULL);
+        if (!u)
+                *ret_errno = EFAULT;
+        return u;
+}
+
 static void submit_urb(struct usb_device *dev, UMockdevIoctlClient *client)
 {
         struct usb_client *c = client_of(dev, client);
         UMockdevIoctlData *u, *b = NULL;
         struct usbdevfs_urb *urb;
+        int e = 0;
 
-        u = umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client), 0, sizeof(*urb), NULL);
+        u = urb_resolve(client, &e);
         if (!u) {
-                umockdev_ioctl_client_complete(client, -1, EFAULT);
+                umockdev_ioctl_client_complete(client, -1, e);
                 return;
         }
         urb = (struct usbdevfs_urb *)u->data;
         if ((urb->type != USBDEVFS_URB_TYPE_CONTROL && urb->type != USBDEVFS_URB_TYPE_BULK &&
-             urb->type != USBDEVFS_URB_TYPE_INTERRUPT) ||
+             urb->type != USBDEVFS_URB_TYPE_INTERRUPT && urb->type != USBDEVFS_URB_TYPE_ISO) ||
             (urb->type == USBDEVFS_URB_TYPE_INTERRUPT && (urb->endpoint != 0x85 || dev->alternate != 1)) ||
+            (urb->type == USBDEVFS_URB_TYPE_ISO &&
+             ((urb->endpoint != 0x06 && urb->endpoint != 0x87) || dev->alternate != 1)) ||
             urb->buffer_length < (urb->type == USBDEVFS_URB_TYPE_CONTROL ? 8 : 1) ||
             urb->buffer_length > 4096 || !c || c->n_reap == REAP_MAX || c->n_pending == PENDING_MAX) {
                 umockdev_ioctl_client_complete(client, -1, EINVAL);
@@ -217,8 +334,10 @@ static void submit_urb(struct usb_device *dev, UMockdevIoctlClient *client)
                 g_object_unref(u);
                 return;
         }
-        if (urb->type == USBDEVFS_URB_TYPE_INTERRUPT) {
-                /* Pending until the test gives the device something to say (interrupt_fire). */
+        if (urb->type == USBDEVFS_URB_TYPE_INTERRUPT ||
+            (urb->type == USBDEVFS_URB_TYPE_BULK && urb->endpoint == 0x84 && !dev->bulk_full)) {
+                /* Pending until the test gives the device something to say (interrupt_fire), or for ever
+                 * (a bulk IN with nothing kept). */
                 c->pending[c->n_pending] = u;
                 c->pending_buf[c->n_pending++] = b;
                 umockdev_ioctl_client_complete(client, 0, 0);
@@ -226,6 +345,8 @@ static void submit_urb(struct usb_device *dev, UMockdevIoctlClient *client)
         }
         if (urb->type == USBDEVFS_URB_TYPE_CONTROL)
                 control_urb(dev, urb, b->data);
+        else if (urb->type == USBDEVFS_URB_TYPE_ISO)
+                iso_urb(dev, urb, b->data);
         else
                 bulk_urb(dev, urb, b->data);
         c->reap[c->n_reap++] = u;
@@ -251,14 +372,20 @@ static void pending_complete(struct usb_client *c, unsigned i, int status, const
         memmove(c->pending_buf + i, c->pending_buf + i + 1, (c->n_pending - i) * sizeof(c->pending_buf[0]));
 }
 
-/* The URBs waiting on interrupt IN 0x85. */
-static unsigned interrupt_pending(struct usb_device *dev)
+static unsigned char pending_endpoint(const struct usb_client *c, unsigned i)
+{
+        return ((const struct usbdevfs_urb *)c->pending[i]->data)->endpoint;
+}
+
+/* The URBs waiting on @endpoint. */
+static unsigned pending_on(struct usb_device *dev, unsigned char endpoint)
 {
         unsigned n = 0;
 
         g_mutex_lock(&dev->lock);
         for (unsigned i = 0; i < CLIENTS_MAX; i++)
-                n += dev->clients[i].n_pending;
+                for (unsigned k = 0; k < dev->clients[i].n_pending; k++)
+                        n += pending_endpoint(&dev->clients[i], k) == endpoint;
         g_mutex_unlock(&dev->lock);
         return n;
 }
@@ -268,10 +395,26 @@ static void interrupt_fire(struct usb_device *dev, const uint8_t *data, unsigned
 {
         g_mutex_lock(&dev->lock);
         for (unsigned i = 0; i < CLIENTS_MAX; i++)
-                if (dev->clients[i].n_pending && dev->clients[i].n_reap < REAP_MAX) {
-                        pending_complete(&dev->clients[i], 0, 0, data, len);
-                        break;
-                }
+                for (unsigned k = 0; k < dev->clients[i].n_pending && dev->clients[i].n_reap < REAP_MAX; k++)
+                        if (pending_endpoint(&dev->clients[i], k) == 0x85) {
+                                pending_complete(&dev->clients[i], k, 0, data, len);
+                                g_mutex_unlock(&dev->lock);
+                                return;
+                        }
+        g_mutex_unlock(&dev->lock);
+}
+
+/* The device unplugged, as usbfs has it through the kernel's disconnect: the device is marked gone
+ * (every ioctl but a reap fails with ENODEV from now on), and with @removed what was pending completes
+ * with -ESHUTDOWN (libusb: LIBUSB_TRANSFER_NO_DEVICE) and the descriptor is taken off the device. */
+static void usb_unplug(struct usb_device *dev, bool removed)
+{
+        g_mutex_lock(&dev->lock);
+        dev->unplugged = true;
+        dev->removed = removed;
+        for (unsigned i = 0; i < CLIENTS_MAX && removed; i++)
+                while (dev->clients[i].n_pending && dev->clients[i].n_reap < REAP_MAX)
+                        pending_complete(&dev->clients[i], 0, -ESHUTDOWN, NULL, 0);
         g_mutex_unlock(&dev->lock);
 }
 
@@ -281,7 +424,25 @@ static gboolean usb_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *clien
         unsigned long request = umockdev_ioctl_client_get_request(client);
 
         g_mutex_lock(&dev->lock);
-        if (request == (unsigned int)USBDEVFS_CONNECTINFO) {
+        if (request == (unsigned int)UDK_TEST_UMOCKDEV_POLL) {
+                /* usbfs's poll: writable when a URB completed, HUP once the device is gone, ERR once the
+                 * descriptor is off it. */
+                struct usb_client *c = client_of(dev, client);
+
+                dev->polls += dev->refused >= 2 && client == dev->refused_client;
+                umockdev_ioctl_client_complete(client,
+                                               (c && c->n_reap ? POLLOUT : 0) |
+                                                       (dev->unplugged ? POLLHUP : 0) |
+                                                       (dev->removed ? POLLERR : 0),
+                                               0);
+        } else if (dev->unplugged && request != (unsigned int)USBDEVFS_REAPURBNDELAY &&
+                   request != (unsigned int)USBDEVFS_REAPURB) {
+                if (request == (unsigned int)USBDEVFS_DISCARDURB) {
+                        dev->refused++;
+                        dev->refused_client = client;
+                }
+                umockdev_ioctl_client_complete(client, -1, ENODEV);
+        } else if (request == (unsigned int)USBDEVFS_CONNECTINFO) {
                 struct usbdevfs_connectinfo ci = { .devnum = 2 };
 
                 complete_struct(client, sizeof(ci), &ci, 0);
@@ -317,7 +478,8 @@ static gboolean usb_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *clien
                 submit_urb(dev, client);
         } else if (request == (unsigned int)USBDEVFS_REAPURBNDELAY ||
                    request == (unsigned int)USBDEVFS_REAPURB) {
-                /* Never waits (libusb asks only without delay): EAGAIN when nothing completed. */
+                /* Never waits (libusb asks only without delay): EAGAIN when nothing completed (ENODEV once
+                 * unplugged). */
                 struct usb_client *c = client_of(dev, client);
                 UMockdevIoctlData *slot =
                         c && c->n_reap ? umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client),
@@ -325,7 +487,10 @@ static gboolean usb_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *clien
                                        : NULL;
 
                 if (!slot) {
-                        umockdev_ioctl_client_complete(client, -1, c && c->n_reap ? EFAULT : EAGAIN);
+                        umockdev_ioctl_client_complete(client, -1,
+                                                       c && c->n_reap   ? EFAULT
+                                                       : dev->unplugged ? ENODEV
+                                                                        : EAGAIN);
                 } else {
                         UMockdevIoctlData *urb = c->reap[0];
 
@@ -400,10 +565,11 @@ struct fixture {
         struct proc udkd;
         struct udk_client *client;
         char dir[64], host[96];
+        bool probe_unsandboxed; /* its exit then runs the sanitizers' leak check (a sandboxed host's skips it) */
 };
 
 /* $UDK_DRIVERHOST through a wrapper: the bus driver's host unsandboxed, the mixer's and the probe's
- * (sandboxed) with the descriptor swap preloaded. */
+ * (sandboxed, the probe's unless probe_unsandboxed) with the descriptor swap preloaded. */
 static void host_wrap(struct fixture *f)
 {
         const char *host = getenv("UDK_DRIVERHOST"), *shim = getenv("UDK_TEST_UMOCKDEV_FD");
@@ -420,11 +586,13 @@ static void host_wrap(struct fixture *f)
                 "for last; do :; done\n"
                 "case \"$last\" in\n"
                 "*/udk-driver-usb-bus.so) exec %s --no-sandbox \"$@\" ;;\n"
-                "*/udk-driver-usb-mixer.so|*/usb-bulk-probe.so) UDK_TEST_UMOCKDEV_DEVNODE=" DEVNODE
+                "*/udk-driver-usb-mixer.so) UDK_TEST_UMOCKDEV_DEVNODE=" DEVNODE
                 " LD_PRELOAD=\"%s:$LD_PRELOAD\" exec %s \"$@\" ;;\n"
+                "*/usb-bulk-probe.so) UDK_TEST_UMOCKDEV_DEVNODE=" DEVNODE
+                " LD_PRELOAD=\"%s:$LD_PRELOAD\" exec %s %s\"$@\" ;;\n"
                 "*) exec %s \"$@\" ;;\n"
                 "esac\n",
-                host, shim, host, host);
+                host, shim, host, shim, host, f->probe_unsandboxed ? "--no-sandbox " : "", host);
         ASSERT_OK(fclose(out));
         ASSERT_OK(chmod(f->host, 0755));
         ASSERT_OK(setenv("UDK_DRIVERHOST", f->host, 1));
@@ -671,10 +839,43 @@ static void test_mixer_stall(void)
         fixture_stop(&f);
 }
 
-/* The provider's claim, alternate setting, bulk and interrupt transfers, asynchronous on the queue: the
- * probe (tests/usb-bulk) sends "udk-bulk" and reads it back reversed, then waits on interrupt IN until
- * the device has something (the test says when), waits again, and that one is cancelled at its stop,
- * where the interface is released. */
+/* Wait until @n URBs wait on @endpoint. */
+static void wait_pending(struct fixture *f, unsigned char endpoint, unsigned n)
+{
+        for (uint64_t deadline = now_ms() + WAIT_MS; pending_on(&f->dev, endpoint) != n;
+             proc_pump(&f->udkd, 2))
+                if (now_ms() >= deadline)
+                        udk_test_fail("%u URBs wait on 0x%02x, not %u, after %d ms; stderr: %s",
+                                      pending_on(&f->dev, endpoint), endpoint, n, WAIT_MS, f->udkd.err);
+}
+
+/* The probe (tests/usb-bulk) started: its interface claimed, its alternate setting set; up to its
+ * time-out and the two INs it then leaves waiting (bulk 0x84 and interrupt 0x85). */
+static void probe_started(struct fixture *f)
+{
+        union object o;
+
+        wait_driver(f->client, &f->udkd, "usb-1-2_1.3", "running", &o);
+        ASSERT_STR_EQ(prop_string(&o.obj, "personality"), "usb-bulk-probe");
+        proc_wait_stderr(&f->udkd,
+                         "driver 'usb-bulk-probe': interrupt in (50 ms time-out): result -110, 0 bytes",
+                         WAIT_MS);
+        wait_pending(f, 0x84, 1);
+        wait_pending(f, 0x85, 1);
+        g_mutex_lock(&f->dev.lock);
+        ASSERT_INT_EQ(f->dev.claimed, 3);
+        ASSERT_INT_EQ(f->dev.alternate, 1);
+        /* The time-out's URB discarded (then reaped with -ENOENT, which libusb reports as a time-out). */
+        ASSERT_UINT_EQ(f->dev.discarded, 1);
+        g_mutex_unlock(&f->dev.lock);
+}
+
+/* The provider's claim, alternate setting, bulk, isochronous and interrupt transfers and a time-out,
+ * asynchronous on the queue: the probe (tests/usb-bulk) sends "udk-bulk" and reads it back reversed,
+ * sends 4 isochronous packets and reads 4 (one short, one with an error), times out on interrupt IN,
+ * then waits on bulk IN (the device has nothing) and on interrupt IN until the device has something
+ * (the test says when), waits again; those two are cancelled at its stop, where the interface is
+ * released. */
 static void test_bulk_interrupt(void)
 {
         static const uint8_t said[3] = { 0x01, 0x02, 0x03 };
@@ -682,31 +883,44 @@ static void test_bulk_interrupt(void)
         union object o;
 
         fixture_start(&f, -6 * 256, false, true);
-        wait_driver(f.client, &f.udkd, "usb-1-2_1.3", "running", &o);
-        ASSERT_STR_EQ(prop_string(&o.obj, "personality"), "usb-bulk-probe");
-        proc_wait_stderr(&f.udkd, "driver 'usb-bulk-probe': bulk out: result 0, 8 bytes", WAIT_MS);
-        proc_wait_stderr(&f.udkd, "driver 'usb-bulk-probe': bulk in: result 0, 8 bytes: 6b6c75622d6b6475",
-                         WAIT_MS);
+        probe_started(&f);
+        ASSERT_STR_CONTAINS(f.udkd.err, "driver 'usb-bulk-probe': bulk out: result 0, 8 bytes");
+        ASSERT_STR_CONTAINS(f.udkd.err,
+                            "driver 'usb-bulk-probe': bulk in: result 0, 8 bytes: 6b6c75622d6b6475");
+        /* Isochronous OUT: 4 packets of 8 bytes, each taken whole; IN: 8, 3 (short), 0 with -EPROTO from
+         * the device (libusb: LIBUSB_TRANSFER_ERROR, -EIO) and 8 bytes, each packet's bytes where its
+         * 8 bytes start. */
+        ASSERT_STR_CONTAINS(f.udkd.err, "driver 'usb-bulk-probe': iso out: result 0, 32 bytes, 4 packets: "
+                                        "8/8 0, 8/8 0, 8/8 0, 8/8 0\n");
+        ASSERT_STR_CONTAINS(f.udkd.err,
+                            "driver 'usb-bulk-probe': iso in: result 0, 19 bytes, 4 packets: "
+                            "8/8 0 a0a1a2a3a4a5a6a7, 8/3 0 b0b1b2, 8/0 -5, 8/8 0 d0d1d2d3d4d5d6d7\n");
         g_mutex_lock(&f.dev.lock);
-        ASSERT_INT_EQ(f.dev.claimed, 3);
-        ASSERT_INT_EQ(f.dev.alternate, 1);
         ASSERT_UINT_EQ(f.dev.bulk_len, 8);
         ASSERT_TRUE(memcmp(f.dev.bulk, "udk-bulk", 8) == 0);
         ASSERT_UINT_EQ(f.dev.bulk_in, 1);
         ASSERT_INT_EQ(f.dev.released, -1);
+        /* The URBs as the provider submitted them: one each, ISO_ASAP, the 4 packets' lengths. */
+        ASSERT_UINT_EQ(f.dev.n_iso, 2);
+        for (unsigned i = 0; i < 2; i++) {
+                const struct iso_seen *k = &f.dev.iso[i];
+
+                ASSERT_UINT_EQ(k->endpoint, i == 0 ? 0x06 : 0x87);
+                ASSERT_UINT_EQ(k->type, USBDEVFS_URB_TYPE_ISO);
+                ASSERT_UINT_EQ(k->flags, USBDEVFS_URB_ISO_ASAP);
+                ASSERT_INT_EQ(k->n_packets, 4);
+                ASSERT_INT_EQ(k->buffer_length, 32);
+                for (unsigned p = 0; p < 4; p++)
+                        ASSERT_UINT_EQ(k->length[p], 8);
+        }
+        for (unsigned b = 0; b < 32; b++)
+                ASSERT_UINT_EQ(f.dev.iso[0].data[b], (b / 8) << 4 | (b % 8));
         g_mutex_unlock(&f.dev.lock);
 
-        for (uint64_t deadline = now_ms() + WAIT_MS; interrupt_pending(&f.dev) == 0; proc_pump(&f.udkd, 2))
-                if (now_ms() >= deadline)
-                        udk_test_fail("no interrupt IN submitted after %d ms; stderr: %s", WAIT_MS,
-                                      f.udkd.err);
-        ASSERT_UINT_EQ(interrupt_pending(&f.dev), 1);
         interrupt_fire(&f.dev, said, sizeof(said));
         proc_wait_stderr(&f.udkd, "driver 'usb-bulk-probe': interrupt in: result 0, 3 bytes: 010203",
                          WAIT_MS);
-        for (uint64_t deadline = now_ms() + WAIT_MS; interrupt_pending(&f.dev) == 0; proc_pump(&f.udkd, 2))
-                if (now_ms() >= deadline)
-                        udk_test_fail("no second interrupt IN after %d ms; stderr: %s", WAIT_MS, f.udkd.err);
+        wait_pending(&f, 0x85, 1);
         /* The mixer beside it, on the same device through its own descriptor; both sandboxed. */
         wait_driver(f.client, &f.udkd, "usb-1-2_1.0", "running", &o);
         ASSERT_UINT_EQ(unsandboxed_hosts(&f), 1);
@@ -714,13 +928,115 @@ static void test_bulk_interrupt(void)
         f.client = udk_client_disconnect(f.client);
         proc_stop_server(&f.udkd);
         ASSERT_STR_CONTAINS(f.udkd.err, "driver 'usb-bulk-probe': interrupt in: result -125, 0 bytes: \n");
+        ASSERT_STR_CONTAINS(f.udkd.err,
+                            "driver 'usb-bulk-probe': bulk in (waiting): result -125, 0 bytes\n");
         g_mutex_lock(&f.dev.lock);
-        ASSERT_UINT_EQ(f.dev.discarded, 1);
+        ASSERT_UINT_EQ(f.dev.discarded, 3);
         ASSERT_INT_EQ(f.dev.released, 3);
         ASSERT_UINT_EQ(f.dev.unknown, 0);
         g_mutex_unlock(&f.dev.lock);
-        ASSERT_UINT_EQ(interrupt_pending(&f.dev), 0);
+        ASSERT_UINT_EQ(pending_on(&f.dev, 0x84) + pending_on(&f.dev, 0x85), 0);
         fixture_free(&f);
 }
 
-UDK_TEST_MAIN(test_mixer_level, test_mixer_stall, test_bulk_interrupt)
+/*
+ * The device unplugged while the probe's bulk and interrupt INs wait: usbfs's disconnect (the URBs
+ * complete with -ESHUTDOWN, ioctls fail with ENODEV, poll says POLLHUP | POLLERR) gives both callbacks
+ * -ENODEV, and the probe ends its run (udk_driver_terminate): stopped, exit 0, no crash.  The mixer on
+ * the same device, with nothing in flight, runs on: a client's move fails with ENODEV and is a warning.
+ * Then udev's remove: the nubs go, and the drivers and the mixer's device with them.
+ */
+static void test_unplug(void)
+{
+        struct fixture f = { .dir = "/tmp/udk-test-usb-xfer-XXXXXX", .probe_unsandboxed = true };
+        udk_object_id probe, mixer, device;
+        union object o;
+
+        fixture_start(&f, -6 * 256, false, true);
+        probe_started(&f);
+        mixer = wait_driver(f.client, &f.udkd, "usb-1-2_1.0", "running", &o);
+        ASSERT_OK(udk_client_find_class(f.client, "device", "usb-1-2_1.0", &device));
+        wait_control(&f, device, "mixer", "-6.0 dB");
+
+        usb_unplug(&f.dev, true);
+        proc_wait_stderr(&f.udkd, "driver 'usb-bulk-probe': interrupt in: result -19, 0 bytes: \n", WAIT_MS);
+        proc_wait_stderr(&f.udkd, "driver 'usb-bulk-probe': bulk in (waiting): result -19, 0 bytes\n",
+                         WAIT_MS);
+        probe = wait_driver(f.client, &f.udkd, "usb-1-2_1.3", "stopped", &o);
+        ASSERT_STR_EQ(prop_string(&o.obj, "last_exit"), "exit 0");
+        ASSERT_INT_EQ(prop_int(&o.obj, "crashes"), 0);
+        ASSERT_TRUE(!strstr(f.udkd.err, "usb transfers still in flight at close"));
+        ASSERT_TRUE(!strstr(f.udkd.err, "not submitted"));
+
+        ASSERT_OK(udk_client_set_control(f.client, device, "mixer", "-20"));
+        proc_wait_stderr(
+                &f.udkd,
+                "driver 'usb-mixer': mixer -20.0 dB not applied: writing the mixer level of channel 0: "
+                "No such device",
+                WAIT_MS);
+        wait_control(&f, device, "gain.level", "-6.0 dB");
+        wait_state(f.client, &f.udkd, mixer, "running", &o);
+
+        umockdev_testbed_uevent(f.bed, "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-2", "remove");
+        wait_object(f.client, &f.udkd, "nub", "usb-1-2_1.3", false);
+        wait_object(f.client, &f.udkd, "nub", "usb-1-2_1.0", false);
+        wait_object(f.client, &f.udkd, "device", "usb-1-2_1.0", false);
+        ASSERT_TRUE(udk_client_info(f.client, probe, &o.obj) < 0);
+        ASSERT_TRUE(udk_client_info(f.client, mixer, &o.obj) < 0);
+        g_mutex_lock(&f.dev.lock);
+        ASSERT_INT_EQ(f.dev.released, -1); /* refused with ENODEV */
+        ASSERT_UINT_EQ(f.dev.discarded, 1);
+        ASSERT_UINT_EQ(f.dev.unknown, 0);
+        g_mutex_unlock(&f.dev.lock);
+        fixture_stop(&f);
+}
+
+/*
+ * The probe stopped (a client's stop) in the middle of the kernel's disconnect: the device is gone (its
+ * ioctls fail with ENODEV, poll says POLLHUP) but its URBs are not completed yet, so both discards of
+ * the provider's close are refused; the close waits (each of its rounds ends at once on POLLHUP) until
+ * the kernel is done with the disconnect, 120 of the probe's polls later (a close bounded by 100 rounds
+ * gave up before it, leaving the transfers in flight, their callbacks never run), and then both
+ * callbacks run with -ENODEV and the stop is clean.
+ */
+static void test_unplug_stop(void)
+{
+        struct fixture f = { .dir = "/tmp/udk-test-usb-xfer-XXXXXX", .probe_unsandboxed = true };
+        udk_object_id probe;
+        union object o;
+
+        fixture_start(&f, -6 * 256, false, true);
+        probe_started(&f);
+        probe = wait_driver(f.client, &f.udkd, "usb-1-2_1.3", "running", &o);
+        usb_unplug(&f.dev, false);
+        ASSERT_OK(udk_client_driver_control(f.client, probe, UDK_DRIVER_STOP));
+        for (uint64_t deadline = now_ms() + WAIT_MS;; proc_pump(&f.udkd, 2)) {
+                g_mutex_lock(&f.dev.lock);
+                if (f.dev.polls >= 120) {
+                        ASSERT_UINT_EQ(f.dev.refused, 2);
+                        g_mutex_unlock(&f.dev.lock);
+                        break;
+                }
+                g_mutex_unlock(&f.dev.lock);
+                if (now_ms() >= deadline || strstr(f.udkd.err, "usb transfers still in flight at close"))
+                        udk_test_fail(
+                                "%u discards refused, %u polls after them: the close gave up (or %d ms "
+                                "passed); stderr: %s",
+                                f.dev.refused, f.dev.polls, WAIT_MS, f.udkd.err);
+        }
+        usb_unplug(&f.dev, true);
+        wait_state(f.client, &f.udkd, probe, "stopped", &o);
+        ASSERT_STR_EQ(prop_string(&o.obj, "last_exit"), "exit 0");
+        ASSERT_INT_EQ(prop_int(&o.obj, "crashes"), 0);
+        proc_pump(&f.udkd, 2);
+        ASSERT_STR_CONTAINS(f.udkd.err, "driver 'usb-bulk-probe': interrupt in: result -19, 0 bytes: \n");
+        ASSERT_STR_CONTAINS(f.udkd.err, "driver 'usb-bulk-probe': bulk in (waiting): result -19, 0 bytes\n");
+        ASSERT_TRUE(!strstr(f.udkd.err, "usb transfers still in flight at close"));
+        g_mutex_lock(&f.dev.lock);
+        ASSERT_UINT_EQ(f.dev.discarded, 1); /* the time-out's; the others refused */
+        ASSERT_UINT_EQ(f.dev.unknown, 0);
+        g_mutex_unlock(&f.dev.lock);
+        fixture_stop(&f);
+}
+
+UDK_TEST_MAIN(test_mixer_level, test_mixer_stall, test_bulk_interrupt, test_unplug, test_unplug_stop)

@@ -21,7 +21,11 @@
 
 struct udk_usb_device;
 
-/* What an asynchronous transfer ended with, handed to its callback on the queue. */
+/* What an asynchronous transfer ended with, handed to its callback on the queue.  -ENODEV: the device
+ * was unplugged, every transfer in flight ends so and no new one is taken; a driver ends its run
+ * (udk_driver_terminate()).  An isochronous transfer's result is its own (0 unless it failed whole);
+ * each packet has its length, actual_length and status (libusb's: udk_usb_transfer_status_errno()),
+ * and its data in data at the sum of the lengths before it. */
 struct udk_usb_completion {
         int result; /* 0, or -ETIMEDOUT, -EPIPE (stall), -ENODEV (unplugged), -ECANCELED, -EOVERFLOW, -EIO */
         uint8_t *data; /* the transfer's data (for a control transfer: after its setup packet) */
@@ -33,8 +37,8 @@ typedef void (*udk_usb_transfer_fn)(void *data, const struct udk_usb_completion 
 
 /* Open the device of @nub (a device or interface nub) on udk_nub_fd(@nub, 0); an error is logged. */
 int udk_usb_device_open(struct udk_driver *drv, const struct udk_nub *nub, struct udk_usb_device **ret);
-/* Cancel what is in flight (its callbacks run with -ECANCELED), release the claimed interfaces, close.
- * Accepts NULL. */
+/* Cancel what is in flight (its callbacks run with -ECANCELED, or -ENODEV on a device being unplugged),
+ * waiting up to 1 s for them; release the claimed interfaces, close.  Accepts NULL. */
 void udk_usb_device_close(struct udk_usb_device *dev);
 /* libusb's handle, for what this header does not wrap (descriptors, halts, ...). */
 libusb_device_handle *udk_usb_device_handle(struct udk_usb_device *dev);
