@@ -149,7 +149,8 @@ struct soak {
 
         /* figures */
         uint64_t driver_kills, bus_restarts, client_kills, stalls_short, stalls_long;
-        struct soak_times driver_back, bus_back, bus_audio_back, client_dead, client_gone, client_back;
+        struct soak_times driver_dead, driver_back, bus_dead, bus_back, bus_audio_back;
+        struct soak_times client_dead, client_gone, client_back;
         uint64_t stall_late_cycles;
 };
 

@@ -711,6 +711,7 @@ static bool warmup(struct soak *s, struct udk_client *c)
         /* The figures count the main run only. */
         s->driver_kills = s->bus_restarts = s->client_kills = s->stalls_short = s->stalls_long = 0;
         s->stall_late_cycles = 0;
+        s->driver_dead.n = s->bus_dead.n = 0;
         s->driver_back.n = s->bus_back.n = s->bus_audio_back.n = s->client_dead.n = s->client_gone.n = 0;
         s->client_back.n = 0;
         return true;
@@ -991,17 +992,21 @@ end:
                   "%" PRIu64 " of %" PRIu64 " checked by %u listeners (%" PRIu64 " gaps, %" PRIu64
                   " wrong samples; %u on SCHED_FIFO)",
                   u.lost, u.frames, u.listeners, u.gaps, u.bad, u.realtime);
+        times_format(&s->driver_dead, t3, sizeof(t3));
         times_format(&s->driver_back, t1, sizeof(t1));
         ok &= row(s->driver_kills == s->opt.driver_kills && times_max(&s->driver_back) <= SOAK_POLICY_MS,
-                  "driver kills", "%" PRIu64 " of %" PRIu64 ", back in %s (policy %u ms)", s->driver_kills,
-                  s->opt.driver_kills, t1, SOAK_POLICY_MS);
+                  "driver kills", "%" PRIu64 " of %" PRIu64 ", host dead in %s; running again %s after that "
+                  "(policy %u ms)",
+                  s->driver_kills, s->opt.driver_kills, t3, t1, SOAK_POLICY_MS);
+        times_format(&s->bus_dead, t3, sizeof(t3));
         times_format(&s->bus_back, t1, sizeof(t1));
         times_format(&s->bus_audio_back, t2, sizeof(t2));
         ok &= row(s->bus_restarts == s->opt.bus_restarts && times_max(&s->bus_back) <= SOAK_POLICY_MS &&
                       times_max(&s->bus_audio_back) <= SOAK_POLICY_MS + SOAK_START_TIMEOUT_MS,
                   "bus driver restarts",
-                  "%" PRIu64 " of %" PRIu64 ", back in %s (policy %u ms); its nub rebound, no duplicates, in %s",
-                  s->bus_restarts, s->opt.bus_restarts, t1, SOAK_POLICY_MS, t2);
+                  "%" PRIu64 " of %" PRIu64 ", host dead in %s; running again %s after that (policy %u ms); "
+                  "its nub bound again, no duplicates, %s after the death",
+                  s->bus_restarts, s->opt.bus_restarts, t3, t1, SOAK_POLICY_MS, t2);
         times_format(&s->client_dead, t3, sizeof(t3));
         times_format(&s->client_gone, t1, sizeof(t1));
         times_format(&s->client_back, t2, sizeof(t2));
