@@ -26,6 +26,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,6 +436,16 @@ bool soak_stall(struct soak *s, struct udk_client *c, bool past_limit)
         if (past_limit) {
                 /* Suspended: its client is told and opens a stream again. */
                 for (deadline = soak_now_ms() + SOAK_WAIT_MS; atomic_load(&slot->suspended) == suspended;) {
+                        int status;
+
+                        if (waitpid(atomic_load(&slot->pid), &status, WNOHANG) == atomic_load(&slot->pid)) {
+                                atomic_store(&slot->pid, 0);
+                                soak_fail(s, "stall of %" PRIu64 " cycles: the staller died (%s %d): %s", cycles,
+                                          WIFSIGNALED(status) ? "signal" : "exit",
+                                          WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+                                          slot->error);
+                                goto out;
+                        }
                         if (soak_now_ms() >= deadline) {
                                 soak_fail(s, "stall of %" PRIu64 " cycles (late_limit %" PRIu32 "): the staller "
                                              "was not suspended",

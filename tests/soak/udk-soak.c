@@ -548,7 +548,7 @@ static void usage(FILE *out)
                 "  -h, --help            print this help and exit\n"
                 "\n"
                 "Example (the short run of the 'soak' suite):\n"
-                "  " PROG " --driver-kills 30 --client-kills 30 --malformed 200 --stalls 4 --bus-restarts 2\n"
+                "  " PROG " --driver-kills 50 --client-kills 50 --malformed 300 --stalls 6 --bus-restarts 2 --warmup 3\n"
                 "\n"
                 "Exit status: 0 every criterion held, 1 one did not, 2 usage error, 77 cannot run here.\n");
 }
