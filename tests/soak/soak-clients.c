@@ -63,7 +63,8 @@ static bool frame_is(const struct soak_client *sc, const float *frame, uint32_t 
 }
 
 /* The phase whose next 4 frames are @input's first 4 (a sine's value alone has two), or -1. RT-safe. */
-static int64_t phase_find(const struct soak_client *sc, const float *input, uint32_t frames, uint32_t channels)
+static int64_t phase_find(const struct soak_client *sc, const float *input, uint32_t frames,
+                          uint32_t channels)
 {
         for (uint32_t p = 0; p < SOAK_RATE; p += SINE_STEP) {
                 uint32_t q = p, f = 0;
@@ -151,7 +152,8 @@ static int fail(struct soak_slot *slot, const char *what, const char *why)
 }
 
 /* Open the stream on the device with @uid, bounded by SOAK_WAIT_MS; *@ret. */
-static int stream_open(struct soak_client *sc, struct udk_client *c, const char *uid, struct udk_client_stream **ret)
+static int stream_open(struct soak_client *sc, struct udk_client *c, const char *uid,
+                       struct udk_client_stream **ret)
 {
         uint64_t deadline = soak_now_ms() + SOAK_WAIT_MS;
         int r = -ETIMEDOUT;
@@ -169,8 +171,8 @@ static int stream_open(struct soak_client *sc, struct udk_client *c, const char 
                         params.input_channels = 2;
                         params.output_channels = sc->role == SOAK_ROLE_LISTENER ? 0 : 2;
                         r = udk_client_open(c, &params,
-                                            sc->role == SOAK_ROLE_LISTENER ? listen_process : victim_process, sc,
-                                            ret);
+                                            sc->role == SOAK_ROLE_LISTENER ? listen_process : victim_process,
+                                            sc, ret);
                 }
                 if (r == 0) {
                         r = udk_client_stream_wait_running(*ret, SOAK_WAIT_MS);
@@ -203,7 +205,9 @@ int soak_client_main(enum soak_role role, struct soak_slot *slot, const char *so
         for (uint32_t i = 0; i < SOAK_RATE; i++)
                 sc->sine[i] = (float)sin(2.0 * M_PI * (double)i / (double)SOAK_RATE);
         snprintf(name, sizeof(name), "soak-%s-%d",
-                 role == SOAK_ROLE_LISTENER ? "listener" : role == SOAK_ROLE_VICTIM ? "victim" : "staller",
+                 role == SOAK_ROLE_LISTENER ? "listener"
+                 : role == SOAK_ROLE_VICTIM ? "victim"
+                                            : "staller",
                  (int)getpid());
         for (deadline = soak_now_ms() + SOAK_WAIT_MS; (r = udk_client_connect(name, socket_path, &c)) < 0;) {
                 if (soak_now_ms() >= deadline)
@@ -215,7 +219,8 @@ int soak_client_main(enum soak_role role, struct soak_slot *slot, const char *so
                 if (r == -ECANCELED)
                         break;
                 if (r < 0)
-                        return fail(slot, "open", udk_client_error(c)[0] ? udk_client_error(c) : strerror(-r));
+                        return fail(slot, "open",
+                                    udk_client_error(c)[0] ? udk_client_error(c) : strerror(-r));
                 atomic_store(&slot->realtime, udk_client_stream_is_realtime(stream));
                 atomic_store(&slot->node, udk_client_stream_id(stream));
                 atomic_store(&slot->running, 1);

@@ -66,8 +66,8 @@ static uint32_t driver_of(struct udk_client *c, const char *nub)
 }
 
 /* Wait until driver @id is running with a pid other than @old_pid (0: any); its object in @o. */
-static bool wait_running(struct soak *s, struct udk_client *c, uint32_t id, int64_t old_pid, uint64_t bound_ms,
-                         union object *o, const char *what)
+static bool wait_running(struct soak *s, struct udk_client *c, uint32_t id, int64_t old_pid,
+                         uint64_t bound_ms, union object *o, const char *what)
 {
         uint64_t deadline = soak_now_ms() + bound_ms + SOAK_WAIT_MS;
         const char *state = "(gone)";
@@ -76,8 +76,9 @@ static bool wait_running(struct soak *s, struct udk_client *c, uint32_t id, int6
                 if (udk_client_info(c, id, &o->obj) == 0) {
                         state = prop_string(&o->obj, "state");
                         if (strcmp(state, "failed") == 0) {
-                                soak_fail(s, "%s: udkd gave the driver up (%s after %" PRId64 " crashes)", what,
-                                          prop_string(&o->obj, "last_exit"), prop_int(&o->obj, "crashes"));
+                                soak_fail(s, "%s: udkd gave the driver up (%s after %" PRId64 " crashes)",
+                                          what, prop_string(&o->obj, "last_exit"),
+                                          prop_int(&o->obj, "crashes"));
                                 return false;
                         }
                         if (strcmp(state, "running") == 0 && prop_int(&o->obj, "pid") > 0 &&
@@ -87,8 +88,8 @@ static bool wait_running(struct soak *s, struct udk_client *c, uint32_t id, int6
                 usleep(1000);
         }
         if (!soak_stopped(s))
-                soak_fail(s, "%s: driver %" PRIu32 " is %s, not running, %u ms after the bound", what, id, state,
-                          SOAK_WAIT_MS);
+                soak_fail(s, "%s: driver %" PRIu32 " is %s, not running, %u ms after the bound", what, id,
+                          state, SOAK_WAIT_MS);
         return false;
 }
 
@@ -146,7 +147,8 @@ bool soak_registry_ready(struct soak *s, struct udk_client *c)
                 soak_fail(s, "the registry never had the bus driver, the audio driver and both devices");
                 return false;
         }
-        if (!wait_running(s, c, bus, 0, 0, &o, "bus driver") || !wait_running(s, c, audio, 0, 0, &o, "audio driver"))
+        if (!wait_running(s, c, bus, 0, 0, &o, "bus driver") ||
+            !wait_running(s, c, audio, 0, 0, &o, "audio driver"))
                 return false;
         if (udk_client_info(c, device, &o.obj) < 0) {
                 soak_fail(s, "device %s went", SOAK_VICTIM_DEVICE);
@@ -188,7 +190,9 @@ bool soak_driver_kill(struct soak *s, struct udk_client *c)
         soak_times_add(&s->driver_back, back);
         s->driver_kills++;
         if (back > SOAK_POLICY_MS) {
-                soak_fail(s, "driver kill %" PRIu64 ": back %" PRIu64 " ms after its host died, its policy allows %u ms",
+                soak_fail(s,
+                          "driver kill %" PRIu64 ": back %" PRIu64
+                          " ms after its host died, its policy allows %u ms",
                           s->driver_kills, back, SOAK_POLICY_MS);
                 return false;
         }
@@ -201,9 +205,11 @@ bool soak_driver_kill(struct soak *s, struct udk_client *c)
                           prop_int(&o.obj, "crashes"), prop_string(&o.obj, "last_exit"));
                 return false;
         }
-        if (udk_client_find_class(c, "device", SOAK_VICTIM_DEVICE, &now_device) < 0 || now_device != device) {
-                soak_fail(s, "driver kill %" PRIu64 ": device %s is object %" PRIu32 ", was %" PRIu32
-                             " (not taken back under its UID)",
+        if (udk_client_find_class(c, "device", SOAK_VICTIM_DEVICE, &now_device) < 0 ||
+            now_device != device) {
+                soak_fail(s,
+                          "driver kill %" PRIu64 ": device %s is object %" PRIu32 ", was %" PRIu32
+                          " (not taken back under its UID)",
                           s->driver_kills, SOAK_VICTIM_DEVICE, now_device, device);
                 return false;
         }
@@ -243,8 +249,10 @@ static bool victims_back(struct soak *s, uint32_t old_nodes[3])
 
                 while (!(atomic_load(&slot->running) && atomic_load(&slot->node) != old_nodes[i])) {
                         if (soak_now_ms() >= deadline || soak_stopped(s)) {
-                                soak_fail(s, "bus restart %" PRIu64 ": client %u not streaming on the new device "
-                                             "within %u ms (%s)",
+                                soak_fail(s,
+                                          "bus restart %" PRIu64
+                                          ": client %u not streaming on the new device "
+                                          "within %u ms (%s)",
                                           s->bus_restarts, slots[i], SOAK_WAIT_MS, slot->error);
                                 return false;
                         }
@@ -284,11 +292,14 @@ bool soak_bus_restart(struct soak *s, struct udk_client *c)
         soak_times_add(&s->bus_back, back);
         s->bus_restarts++;
         if (back > SOAK_POLICY_MS) {
-                soak_fail(s, "bus restart %" PRIu64 ": back %" PRIu64 " ms after its host died, its policy allows %u ms",
+                soak_fail(s,
+                          "bus restart %" PRIu64 ": back %" PRIu64
+                          " ms after its host died, its policy allows %u ms",
                           s->bus_restarts, back, SOAK_POLICY_MS);
                 goto out;
         }
-        /* Its nub again, and a new instance of the audio driver on it (the old one was stopped with the nub). */
+        /* Its nub again, and a new instance of the audio driver on it (the old one was stopped with the
+         * nub). */
         for (deadline = soak_now_ms() + SOAK_POLICY_MS + SOAK_WAIT_MS; soak_now_ms() < deadline;) {
                 audio = driver_of(c, "knob");
                 if (audio && audio != old_audio && udk_client_info(c, audio, &o.obj) == 0 &&
@@ -300,15 +311,17 @@ bool soak_bus_restart(struct soak *s, struct udk_client *c)
         }
         back = soak_now_ms() - t0;
         if (!audio) {
-                soak_fail(s, "bus restart %" PRIu64 ": no new audio driver running on nub knob with its device",
+                soak_fail(s,
+                          "bus restart %" PRIu64 ": no new audio driver running on nub knob with its device",
                           s->bus_restarts);
                 goto out;
         }
         soak_times_add(&s->bus_audio_back, back);
         /* The bus's policy, then the new instance's first start. */
         if (back > SOAK_POLICY_MS + SOAK_START_TIMEOUT_MS) {
-                soak_fail(s, "bus restart %" PRIu64 ": the audio driver ran again after %" PRIu64
-                             " ms, the policies allow %u ms",
+                soak_fail(s,
+                          "bus restart %" PRIu64 ": the audio driver ran again after %" PRIu64
+                          " ms, the policies allow %u ms",
                           s->bus_restarts, back, SOAK_POLICY_MS + SOAK_START_TIMEOUT_MS);
                 goto out;
         }
@@ -322,8 +335,10 @@ bool soak_bus_restart(struct soak *s, struct udk_client *c)
                 usleep(2000);
         }
         if (nubs != 1 || drivers != 1 || devices != 1) {
-                soak_fail(s, "bus restart %" PRIu64 ": %d nubs 'knob', %d test-audio drivers, %d devices 'knob' "
-                             "(one of each expected)",
+                soak_fail(s,
+                          "bus restart %" PRIu64
+                          ": %d nubs 'knob', %d test-audio drivers, %d devices 'knob' "
+                          "(one of each expected)",
                           s->bus_restarts, nubs, drivers, devices);
                 goto out;
         }
@@ -354,7 +369,8 @@ bool soak_client_kill(struct soak *s, struct udk_client *c, unsigned index)
         /* Mid-cycle: while its process callback runs (a tenth of each period). */
         for (deadline = soak_now_ms() + SOAK_WAIT_MS; !atomic_load(&slot->in_cycle);) {
                 if (soak_now_ms() >= deadline) {
-                        soak_fail(s, "client %u never in its process callback within %u ms", index, SOAK_WAIT_MS);
+                        soak_fail(s, "client %u never in its process callback within %u ms", index,
+                                  SOAK_WAIT_MS);
                         goto out;
                 }
                 usleep(20);
@@ -371,8 +387,9 @@ bool soak_client_kill(struct soak *s, struct udk_client *c, unsigned index)
         }
         t = soak_now_ms();
         if (r != -ENOENT || t - t0 > SOAK_CLIENT_GONE_MS) {
-                soak_fail(s, "client kill %" PRIu64 ": node %" PRIu32 " of the killed client still there %" PRIu64
-                             " ms after its death (bound %u ms)",
+                soak_fail(s,
+                          "client kill %" PRIu64 ": node %" PRIu32
+                          " of the killed client still there %" PRIu64 " ms after its death (bound %u ms)",
                           s->client_kills + 1, node, t - t0, SOAK_CLIENT_GONE_MS);
                 goto out;
         }
@@ -440,15 +457,17 @@ bool soak_stall(struct soak *s, struct udk_client *c, bool past_limit)
 
                         if (waitpid(atomic_load(&slot->pid), &status, WNOHANG) == atomic_load(&slot->pid)) {
                                 atomic_store(&slot->pid, 0);
-                                soak_fail(s, "stall of %" PRIu64 " cycles: the staller died (%s %d): %s", cycles,
-                                          WIFSIGNALED(status) ? "signal" : "exit",
+                                soak_fail(s, "stall of %" PRIu64 " cycles: the staller died (%s %d): %s",
+                                          cycles, WIFSIGNALED(status) ? "signal" : "exit",
                                           WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
                                           slot->error);
                                 goto out;
                         }
                         if (soak_now_ms() >= deadline) {
-                                soak_fail(s, "stall of %" PRIu64 " cycles (late_limit %" PRIu32 "): the staller "
-                                             "was not suspended",
+                                soak_fail(s,
+                                          "stall of %" PRIu64 " cycles (late_limit %" PRIu32
+                                          "): the staller "
+                                          "was not suspended",
                                           cycles, s->victim_late_limit);
                                 goto out;
                         }
@@ -461,13 +480,15 @@ bool soak_stall(struct soak *s, struct udk_client *c, bool past_limit)
         /* Below the limit: late, then running on; a few cycles for the figures to settle. */
         usleep((useconds_t)(4 * period_us));
         if (!node_stats(c, device, node, &after) || after.state != UDK_NODE_RUNNING) {
-                soak_fail(s, "stall of %" PRIu64 " cycles (late_limit %" PRIu32 "): the staller's node is %s",
-                          cycles, s->victim_late_limit, node_stats(c, device, node, &after) ? "not running" : "gone");
+                soak_fail(s,
+                          "stall of %" PRIu64 " cycles (late_limit %" PRIu32 "): the staller's node is %s",
+                          cycles, s->victim_late_limit,
+                          node_stats(c, device, node, &after) ? "not running" : "gone");
                 goto out;
         }
         if (after.late <= before.late) {
-                soak_fail(s, "stall of %" PRIu64 " cycles: the staller's late count stayed at %" PRIu64, cycles,
-                          after.late);
+                soak_fail(s, "stall of %" PRIu64 " cycles: the staller's late count stayed at %" PRIu64,
+                          cycles, after.late);
                 goto out;
         }
         s->stall_late_cycles += after.late - before.late;

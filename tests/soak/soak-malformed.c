@@ -38,22 +38,22 @@ enum expect {
 };
 
 enum kind {
-        KIND_RANDOM_FIRST,   /* random bytes as the first message */
-        KIND_TRUNCATED,      /* shorter than a header */
-        KIND_SIZE_MISMATCH,  /* the header's size is not the packet's */
-        KIND_OVERSIZE,       /* over 4096 bytes, its header agreeing */
-        KIND_FDS,            /* a request with 1..4 descriptors */
-        KIND_TOO_MANY_FDS,   /* 5..8 descriptors */
+        KIND_RANDOM_FIRST,  /* random bytes as the first message */
+        KIND_TRUNCATED,     /* shorter than a header */
+        KIND_SIZE_MISMATCH, /* the header's size is not the packet's */
+        KIND_OVERSIZE,      /* over 4096 bytes, its header agreeing */
+        KIND_FDS,           /* a request with 1..4 descriptors */
+        KIND_TOO_MANY_FDS,  /* 5..8 descriptors */
         KIND_UNKNOWN_TYPE,
-        KIND_WRONG_WAY,      /* a server-to-client type */
-        KIND_SEQUENCE,       /* sequence 0, or not above the previous */
-        KIND_RESERVED,       /* the header's reserved field set */
-        KIND_WRONG_SIZE,     /* a known type at a size not its own */
-        KIND_NO_NUL,         /* a string without its NUL */
-        KIND_BAD_VERSION,    /* a HELLO of another protocol version */
+        KIND_WRONG_WAY,   /* a server-to-client type */
+        KIND_SEQUENCE,    /* sequence 0, or not above the previous */
+        KIND_RESERVED,    /* the header's reserved field set */
+        KIND_WRONG_SIZE,  /* a known type at a size not its own */
+        KIND_NO_NUL,      /* a string without its NUL */
+        KIND_BAD_VERSION, /* a HELLO of another protocol version */
         KIND_SECOND_HELLO,
-        KIND_NOTHING,        /* well-formed requests about objects that do not exist */
-        KIND_RANDOM_BODY,    /* a valid header, random bytes after it */
+        KIND_NOTHING,     /* well-formed requests about objects that do not exist */
+        KIND_RANDOM_BODY, /* a valid header, random bytes after it */
         KIND_COUNT
 };
 
@@ -201,7 +201,8 @@ static bool outcome_ok(struct conn *c, enum expect expect, int *ret_refused)
                         *ret_refused = 0;
                         return expect != EXPECT_REFUSED;
                 }
-                /* The session lived through it: the bad request must have been refused (checked by the caller). */
+                /* The session lived through it: the bad request must have been refused (checked by the
+                 * caller). */
                 *ret_refused = 1;
                 return status == 0 && expect != EXPECT_CLOSED;
         }
@@ -230,10 +231,11 @@ static int some_fd(struct conn *c, int *extra)
 /* Send one bad message of @kind on the session (after a HELLO where the kind needs one). */
 static int send_bad(struct conn *c, enum kind kind, enum expect *ret_expect, uint32_t *ret_seq)
 {
-        static const uint32_t client_types[] = { UDK_MSG_LIST,       UDK_MSG_INFO,  UDK_MSG_SET_CONTROL,
-                                                 UDK_MSG_SUBSCRIBE,  UDK_MSG_STATS, UDK_MSG_CLOSE,
-                                                 UDK_MSG_MOVE,       UDK_MSG_CALL,  UDK_MSG_DRIVER_CONTROL,
-                                                 UDK_MSG_MATCH,      UDK_MSG_PEER_READY };
+        static const uint32_t client_types[] = {
+                UDK_MSG_LIST,           UDK_MSG_INFO,  UDK_MSG_SET_CONTROL, UDK_MSG_SUBSCRIBE,
+                UDK_MSG_STATS,          UDK_MSG_CLOSE, UDK_MSG_MOVE,        UDK_MSG_CALL,
+                UDK_MSG_DRIVER_CONTROL, UDK_MSG_MATCH, UDK_MSG_PEER_READY
+        };
         union {
                 struct udk_msg_header h;
                 struct udk_msg_object_ref ref;
@@ -277,7 +279,8 @@ static int send_bad(struct conn *c, enum kind kind, enum expect *ret_expect, uin
                 return send_raw(c, &m, len, NULL, 0);
         case KIND_FDS:
         case KIND_TOO_MANY_FDS:
-                n_fds = kind == KIND_FDS ? rnd_range(c, 1, UDK_MSG_FDS_MAX) : rnd_range(c, UDK_MSG_FDS_MAX + 1, 8);
+                n_fds = kind == KIND_FDS ? rnd_range(c, 1, UDK_MSG_FDS_MAX)
+                                         : rnd_range(c, UDK_MSG_FDS_MAX + 1, 8);
                 for (unsigned i = 0; i < n_fds; i++) {
                         extra[i] = -1;
                         fds[i] = some_fd(c, &extra[i]);
@@ -305,7 +308,8 @@ static int send_bad(struct conn *c, enum kind kind, enum expect *ret_expect, uin
                         m.h.type = rnd_range(c, UDK_MSG_EVENT_PEER_REMOVED + 1, UINT32_MAX);
                 return send_raw(c, &m, sizeof(m.h), NULL, 0);
         case KIND_WRONG_WAY:
-                udk_msg_init(&m.h, rnd_range(c, UDK_MSG_REPLY, UDK_MSG_EVENT_PEER_REMOVED), sizeof(m.h), ++c->seq);
+                udk_msg_init(&m.h, rnd_range(c, UDK_MSG_REPLY, UDK_MSG_EVENT_PEER_REMOVED), sizeof(m.h),
+                             ++c->seq);
                 if (m.h.type > UDK_MSG_MATCH_CANDIDATE && m.h.type < UDK_MSG_EVENT_ADDED)
                         m.h.type = UDK_MSG_REPLY;
                 return send_raw(c, &m, sizeof(m.h), NULL, 0);
@@ -344,7 +348,8 @@ static int send_bad(struct conn *c, enum kind kind, enum expect *ret_expect, uin
                 switch (rnd(c) % 4) {
                 case 0:
                 case 1:
-                        udk_msg_init(&m.h, (rnd(c) & 1) ? UDK_MSG_INFO : UDK_MSG_STATS, sizeof(m.ref), ++c->seq);
+                        udk_msg_init(&m.h, (rnd(c) & 1) ? UDK_MSG_INFO : UDK_MSG_STATS, sizeof(m.ref),
+                                     ++c->seq);
                         m.ref.id = rnd_range(c, 1000000, UINT32_MAX);
                         len = sizeof(m.ref);
                         break;

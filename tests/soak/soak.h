@@ -16,18 +16,18 @@
 
 #include <udk/client.h>
 
-#define SOAK_SHM_FD 3
-#define SOAK_SLOTS  8
+#define SOAK_SHM_FD  3
+#define SOAK_SLOTS   8
 #define SOAK_WAIT_MS 15000 /* the most any step waits for udkd or a client */
 
 /* The 8 clients: 4 on the device nobody touches, 4 aimed at. */
 enum soak_slot_index {
         SOAK_LISTENER_FIRST = 0, /* 0..3: check every frame of the untouched device */
         SOAK_LISTENER_LAST = 3,
-        SOAK_VICTIM_A = 4,       /* killed mid-cycle, respawned */
+        SOAK_VICTIM_A = 4, /* killed mid-cycle, respawned */
         SOAK_VICTIM_B = 5,
-        SOAK_STALLER = 6,        /* stopped past its deadline, continued */
-        SOAK_MALFORMED = 7,      /* sends malformed messages */
+        SOAK_STALLER = 6,   /* stopped past its deadline, continued */
+        SOAK_MALFORMED = 7, /* sends malformed messages */
 };
 
 enum soak_role {
@@ -46,17 +46,17 @@ struct soak_slot {
         _Atomic uint32_t done;     /* the malformed client sent all */
         _Atomic uint32_t quit;     /* the conductor asks it to close and exit 0 */
         _Atomic uint64_t cycles;
-        _Atomic uint64_t frames;    /* frames checked */
-        _Atomic uint64_t lost;      /* frames that did not come, or came wrong */
-        _Atomic uint64_t gaps;      /* cycles whose sample time skipped */
-        _Atomic uint64_t bad;       /* samples that were not the sine's */
-        _Atomic uint64_t reopens;   /* streams opened again (suspended, or the device went) */
-        _Atomic uint64_t suspended; /* of those, suspended by udkd for lateness */
-        _Atomic uint64_t sent;      /* malformed: messages sent */
-        _Atomic uint64_t closed;    /* malformed: sessions udkd closed, as it must */
-        _Atomic uint64_t refused;   /* malformed: requests refused with an error, session kept */
+        _Atomic uint64_t frames;     /* frames checked */
+        _Atomic uint64_t lost;       /* frames that did not come, or came wrong */
+        _Atomic uint64_t gaps;       /* cycles whose sample time skipped */
+        _Atomic uint64_t bad;        /* samples that were not the sine's */
+        _Atomic uint64_t reopens;    /* streams opened again (suspended, or the device went) */
+        _Atomic uint64_t suspended;  /* of those, suspended by udkd for lateness */
+        _Atomic uint64_t sent;       /* malformed: messages sent */
+        _Atomic uint64_t closed;     /* malformed: sessions udkd closed, as it must */
+        _Atomic uint64_t refused;    /* malformed: requests refused with an error, session kept */
         _Atomic uint64_t unexpected; /* malformed: anything else (a failure) */
-        char error[256];           /* the client's failure, when it exits 1 */
+        char error[256];             /* the client's failure, when it exits 1 */
 };
 
 struct soak_shared {
@@ -64,10 +64,10 @@ struct soak_shared {
 };
 
 /* The untouched device's sine: what the listeners check. */
-#define SOAK_UNTOUCHED      "untouched"
-#define SOAK_VICTIM_DEVICE  "test:knob"
-#define SOAK_RATE           48000u
-#define SOAK_FREQUENCY      440u
+#define SOAK_UNTOUCHED     "untouched"
+#define SOAK_VICTIM_DEVICE "test:knob"
+#define SOAK_RATE          48000u
+#define SOAK_FREQUENCY     440u
 
 /* soak-clients.c: run a client role; its exit status. */
 int soak_client_main(enum soak_role role, struct soak_slot *slot, const char *socket_path);
@@ -101,7 +101,7 @@ struct soak_options {
         uint64_t warmup;  /* faults of each kind before the first sample of RSS and fds */
         uint64_t seconds; /* the whole run's bound */
         uint64_t seed;
-        uint32_t period;  /* the untouched device's */
+        uint32_t period; /* the untouched device's */
         uint64_t rss_bound_kib;
         const char *udkd, *driverhost, *family_dir;
         bool verbose;
@@ -123,8 +123,8 @@ struct soak {
         struct soak_options opt;
         struct soak_shared *sh;
         int shm_fd;
-        char self[4096];   /* this program, for the clients */
-        char dir[64];      /* the private folder: socket, config, drivers, log */
+        char self[4096]; /* this program, for the clients */
+        char dir[64];    /* the private folder: socket, config, drivers, log */
         char socket[128];
         char log[128];
         pid_t udkd;

@@ -46,8 +46,6 @@
 #include "soak.h"
 
 #define PROG "udk-soak"
-#define STR_(x) #x
-#define STR(x)  STR_(x)
 
 /* AddressSanitizer's quarantine keeps freed memory: RSS says nothing there (its leak check at
  * udkd's exit does, and a leak fails udkd's exit status). */
@@ -132,12 +130,14 @@ static void on_signal(int sig)
 
 int soak_spawn(struct soak *s, unsigned index, enum soak_role role, uint64_t count)
 {
-        static const char *const roles[] = { [SOAK_ROLE_LISTENER] = "listener", [SOAK_ROLE_VICTIM] = "victim",
-                                             [SOAK_ROLE_STALLER] = "staller", [SOAK_ROLE_MALFORMED] = "malformed" };
+        static const char *const roles[] = { [SOAK_ROLE_LISTENER] = "listener",
+                                             [SOAK_ROLE_VICTIM] = "victim",
+                                             [SOAK_ROLE_STALLER] = "staller",
+                                             [SOAK_ROLE_MALFORMED] = "malformed" };
         struct soak_slot *slot = &s->sh->slots[index];
         char count_arg[32], seed_arg[32], slot_arg[16];
-        const char *argv[] = { s->self, "--role", roles[role], "--slot", slot_arg, "--socket", s->socket,
-                               "--count", count_arg, "--seed", seed_arg, NULL };
+        const char *argv[] = { s->self,   "--role",  roles[role], "--slot", slot_arg, "--socket",
+                               s->socket, "--count", count_arg,   "--seed", seed_arg, NULL };
         pid_t pid;
 
         snprintf(slot_arg, sizeof(slot_arg), "%u", index);
@@ -250,7 +250,7 @@ static int write_text(const char *path, const char *text)
 /* The private folder: udkd's configuration, the drivers folder with the two personalities and the nubs. */
 static int udkd_files(struct soak *s)
 {
-        char path[256], text[2048], drivers[160];
+        char path[256], text[2048], drivers[160], policy[192];
         int r;
 
         snprintf(s->dir, sizeof(s->dir), "/tmp/udk-soak-XXXXXX");
@@ -264,38 +264,45 @@ static int udkd_files(struct soak *s)
         snprintf(path, sizeof(path), "%s/udkd.conf", s->dir);
         snprintf(text, sizeof(text),
                  "[server]\nmlock = no\n"
-                 "[device]\nname = %s\nrate = %u\nperiod = %" PRIu32 "\nsource = sine\nfrequency = %u\nlevel = 0\n",
+                 "[device]\nname = %s\nrate = %u\nperiod = %" PRIu32 "\n"
+                 "source = sine\nfrequency = %u\nlevel = 0\n",
                  SOAK_UNTOUCHED, SOAK_RATE, s->opt.period, SOAK_FREQUENCY);
         if ((r = write_text(path, text)) < 0)
                 return r;
         snprintf(path, sizeof(path), "%s/nubs.ini", drivers);
-        if ((r = write_text(path, "[nub]\nhandle = 1\nname = knob\nvendor = 0x1234\nproduct = 0x0001\n")) < 0)
+        r = write_text(path, "[nub]\nhandle = 1\nname = knob\nvendor = 0x1234\nproduct = 0x0001\n");
+        if (r < 0)
                 return r;
-#define POLICY                                                                                               \
-        "restart_delay = " STR(SOAK_RESTART_DELAY_MS) "ms\n"                                       \
-        "restart_delay_max = " STR(SOAK_RESTART_DELAY_MAX_MS) "ms\n"                               \
-        "start_timeout = " STR(SOAK_START_TIMEOUT_MS) "ms\n"                                       \
-        "restart_limit = " SOAK_RESTART_LIMIT "\n"
+        snprintf(policy, sizeof(policy),
+                 "restart_delay = %dms\nrestart_delay_max = %dms\n"
+                 "start_timeout = %dms\nrestart_limit = %s\n",
+                 SOAK_RESTART_DELAY_MS, SOAK_RESTART_DELAY_MAX_MS, SOAK_START_TIMEOUT_MS,
+                 SOAK_RESTART_LIMIT);
         snprintf(path, sizeof(path), "%s/00-test-bus.conf", drivers);
         snprintf(text, sizeof(text),
                  "[personality]\nname = test-bus\nfamily = root\nmatch.bus = test\n"
-                 "driver = %s/udk-driver-test-bus.so\ngrant = nubs.ini\n" POLICY,
-                 s->opt.family_dir);
+                 "driver = %s/udk-driver-test-bus.so\ngrant = nubs.ini\n%s",
+                 s->opt.family_dir, policy);
         if ((r = write_text(path, text)) < 0)
                 return r;
         snprintf(path, sizeof(path), "%s/10-test-audio.conf", drivers);
         snprintf(text, sizeof(text),
-                 "[personality]\nname = test-audio\nfamily = test\nmatch.vendor = 0x1234\nmatch.product = 0x0001\n"
-                 "driver = %s/udk-driver-test-audio.so\n" POLICY,
-                 s->opt.family_dir);
+                 "[personality]\nname = test-audio\nfamily = test\n"
+                 "match.vendor = 0x1234\nmatch.product = 0x0001\n"
+                 "driver = %s/udk-driver-test-audio.so\n%s",
+                 s->opt.family_dir, policy);
         return write_text(path, text);
-#undef POLICY
 }
 
 static void udkd_files_remove(struct soak *s)
 {
-        static const char *const files[] = { "udkd.sock", "udkd.conf", "udkd.log", "drivers/nubs.ini",
-                                             "drivers/00-test-bus.conf", "drivers/10-test-audio.conf", "drivers" };
+        static const char *const files[] = { "udkd.sock",
+                                             "udkd.conf",
+                                             "udkd.log",
+                                             "drivers/nubs.ini",
+                                             "drivers/00-test-bus.conf",
+                                             "drivers/10-test-audio.conf",
+                                             "drivers" };
         char path[256];
 
         if (!s->dir[0])
@@ -447,7 +454,8 @@ static bool quiesce(struct soak *s, struct udk_client *c, unsigned sessions)
         while (soak_now_ms() < deadline) {
                 const struct udk_prop *p;
 
-                if (udk_client_info(c, 1, &root.obj) == 0 && (p = udk_msg_object_prop(&root.obj, "sessions")))
+                if (udk_client_info(c, 1, &root.obj) == 0 &&
+                    (p = udk_msg_object_prop(&root.obj, "sessions")))
                         n = p->i;
                 if (n == (int64_t)sessions)
                         break;
@@ -463,10 +471,12 @@ static bool quiesce(struct soak *s, struct udk_client *c, unsigned sessions)
                         for (size_t i = 0; i < count && len < sizeof(names) - 1; i++) {
                                 const struct udk_msg_object *o = udk_client_objects_at(all, i);
                                 if (strcmp(o->klass, "client") == 0)
-                                        len += (size_t)snprintf(names + len, sizeof(names) - len, " %s", o->name);
+                                        len += (size_t)snprintf(names + len, sizeof(names) - len, " %s",
+                                                                o->name);
                         }
                 free(all);
-                soak_fail(s, "udkd has %" PRId64 " sessions, expected %u; its clients:%s", n, sessions, names);
+                soak_fail(s, "udkd has %" PRId64 " sessions, expected %u; its clients:%s", n, sessions,
+                          names);
                 return false;
         }
         /* Closed nodes are freed at udkd's next ticks (10 ms): leave it a few. */
@@ -531,7 +541,8 @@ static void usage(FILE *out)
                 "or its clients lost a frame, or a killed component was not back within its policy.\n"
                 "\n"
                 "  --driver-kills N      SIGKILL the audio driver's host N times (default 1000)\n"
-                "  --client-kills N      SIGKILL a client inside its process callback N times (default 1000)\n"
+                "  --client-kills N      SIGKILL a client inside its process callback N times (default "
+                "1000)\n"
                 "  --malformed N         malformed messages, one session each (default 1000)\n"
                 "  --stalls N            SIGSTOP/SIGCONT of a client past its deadline (default 100)\n"
                 "  --bus-restarts N      SIGKILL the test family's bus driver's host N times (default 10)\n"
@@ -539,7 +550,8 @@ static void usage(FILE *out)
                 "  --seconds S           the whole run's bound: past it, the faults stop and the run\n"
                 "                        fails (default 1800)\n"
                 "  --period N            the untouched device's period, 16..4096 frames (default 1024)\n"
-                "  --rss-bound KIB       RSS growth allowed from the first sample to the last (default 512)\n"
+                "  --rss-bound KIB       RSS growth allowed from the first sample to the last (default "
+                "512)\n"
                 "  --seed N              the malformed messages' random seed (default 1)\n"
                 "  --udkd PATH           udkd (default $UDKD)\n"
                 "  --driverhost PATH     udk-driverhost (default $UDK_DRIVERHOST)\n"
@@ -548,7 +560,8 @@ static void usage(FILE *out)
                 "  -h, --help            print this help and exit\n"
                 "\n"
                 "Example (the short run of the 'soak' suite):\n"
-                "  " PROG " --driver-kills 50 --client-kills 50 --malformed 300 --stalls 6 --bus-restarts 2 --warmup 3\n"
+                "  " PROG " --driver-kills 50 --client-kills 50 --malformed 300 --stalls 6 --bus-restarts 2 "
+                "--warmup 3\n"
                 "\n"
                 "Exit status: 0 every criterion held, 1 one did not, 2 usage error, 77 cannot run here.\n");
 }
@@ -558,7 +571,8 @@ static bool parse_u64(const char *opt, const char *text, uint64_t min, uint64_t 
         int64_t v;
 
         if (udk_parse_int64(text, (int64_t)min, (int64_t)max, &v) < 0) {
-                fprintf(stderr, PROG ": %s '%s': not a number in %" PRIu64 "..%" PRIu64 "\n", opt, text, min, max);
+                fprintf(stderr, PROG ": %s '%s': not a number in %" PRIu64 "..%" PRIu64 "\n", opt, text, min,
+                        max);
                 return false;
         }
         *ret = (uint64_t)v;
@@ -572,7 +586,8 @@ static const char *env_or(const char *name)
 }
 
 /* The hidden role options: a client of the soak, started by it. */
-static int role_main(const char *role, uint64_t index, const char *socket_path, uint64_t count, uint64_t seed)
+static int role_main(const char *role, uint64_t index, const char *socket_path, uint64_t count,
+                     uint64_t seed)
 {
         struct soak_shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED, SOAK_SHM_FD, 0);
         struct soak_slot *slot;
@@ -597,8 +612,25 @@ static int role_main(const char *role, uint64_t index, const char *socket_path, 
 
 static bool parse_options(int argc, char **argv, struct soak_options *o, int *ret_status)
 {
-        enum { O_DRIVER = 256, O_CLIENT, O_MALFORMED, O_STALLS, O_BUS, O_WARMUP, O_SECONDS, O_PERIOD, O_RSS,
-               O_SEED, O_UDKD, O_HOST, O_FAMILY, O_ROLE, O_SOCKET, O_COUNT, O_SLOT };
+        enum {
+                O_DRIVER = 256,
+                O_CLIENT,
+                O_MALFORMED,
+                O_STALLS,
+                O_BUS,
+                O_WARMUP,
+                O_SECONDS,
+                O_PERIOD,
+                O_RSS,
+                O_SEED,
+                O_UDKD,
+                O_HOST,
+                O_FAMILY,
+                O_ROLE,
+                O_SOCKET,
+                O_COUNT,
+                O_SLOT
+        };
         static const struct option options[] = {
                 { "driver-kills", required_argument, NULL, O_DRIVER },
                 { "client-kills", required_argument, NULL, O_CLIENT },
@@ -625,9 +657,16 @@ static bool parse_options(int argc, char **argv, struct soak_options *o, int *re
         uint64_t count = 0, period = 1024, index = SOAK_SLOTS;
         int c;
 
-        *o = (struct soak_options){ .driver_kills = 1000, .client_kills = 1000, .malformed = 1000, .stalls = 100,
-                                    .bus_restarts = 10, .warmup = 10, .seconds = 1800, .seed = 1,
-                                    .rss_bound_kib = 512, .udkd = env_or("UDKD"),
+        *o = (struct soak_options){ .driver_kills = 1000,
+                                    .client_kills = 1000,
+                                    .malformed = 1000,
+                                    .stalls = 100,
+                                    .bus_restarts = 10,
+                                    .warmup = 10,
+                                    .seconds = 1800,
+                                    .seed = 1,
+                                    .rss_bound_kib = 512,
+                                    .udkd = env_or("UDKD"),
                                     .driverhost = env_or("UDK_DRIVERHOST"),
                                     .family_dir = env_or("UDK_TEST_FAMILY_DIR") };
         *ret_status = 2;
@@ -635,26 +674,67 @@ static bool parse_options(int argc, char **argv, struct soak_options *o, int *re
                 bool ok = true;
 
                 switch (c) {
-                case O_DRIVER: ok = parse_u64("--driver-kills", optarg, 0, 100000000, &o->driver_kills); break;
-                case O_CLIENT: ok = parse_u64("--client-kills", optarg, 0, 100000000, &o->client_kills); break;
-                case O_MALFORMED: ok = parse_u64("--malformed", optarg, 0, 100000000, &o->malformed); break;
-                case O_STALLS: ok = parse_u64("--stalls", optarg, 0, 100000000, &o->stalls); break;
-                case O_BUS: ok = parse_u64("--bus-restarts", optarg, 0, 100000000, &o->bus_restarts); break;
-                case O_WARMUP: ok = parse_u64("--warmup", optarg, 0, 100000, &o->warmup); break;
-                case O_SECONDS: ok = parse_u64("--seconds", optarg, 1, 7 * 86400, &o->seconds); break;
-                case O_PERIOD: ok = parse_u64("--period", optarg, 16, 4096, &period); break;
-                case O_RSS: ok = parse_u64("--rss-bound", optarg, 0, 1u << 30, &o->rss_bound_kib); break;
-                case O_SEED: ok = parse_u64("--seed", optarg, 0, INT64_MAX, &o->seed); break;
-                case O_COUNT: ok = parse_u64("--count", optarg, 0, INT64_MAX, &count); break;
-                case O_SLOT: ok = parse_u64("--slot", optarg, 0, SOAK_SLOTS - 1, &index); break;
-                case O_UDKD: o->udkd = optarg; break;
-                case O_HOST: o->driverhost = optarg; break;
-                case O_FAMILY: o->family_dir = optarg; break;
-                case O_ROLE: role = optarg; break;
-                case O_SOCKET: socket_path = optarg; break;
-                case 'v': o->verbose = true; break;
-                case 'h': usage(stdout); *ret_status = 0; return false;
-                default: usage(stderr); return false;
+                case O_DRIVER:
+                        ok = parse_u64("--driver-kills", optarg, 0, 100000000, &o->driver_kills);
+                        break;
+                case O_CLIENT:
+                        ok = parse_u64("--client-kills", optarg, 0, 100000000, &o->client_kills);
+                        break;
+                case O_MALFORMED:
+                        ok = parse_u64("--malformed", optarg, 0, 100000000, &o->malformed);
+                        break;
+                case O_STALLS:
+                        ok = parse_u64("--stalls", optarg, 0, 100000000, &o->stalls);
+                        break;
+                case O_BUS:
+                        ok = parse_u64("--bus-restarts", optarg, 0, 100000000, &o->bus_restarts);
+                        break;
+                case O_WARMUP:
+                        ok = parse_u64("--warmup", optarg, 0, 100000, &o->warmup);
+                        break;
+                case O_SECONDS:
+                        ok = parse_u64("--seconds", optarg, 1, 7 * 86400, &o->seconds);
+                        break;
+                case O_PERIOD:
+                        ok = parse_u64("--period", optarg, 16, 4096, &period);
+                        break;
+                case O_RSS:
+                        ok = parse_u64("--rss-bound", optarg, 0, 1u << 30, &o->rss_bound_kib);
+                        break;
+                case O_SEED:
+                        ok = parse_u64("--seed", optarg, 0, INT64_MAX, &o->seed);
+                        break;
+                case O_COUNT:
+                        ok = parse_u64("--count", optarg, 0, INT64_MAX, &count);
+                        break;
+                case O_SLOT:
+                        ok = parse_u64("--slot", optarg, 0, SOAK_SLOTS - 1, &index);
+                        break;
+                case O_UDKD:
+                        o->udkd = optarg;
+                        break;
+                case O_HOST:
+                        o->driverhost = optarg;
+                        break;
+                case O_FAMILY:
+                        o->family_dir = optarg;
+                        break;
+                case O_ROLE:
+                        role = optarg;
+                        break;
+                case O_SOCKET:
+                        socket_path = optarg;
+                        break;
+                case 'v':
+                        o->verbose = true;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        *ret_status = 0;
+                        return false;
+                default:
+                        usage(stderr);
+                        return false;
                 }
                 if (!ok)
                         return false;
@@ -669,9 +749,12 @@ static bool parse_options(int argc, char **argv, struct soak_options *o, int *re
         }
         o->period = (uint32_t)period;
         if (!o->udkd || !o->driverhost || !o->family_dir) {
-                fprintf(stderr, PROG ": skip: %s is not set (run through meson test, or give --udkd, "
-                                "--driverhost and --family-dir)\n",
-                        !o->udkd ? "UDKD" : !o->driverhost ? "UDK_DRIVERHOST" : "UDK_TEST_FAMILY_DIR");
+                fprintf(stderr,
+                        PROG ": skip: %s is not set (run through meson test, or give --udkd, "
+                             "--driverhost and --family-dir)\n",
+                        !o->udkd         ? "UDKD"
+                        : !o->driverhost ? "UDK_DRIVERHOST"
+                                         : "UDK_TEST_FAMILY_DIR");
                 *ret_status = 77;
                 return false;
         }
@@ -690,7 +773,8 @@ static void say(const struct soak *s, const char *what)
 static bool warmup(struct soak *s, struct udk_client *c)
 {
         for (uint64_t i = 0; i < s->opt.warmup && !soak_stopped(s); i++)
-                if (!soak_driver_kill(s, c) || !soak_client_kill(s, c, i % 2 ? SOAK_VICTIM_A : SOAK_VICTIM_B))
+                if (!soak_driver_kill(s, c) ||
+                    !soak_client_kill(s, c, i % 2 ? SOAK_VICTIM_A : SOAK_VICTIM_B))
                         return false;
         if (s->opt.warmup && (!soak_stall(s, c, false) || !soak_stall(s, c, true)))
                 return false;
@@ -704,7 +788,8 @@ static bool warmup(struct soak *s, struct udk_client *c)
                         return false;
                 status = reap_pid(atomic_exchange(&slot->pid, 0), SOAK_WAIT_MS * 4, false);
                 if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-                        soak_fail(s, "warm-up malformed client: %s", slot->error[0] ? slot->error : "did not exit 0");
+                        soak_fail(s, "warm-up malformed client: %s",
+                                  slot->error[0] ? slot->error : "did not exit 0");
                         return false;
                 }
         }
@@ -745,8 +830,9 @@ static void *watch_thread(void *data)
                         for (size_t i = 0; i < n; i++)
                                 late += nodes[i].late;
                         if (dev.xruns != w->xruns || late != w->late)
-                                fprintf(stderr, PROG ": %.3f s: the untouched device: %" PRIu64 " xruns, its "
-                                                "clients %" PRIu64 " late cycles\n",
+                                fprintf(stderr,
+                                        PROG ": %.3f s: the untouched device: %" PRIu64 " xruns, its "
+                                             "clients %" PRIu64 " late cycles\n",
                                         (double)(soak_now_ms() - s->start_ms) / 1000.0, dev.xruns, late);
                         w->xruns = dev.xruns;
                         w->late = late;
@@ -832,7 +918,8 @@ int main(int argc, char **argv)
         if (r >= 0)
                 close(r);
         if (s->shm_fd < 0 || ftruncate(s->shm_fd, sizeof(*s->sh)) < 0 ||
-            (s->sh = mmap(NULL, sizeof(*s->sh), PROT_READ | PROT_WRITE, MAP_SHARED, s->shm_fd, 0)) == MAP_FAILED) {
+            (s->sh = mmap(NULL, sizeof(*s->sh), PROT_READ | PROT_WRITE, MAP_SHARED, s->shm_fd, 0)) ==
+                    MAP_FAILED) {
                 fprintf(stderr, PROG ": shared memory: %s\n", strerror(errno));
                 return 1;
         }
@@ -862,8 +949,8 @@ int main(int argc, char **argv)
         say(s, "starting the clients");
         for (unsigned i = 0; i < SOAK_MALFORMED; i++) {
                 enum soak_role role = i <= SOAK_LISTENER_LAST ? SOAK_ROLE_LISTENER
-                                      : i == SOAK_STALLER    ? SOAK_ROLE_STALLER
-                                                             : SOAK_ROLE_VICTIM;
+                                      : i == SOAK_STALLER     ? SOAK_ROLE_STALLER
+                                                              : SOAK_ROLE_VICTIM;
                 if (soak_spawn(s, i, role, 0) < 0)
                         goto end;
         }
@@ -965,29 +1052,31 @@ end:
         wall_ms = soak_now_ms() - s->start_ms;
 
         printf(PROG ": %" PRIu64 " driver kills, %" PRIu64 " client kills, %" PRIu64 " malformed, %" PRIu64
-               " stalls, %" PRIu64 " bus restarts (warm-up %" PRIu64 " of each); untouched period %" PRIu32
-               " frames\n",
-               s->opt.driver_kills, s->opt.client_kills, s->opt.malformed, s->opt.stalls, s->opt.bus_restarts,
-               s->opt.warmup, s->opt.period);
+                    " stalls, %" PRIu64 " bus restarts (warm-up %" PRIu64
+                    " of each); untouched period %" PRIu32 " frames\n",
+               s->opt.driver_kills, s->opt.client_kills, s->opt.malformed, s->opt.stalls,
+               s->opt.bus_restarts, s->opt.warmup, s->opt.period);
         row(true, "wall time", "%.1f s", (double)wall_ms / 1000.0);
         ok &= row(udkd_clean, "udkd", "%s",
-                  udkd_clean ? "alive throughout, exit 0 on SIGTERM"
+                  udkd_clean        ? "alive throughout, exit 0 on SIGTERM"
                   : !s->udkd_exited ? "not stopped"
                   : s->udkd_status >= 0 && WIFSIGNALED(s->udkd_status) ? strsignal(WTERMSIG(s->udkd_status))
-                                                                      : "exit not 0 (see its log)");
-        ok &= row(have_end && fds1 == fds0, "udkd open fds", "%" PRId64 " after warm-up, %" PRId64 " at the end",
-                  fds0, fds1);
+                                                                       : "exit not 0 (see its log)");
+        ok &= row(have_end && fds1 == fds0, "udkd open fds",
+                  "%" PRId64 " after warm-up, %" PRId64 " at the end", fds0, fds1);
         ok &= row(have_end && (!RSS_JUDGED || rss1 - rss0 <= (int64_t)s->opt.rss_bound_kib), "udkd RSS",
-                  "%" PRId64 " KiB after warm-up, %" PRId64 " KiB at the end (%+" PRId64 " KiB, bound %" PRIu64
-                  " KiB%s)",
+                  "%" PRId64 " KiB after warm-up, %" PRId64 " KiB at the end (%+" PRId64
+                  " KiB, bound %" PRIu64 " KiB%s)",
                   rss0, rss1, rss1 - rss0, s->opt.rss_bound_kib,
-                  RSS_JUDGED ? "" : "; not judged under AddressSanitizer, whose leak check judges udkd's exit");
+                  RSS_JUDGED ? ""
+                             : "; not judged under AddressSanitizer, whose leak check judges udkd's exit");
         ok &= row(u.dev.cycles > 0 && u.dev.xruns == 0, "untouched device xruns",
                   "%" PRIu64 " in %" PRIu64 " cycles (wake after the boundary: p99 %.0f us, max %.0f us; "
                   "a wake a period late is an xrun)",
-                  u.dev.xruns, u.dev.cycles, (double)u.dev.lateness.p99 / 1e3, (double)u.dev.lateness.max / 1e3);
-        ok &= row(u.dev.cycles > 0 && u.late == 0, "untouched clients late", "%" PRIu64 " cycles (udkd's count)",
-                  u.late);
+                  u.dev.xruns, u.dev.cycles, (double)u.dev.lateness.p99 / 1e3,
+                  (double)u.dev.lateness.max / 1e3);
+        ok &= row(u.dev.cycles > 0 && u.late == 0, "untouched clients late",
+                  "%" PRIu64 " cycles (udkd's count)", u.late);
         ok &= row(u.frames > 0 && u.lost == 0 && u.gaps == 0 && u.bad == 0, "untouched lost frames",
                   "%" PRIu64 " of %" PRIu64 " checked by %u listeners (%" PRIu64 " gaps, %" PRIu64
                   " wrong samples; %u on SCHED_FIFO)",
@@ -995,14 +1084,15 @@ end:
         times_format(&s->driver_dead, t3, sizeof(t3));
         times_format(&s->driver_back, t1, sizeof(t1));
         ok &= row(s->driver_kills == s->opt.driver_kills && times_max(&s->driver_back) <= SOAK_POLICY_MS,
-                  "driver kills", "%" PRIu64 " of %" PRIu64 ", host dead in %s; running again %s after that "
+                  "driver kills",
+                  "%" PRIu64 " of %" PRIu64 ", host dead in %s; running again %s after that "
                   "(policy %u ms)",
                   s->driver_kills, s->opt.driver_kills, t3, t1, SOAK_POLICY_MS);
         times_format(&s->bus_dead, t3, sizeof(t3));
         times_format(&s->bus_back, t1, sizeof(t1));
         times_format(&s->bus_audio_back, t2, sizeof(t2));
         ok &= row(s->bus_restarts == s->opt.bus_restarts && times_max(&s->bus_back) <= SOAK_POLICY_MS &&
-                      times_max(&s->bus_audio_back) <= SOAK_POLICY_MS + SOAK_START_TIMEOUT_MS,
+                          times_max(&s->bus_audio_back) <= SOAK_POLICY_MS + SOAK_START_TIMEOUT_MS,
                   "bus driver restarts",
                   "%" PRIu64 " of %" PRIu64 ", host dead in %s; running again %s after that (policy %u ms); "
                   "its nub bound again, no duplicates, %s after the death",
@@ -1010,9 +1100,11 @@ end:
         times_format(&s->client_dead, t3, sizeof(t3));
         times_format(&s->client_gone, t1, sizeof(t1));
         times_format(&s->client_back, t2, sizeof(t2));
-        ok &= row(s->client_kills == s->opt.client_kills && times_max(&s->client_gone) <= SOAK_CLIENT_GONE_MS,
+        ok &= row(s->client_kills == s->opt.client_kills &&
+                          times_max(&s->client_gone) <= SOAK_CLIENT_GONE_MS,
                   "client kills mid-cycle",
-                  "%" PRIu64 " of %" PRIu64 ", dead (reaped) in %s; its node gone %s after that (bound %u ms); "
+                  "%" PRIu64 " of %" PRIu64
+                  ", dead (reaped) in %s; its node gone %s after that (bound %u ms); "
                   "a new client streaming %s after that",
                   s->client_kills, s->opt.client_kills, t3, t1, SOAK_CLIENT_GONE_MS, t2);
         ok &= row(s->stalls_short + s->stalls_long == s->opt.stalls, "stalls past the deadline",
