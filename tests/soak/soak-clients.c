@@ -7,8 +7,10 @@
  *             that each cycle's sample time follows the last; a stream
  *             that leaves "running" is a failure;
  *   victim    on the device the faults are aimed at: spends a little of
- *             each cycle in its callback (in_cycle set), so the conductor
- *             can SIGKILL it there;
+ *             each cycle in its callback and, when the conductor asks
+ *             (die), SIGKILLs itself there, mid-cycle: a kill from outside
+ *             would need the conductor to run while the victim's RT thread
+ *             holds its CPU, which a loaded machine does not promise;
  *   staller   on the same device: the conductor SIGSTOPs and SIGCONTs it.
  *
  * A victim or staller whose stream ends (suspended for lateness, or its
@@ -17,6 +19,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,9 +135,13 @@ static int victim_process(void *data, const struct udk_node_cycle *cycle)
         struct soak_slot *slot = sc->slot;
 
         atomic_store(&slot->in_cycle, 1);
-        if (sc->role == SOAK_ROLE_VICTIM)
+        if (sc->role == SOAK_ROLE_VICTIM) {
                 for (uint64_t end = now_ns() + VICTIM_SPIN_NS; now_ns() < end;)
                         ;
+                /* kill() does not block; the process ends here, half-way through its cycle. */
+                if (atomic_load(&slot->die))
+                        kill(getpid(), SIGKILL);
+        }
         atomic_fetch_add(&slot->cycles, 1);
         atomic_fetch_add(&slot->frames, cycle->frames);
         atomic_store(&slot->in_cycle, 0);

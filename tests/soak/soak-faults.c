@@ -11,8 +11,9 @@
  *                 within its policy, publishes its nub again, once, and the
  *                 audio driver binds it: one nub, one driver, one device,
  *                 and the victim clients stream on the new device;
- *   client kill   SIGKILL a victim client inside its process callback: its
- *                 node leaves the registry at once, a new client streams;
+ *   client kill   a victim client SIGKILLs itself inside its process callback
+ *                 at our word: its node leaves the registry at once after its
+ *                 death, a new client streams;
  *   stall         SIGSTOP the staller past its deadline, then SIGCONT: it is
  *                 counted late and, stopped for more than late_limit
  *                 cycles, suspended (and opens its stream again); stopped
@@ -353,11 +354,20 @@ out:
         return ok;
 }
 
+/* True once the client of @slot is dead (a zombie, left for soak_reap); how in @info. */
+static bool slot_dead(struct soak_slot *slot, siginfo_t *info)
+{
+        memset(info, 0, sizeof(*info));
+        return waitid(P_PID, (id_t)atomic_load(&slot->pid), info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+               info->si_pid != 0;
+}
+
 bool soak_client_kill(struct soak *s, struct udk_client *c, unsigned index)
 {
         struct soak_slot *slot = &s->sh->slots[index];
         union object o;
-        uint64_t t0, t, deadline;
+        uint64_t t0, t, deadline, cycles;
+        siginfo_t info;
         uint32_t node;
         bool ok = false;
         int r;
@@ -366,20 +376,31 @@ bool soak_client_kill(struct soak *s, struct udk_client *c, unsigned index)
         if (!soak_wait_running(s, index))
                 goto out;
         node = atomic_load(&slot->node);
-        /* Mid-cycle: while its process callback runs (a tenth of each period). */
-        for (deadline = soak_now_ms() + SOAK_WAIT_MS; !atomic_load(&slot->in_cycle);) {
+        /* Mid-cycle: it kills itself inside its process callback, at our word. */
+        cycles = atomic_load(&slot->cycles);
+        t = soak_now_ms();
+        atomic_store(&slot->die, 1);
+        for (deadline = t + SOAK_WAIT_MS; !slot_dead(slot, &info);) {
                 if (soak_now_ms() >= deadline) {
-                        soak_fail(s, "client %u never in its process callback within %u ms", index,
-                                  SOAK_WAIT_MS);
+                        soak_fail(s,
+                                  "client %u did not die in its process callback within %u ms (%" PRIu64
+                                  " callbacks meanwhile)",
+                                  index, SOAK_WAIT_MS, atomic_load(&slot->cycles) - cycles);
                         goto out;
                 }
-                usleep(20);
+                usleep(100);
         }
-        /* From its death (reaped: its socket is closed) to udkd's removal of its node. */
-        t = soak_now_ms();
-        soak_reap(s, index);
         t0 = soak_now_ms();
         soak_times_add(&s->client_dead, t0 - t);
+        if (info.si_code != CLD_KILLED || info.si_status != SIGKILL || !atomic_load(&slot->in_cycle)) {
+                soak_fail(
+                        s,
+                        "client %u ended otherwise than by SIGKILL in its callback (code %d, status %d): %s",
+                        index, info.si_code, info.si_status, slot->error);
+                goto out;
+        }
+        /* From its death (its socket closed with it) to udkd's removal of its node. */
+        soak_reap(s, index);
         while ((r = udk_client_info(c, node, &o.obj)) != -ENOENT) {
                 if (r < 0 || soak_now_ms() - t0 > SOAK_CLIENT_GONE_MS)
                         break;

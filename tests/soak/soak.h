@@ -42,6 +42,7 @@ struct soak_slot {
         _Atomic uint32_t running;  /* its stream is running */
         _Atomic uint32_t node;     /* its stream's node id */
         _Atomic uint32_t in_cycle; /* inside its process callback */
+        _Atomic uint32_t die;      /* victim: SIGKILL yourself inside the next process callback */
         _Atomic uint32_t realtime; /* its RT thread got SCHED_FIFO */
         _Atomic uint32_t done;     /* the malformed client sent all */
         _Atomic uint32_t quit;     /* the conductor asks it to close and exit 0 */

@@ -152,6 +152,10 @@ int soak_spawn(struct soak *s, unsigned index, enum soak_role role, uint64_t cou
         if (pid == 0) {
                 /* Only async-signal-safe calls until exec: the conductor has threads. */
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
+                /* A group of its own, with its parent outside it: never an orphaned group, which
+                 * the kernel sends SIGHUP when one of its members is stopped (the staller) and
+                 * another exits (a victim, a host). */
+                setpgid(0, 0);
                 if (dup2(s->shm_fd, SOAK_SHM_FD) < 0)
                         _exit(127);
                 execv(s->self, (char *const *)argv);
@@ -1104,7 +1108,7 @@ end:
                           times_max(&s->client_gone) <= SOAK_CLIENT_GONE_MS,
                   "client kills mid-cycle",
                   "%" PRIu64 " of %" PRIu64
-                  ", dead (reaped) in %s; its node gone %s after that (bound %u ms); "
+                  ", dead in %s; its node gone %s after that (bound %u ms); "
                   "a new client streaming %s after that",
                   s->client_kills, s->opt.client_kills, t3, t1, SOAK_CLIENT_GONE_MS, t2);
         ok &= row(s->stalls_short + s->stalls_long == s->opt.stalls, "stalls past the deadline",
