@@ -17,8 +17,9 @@
  * every criterion held, 1 when one did not (each failed line says FAIL),
  * 2 for a usage error, 77 when udkd or the test family are not there.
  *
- * Every child (udkd, the clients) dies with udk-soak (PR_SET_PDEATHSIG),
- * and udk-soak is their subreaper, so the driver hosts udkd leaves behind
+ * Every child (udkd, the clients) dies with udk-soak (PR_SET_PDEATHSIG,
+ * which follows the thread that forked: the fault threads stay until their
+ * children are stopped), and udk-soak is their subreaper, so the driver hosts udkd leaves behind
  * are its own to reap; at the end every one that is left is killed by pid.
  */
 #include <dirent.h>
