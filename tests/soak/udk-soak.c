@@ -1108,8 +1108,7 @@ end:
         ok &= row(s->client_kills == s->opt.client_kills &&
                           times_max(&s->client_gone) <= SOAK_CLIENT_GONE_MS,
                   "client kills mid-cycle",
-                  "%" PRIu64 " of %" PRIu64
-                  ", dead in %s; its node gone %s after that (bound %u ms); "
+                  "%" PRIu64 " of %" PRIu64 ", dead in %s; its node gone %s after that (bound %u ms); "
                   "a new client streaming %s after that",
                   s->client_kills, s->opt.client_kills, t3, t1, SOAK_CLIENT_GONE_MS, t2);
         ok &= row(s->stalls_short + s->stalls_long == s->opt.stalls, "stalls past the deadline",
