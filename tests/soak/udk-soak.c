@@ -883,6 +883,7 @@ int main(int argc, char **argv)
         static struct soak soak = { .fail_lock = PTHREAD_MUTEX_INITIALIZER,
                                     .bus_lock = PTHREAD_MUTEX_INITIALIZER,
                                     .ids_lock = PTHREAD_MUTEX_INITIALIZER };
+        static char udkd_path[PATH_MAX], host_path[PATH_MAX], family_path[PATH_MAX];
         struct soak *s = &soak;
         struct udk_client *c = NULL;
         struct untouched u;
@@ -899,6 +900,19 @@ int main(int argc, char **argv)
 
         if (!parse_options(argc, argv, &s->opt, &status))
                 return status;
+        /* Absolute: the personalities name the drivers from a folder of their own. */
+        if (!realpath(s->opt.udkd, udkd_path) || !realpath(s->opt.driverhost, host_path) ||
+            !realpath(s->opt.family_dir, family_path)) {
+                fprintf(stderr, PROG ": skip: %s: %s\n",
+                        !realpath(s->opt.udkd, udkd_path)         ? s->opt.udkd
+                        : !realpath(s->opt.driverhost, host_path) ? s->opt.driverhost
+                                                                  : s->opt.family_dir,
+                        strerror(errno));
+                return 77;
+        }
+        s->opt.udkd = udkd_path;
+        s->opt.driverhost = host_path;
+        s->opt.family_dir = family_path;
         if (access(s->opt.udkd, X_OK) < 0 || access(s->opt.driverhost, X_OK) < 0) {
                 fprintf(stderr, PROG ": skip: %s is not an executable\n",
                         access(s->opt.udkd, X_OK) < 0 ? s->opt.udkd : s->opt.driverhost);
