@@ -30,6 +30,7 @@
 #include "soak.h"
 
 #define BUF_MAX (2 * UDK_MSG_SIZE_MAX)
+#define FDS_SENT_MAX (UDK_MSG_FDS_MAX + 4u) /* a message over the limit has up to 4 too many */
 
 enum expect {
         EXPECT_CLOSED,  /* udkd closes the session */
@@ -42,8 +43,8 @@ enum kind {
         KIND_TRUNCATED,     /* shorter than a header */
         KIND_SIZE_MISMATCH, /* the header's size is not the packet's */
         KIND_OVERSIZE,      /* over 4096 bytes, its header agreeing */
-        KIND_FDS,           /* a request with 1..4 descriptors */
-        KIND_TOO_MANY_FDS,  /* 5..8 descriptors */
+        KIND_FDS,           /* a request with 1..UDK_MSG_FDS_MAX descriptors */
+        KIND_TOO_MANY_FDS,  /* up to 4 more than that */
         KIND_UNKNOWN_TYPE,
         KIND_WRONG_WAY,   /* a server-to-client type */
         KIND_SEQUENCE,    /* sequence 0, or not above the previous */
@@ -244,7 +245,7 @@ static int send_bad(struct conn *c, enum kind kind, enum expect *ret_expect, uin
                 struct udk_msg_driver_control drv;
                 uint8_t bytes[BUF_MAX];
         } m;
-        int fds[8], extra[8], r = 0;
+        int fds[FDS_SENT_MAX], extra[FDS_SENT_MAX], r = 0;
         unsigned n_fds = 0;
         size_t len;
 
@@ -280,7 +281,7 @@ static int send_bad(struct conn *c, enum kind kind, enum expect *ret_expect, uin
         case KIND_FDS:
         case KIND_TOO_MANY_FDS:
                 n_fds = kind == KIND_FDS ? rnd_range(c, 1, UDK_MSG_FDS_MAX)
-                                         : rnd_range(c, UDK_MSG_FDS_MAX + 1, 8);
+                                         : rnd_range(c, UDK_MSG_FDS_MAX + 1, FDS_SENT_MAX);
                 for (unsigned i = 0; i < n_fds; i++) {
                         extra[i] = -1;
                         fds[i] = some_fd(c, &extra[i]);
