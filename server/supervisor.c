@@ -200,8 +200,8 @@ int udkd_driverhost_spawn(struct udkd_server *server, const char *shared_key, ch
         /* udkd blocks its stop signals for the signalfd and ignores SIGPIPE: the host gets neither. */
         posix_spawnattr_setsigmask(&attr, &none);
         posix_spawnattr_setsigdefault(&attr, &defaults);
-        posix_spawnattr_setpgroup(&attr, 0);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+        /* A session (and process group) of its own: the terminal's signals and input are not the host's. */
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
         r = -posix_spawn(&pid, server->driverhost, &fa, &attr, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         posix_spawnattr_destroy(&attr);
