@@ -283,7 +283,7 @@ static void dispatch(struct udk_client *c, const struct udk_msg_header *h, size_
 static void *client_thread(void *arg)
 {
         struct udk_client *c = arg;
-        bool retiring = false;
+        bool retiring = false, reset = false;
 
         for (;;) {
                 struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
@@ -311,6 +311,12 @@ static void *client_thread(void *arg)
                 n = udk_msg_recv(c->fd, c->buf, fds, &n_fds, MSG_DONTWAIT);
                 if (n == -EAGAIN || n == -EWOULDBLOCK)
                         continue;
+                /* udkd closed with our request unread: the reset comes first, its EVENT_CLOSED may
+                 * still be queued behind it.  Read on once. */
+                if (n == -ECONNRESET && !reset) {
+                        reset = true;
+                        continue;
+                }
                 if (n <= 0) {
                         pthread_mutex_lock(&c->lock);
                         if (n == 0)
