@@ -434,5 +434,54 @@ static void test_bad_personality(void)
         fixture_stop(&f);
 }
 
+/* --- limits --- */
+
+static size_t count_nubs(struct udk_client *c, size_t *ret_roots)
+{
+        struct udk_msg_object *objects;
+        size_t n, nubs = 0, roots = 0;
+
+        ASSERT_OK(udk_client_list(c, 0, &objects, &n));
+        for (size_t i = 0; i < n; i++) {
+                const struct udk_msg_object *o = udk_client_objects_at(objects, i);
+                if (strcmp(o->klass, "nub") != 0)
+                        continue;
+                nubs++;
+                roots += strncmp(o->name, "root-", 5) == 0;
+        }
+        free(objects);
+        *ret_roots = roots;
+        return nubs;
+}
+
+/* 300 devices on the test bus: udkd keeps 256 nubs in all, its root nubs among them, and tells the
+ * bus driver for each of the others which limit it met; the driver logs it. */
+static void test_nubs_limit(void)
+{
+        static struct fixture f;
+        static char nubs[300 * 40], refused[256];
+        size_t len = 0, roots;
+        unsigned first;
+
+        for (unsigned h = 1; h <= 300; h++)
+                len += (size_t)snprintf(nubs + len, sizeof(nubs) - len, "[nub]\nhandle = %u\nname = n%u\n", h, h);
+        ASSERT_TRUE(len < sizeof(nubs));
+        fixture_write(&f, nubs, AUDIO_PERSONALITY);
+        /* -q: a line per refused nub, none per published one. */
+        proc_start_server(&f.p, NO_DEVICES, (const char *const[]){ "--drivers", f.drivers, "-q", NULL });
+        ASSERT_OK(udk_client_connect("test-drivers", f.p.socket, &f.client));
+        proc_wait_stderr(&f.p, "nub 'n300' (handle 300) not published: nub 'n300': udkd has 256 nubs already, the limit",
+                         WAIT_MS);
+        ASSERT_UINT_EQ(count_nubs(f.client, &roots), 256);
+        ASSERT_UINT_GE(roots, 1);
+        first = (unsigned)(256 - roots + 1);
+        snprintf(refused, sizeof(refused), "nub 'n%u' (handle %u) not published: nub 'n%u': udkd has 256 nubs already, the limit",
+                 first, first, first);
+        ASSERT_STR_CONTAINS(f.p.err, refused);
+        snprintf(refused, sizeof(refused), "nub 'n%u' (handle %u) not published", first - 1, first - 1);
+        ASSERT_FALSE(strstr(f.p.err, refused));
+        fixture_stop(&f);
+}
+
 UDK_TEST_MAIN(test_bind_and_call, test_hotplug, test_restart_backoff_giveup, test_hang_in_start,
-              test_stream_survives_crash, test_bad_personality)
+              test_stream_survives_crash, test_bad_personality, test_nubs_limit)
