@@ -262,6 +262,15 @@ static int driver_spawn(struct udkd_server *server, struct server_driver *d)
         d->after = AFTER_POLICY;
         d->spawned_at = now;
         r = p->host ? udkd_host_attach(server, d, p) : spawn_host(server, d, p->driver);
+        if (r == -ENOSPC && p->host) {
+                /* Short enough for the registry's last_exit (64 bytes). */
+                snprintf(d->last_exit, sizeof(d->last_exit), "udkd runs %u shared hosts already, the limit",
+                         UDKD_HOSTS_MAX);
+                udk_error("driver '%s': shared host '%s': %s", d->name, p->host, d->last_exit);
+                d->state = DRIVER_FAILED;
+                changed(server, d);
+                return 0;
+        }
         if (r < 0) {
                 snprintf(d->last_exit, sizeof(d->last_exit), "cannot run %s: %s", server->driverhost,
                          strerror(-r));
