@@ -76,7 +76,10 @@ int client_request(struct udk_client *c, struct udk_msg_header *msg, size_t size
         pthread_mutex_lock(&c->request_lock);
         pthread_mutex_lock(&c->lock);
         if (!c->connected) {
-                r = client_set_error(c, -ENOTCONN, "not connected to udkd: %s", c->lost);
+                if (c->lost_status < 0) /* udkd said why */
+                        r = client_set_error(c, c->lost_status, "%s", c->lost);
+                else
+                        r = client_set_error(c, -ENOTCONN, "not connected to udkd: %s", c->lost);
                 goto out;
         }
         pthread_mutex_unlock(&c->lock);

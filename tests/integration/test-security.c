@@ -703,6 +703,20 @@ static void test_message_limits(void)
         ASSERT_INT_EQ(sendmsg(c.fd, &mh, MSG_NOSIGNAL), (ssize_t)sizeof(ping));
         expect_closed(&c, -ECONNABORTED, reason);
 
+        /* Requests whose answers it never reads: once its 1 MiB send buffer is full, it is closed
+         * (no room for an EVENT_CLOSED: the log says it). */
+        c = hello(p.socket, "never-reads");
+        for (int i = 0; i < 256; i++) {
+                struct udk_msg_object_ref list = { .id = 0 };
+
+                udk_msg_init(&list.h, UDK_MSG_LIST, sizeof(list), ++c.sequence);
+                if (udk_msg_send(c.fd, &list, sizeof(list), NULL, 0) < 0)
+                        break; /* closed already */
+        }
+        proc_wait_stderr(&p, "(never-reads, pid ", 5000);
+        proc_wait_stderr(&p, ") closed: does not read its socket (send buffer full)", 5000);
+        close(c.fd);
+
         ASSERT_INT_EQ(request(&bystander, &ping, UDK_MSG_PING, sizeof(ping)).status, 0);
         close(bystander.fd);
         proc_stop_server(&p);
