@@ -436,7 +436,8 @@ static int m_try(struct udk_driver *drv, void *state, struct udk_driver_call *ca
 
         if (call->struct_in_size >= sizeof(path))
                 return -EINVAL;
-        memcpy(path, call->struct_in, call->struct_in_size);
+        if (call->struct_in_size) /* no structure: struct_in may be NULL */
+                memcpy(path, call->struct_in, call->struct_in_size);
         path[call->struct_in_size] = '\0';
         return scalar(call, (uint64_t)try_one(call->scalar_in[0], call->scalar_in[1], call->scalar_in[2], path));
 }
