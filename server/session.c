@@ -86,11 +86,21 @@ int udkd_session_accept(struct udkd_server *server, int fd)
                 close(fd);
                 return -ENOMEM;
         }
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-                s->pid = cred.pid;
-                s->uid = cred.uid;
-                s->gid = cred.gid;
+        /* The uid decides what a session may touch (0 is root's): without it, no session. */
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+                char reason[UDK_MSG_TEXT_MAX];
+
+                snprintf(reason, sizeof(reason), "udkd cannot tell who the client is (SO_PEERCRED: %s)",
+                         strerror(errno));
+                udk_warn("refusing a client: %s", reason);
+                session_farewell(fd, -EPERM, reason);
+                session_free(s);
+                close(fd);
+                return -EPERM;
         }
+        s->pid = cred.pid;
+        s->uid = cred.uid;
+        s->gid = cred.gid;
         /* Replies to a big LIST must not find a full socket. */
         if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0)
                 setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
@@ -116,8 +126,9 @@ void udkd_session_close(struct udkd_server *server, struct server_session *s, co
         if (reason) {
                 udk_warn("session %" PRIu32 " (%s, pid %d) closed: %s", s->id, s->name, (int)s->pid, reason);
                 session_farewell(s->fd, -ECONNABORTED, reason);
-        } else
+        } else {
                 udk_info("session %" PRIu32 " (%s, pid %d) disconnected", s->id, s->name, (int)s->pid);
+        }
         while (s->n_nodes > 0)
                 udkd_node_close(server, s->nodes[s->n_nodes - 1], 0);
         udkd_loop_cancel_session(server, s);

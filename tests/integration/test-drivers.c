@@ -483,5 +483,47 @@ static void test_nubs_limit(void)
         fixture_stop(&f);
 }
 
+static size_t count_driver_devices(struct udk_client *c)
+{
+        struct udk_msg_object *objects;
+        size_t n, devices = 0;
+
+        ASSERT_OK(udk_client_list(c, 0, &objects, &n));
+        for (size_t i = 0; i < n; i++) {
+                const struct udk_msg_object *o = udk_client_objects_at(objects, i);
+                const struct udk_prop *uid = udk_msg_object_prop(o, "uid");
+
+                if (strcmp(o->klass, "device") == 0 && uid && strncmp(uid->s, "test:", 5) == 0)
+                        devices++;
+        }
+        free(objects);
+        return devices;
+}
+
+/* 33 knobs, each with a driver that makes a device: 32 devices, and the driver of the 33rd is told
+ * which limit it met (it logs it and fails its start). */
+static void test_driver_devices_limit(void)
+{
+        static struct fixture f;
+        static char nubs[33 * 80];
+        uint64_t deadline;
+        size_t len = 0;
+
+        for (unsigned h = 1; h <= 33; h++)
+                len += (size_t)snprintf(nubs + len, sizeof(nubs) - len,
+                                        "[nub]\nhandle = %u\nname = k%u\nvendor = 0x1234\nproduct = 0x0001\n", h, h);
+        ASSERT_TRUE(len < sizeof(nubs));
+        fixture_write(&f, nubs, AUDIO_PERSONALITY);
+        proc_start_server(&f.p, NO_DEVICES, (const char *const[]){ "--drivers", f.drivers, "-q", NULL });
+        ASSERT_OK(udk_client_connect("test-drivers", f.p.socket, &f.client));
+        proc_wait_stderr(&f.p, " not created: udkd has 32 drivers' devices already, the limit", WAIT_MS);
+        deadline = now_ms() + WAIT_MS;
+        while (count_driver_devices(f.client) != 32) {
+                ASSERT_TRUE(now_ms() < deadline);
+                usleep(10000);
+        }
+        fixture_stop(&f);
+}
+
 UDK_TEST_MAIN(test_bind_and_call, test_hotplug, test_restart_backoff_giveup, test_hang_in_start,
-              test_stream_survives_crash, test_bad_personality, test_nubs_limit)
+              test_stream_survives_crash, test_bad_personality, test_nubs_limit, test_driver_devices_limit)

@@ -341,6 +341,26 @@ struct targets {
         pid_t udkd, a;
 };
 
+/* INFO on @id: its OBJECT. */
+static void info(struct conn *c, udk_object_id id, union msg *ret)
+{
+        struct udk_msg_object_ref ref = { .id = id };
+        union msg m;
+
+        memset(&ret->h, 0, sizeof(ret->h));
+        udk_msg_init(&ref.h, UDK_MSG_INFO, sizeof(ref), ++c->sequence);
+        ASSERT_OK(udk_msg_send(c->fd, &ref, sizeof(ref), NULL, 0));
+        for (;;) {
+                ASSERT_INT_GT(recv_msg(c, &m), 0);
+                if (m.h.type == UDK_MSG_OBJECT)
+                        memcpy(ret, &m, m.h.size);
+                if (m.h.type == UDK_MSG_REPLY)
+                        break;
+        }
+        ASSERT_INT_EQ(m.reply.status, 0);
+        ASSERT_UINT_EQ(ret->h.type, UDK_MSG_OBJECT);
+}
+
 /* Every request that takes an id, naming A's objects, from a client of A's own user. */
 static void b_names_a_objects(const void *arg)
 {
@@ -351,7 +371,8 @@ static void b_names_a_objects(const void *arg)
         struct udk_msg_move mv = { .node = t->node };
         struct udk_msg_call call = { .driver = t->node };
         struct udk_msg_driver_control dc = { .driver = t->node, .action = UDK_DRIVER_STOP };
-        struct udk_msg_peer pr = { .node = t->node, .slot = 0, .device = t->loop };
+        struct udk_msg_peer pr = { .node = t->node, .device = t->loop };
+        union msg node;
 
         snprintf(text, sizeof(text), "no stream %u in this session", t->node);
         expect_error(request_ref(&b, UDK_MSG_CLOSE, t->node), -ENOENT, text);
@@ -372,8 +393,12 @@ static void b_names_a_objects(const void *arg)
         udk_strlcpy(sc.control, "gain", sizeof(sc.control));
         udk_strlcpy(sc.value, "0dB", sizeof(sc.value));
         expect_error(request(&b, &sc, UDK_MSG_SET_CONTROL, sizeof(sc)), 0, "");
-        /* Reading the registry is everyone's; it carries no descriptor. */
-        ASSERT_INT_EQ(request_ref(&b, UDK_MSG_INFO, t->node).status, 0);
+        /* Reading the registry is everyone's; it carries no descriptor.  A's node there: the pid is
+         * the kernel's, the gain what it was. */
+        info(&b, t->node, &node);
+        ASSERT_INT_EQ(udk_msg_object_prop(&node.object, "pid")->i, t->a);
+        ASSERT_FLOAT_EQ(udk_msg_object_prop(&node.object, "gain")->d, 1.0);
+        pr.slot = (uint32_t)udk_msg_object_prop(&node.object, "slot")->i;
         ASSERT_INT_EQ(request_ref(&b, UDK_MSG_LIST, 0).status, 0);
         ASSERT_UINT_EQ(b.fds_received, 0);
 
