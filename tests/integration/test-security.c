@@ -2,13 +2,13 @@
 /*
  * Clients against each other, tried for real (docs/security.md): a client
  * A streams a known signal through a loopback device while a client B, a
- * forked process (as root like A, or as nobody), names A's objects in
- * every request that takes an id and gets the exact error each time; A's
- * samples stay exact.  B gets no descriptor of A's, cannot reach A's
- * memory by name or through /proc, and cannot connect when the socket's
- * group is not its own.  The limits a client can run into (sessions,
- * streams, a device's nodes, descriptors per message) each get a sentence
- * the client reads.
+ * process forked before A exists (as root like A, or as nobody), names
+ * A's objects in every request that takes an id and gets the exact error
+ * each time; A's samples stay exact.  B gets no descriptor of A's, cannot
+ * reach A's memory by name or through /proc, and cannot connect when the
+ * socket's group is not its own.  The limits a client can run into
+ * (sessions, streams, a device's nodes, message size, descriptors, an
+ * unread socket) each end in a sentence the client or the log has.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -300,32 +300,65 @@ static void a_stop(struct a_side *a)
 
 /* --- B: a forked process, as root or another user --- */
 
-/* Run @fn(@arg) in a child as @uid (its group too: nobody's is nogroup), bounded; fail if it failed. */
-static void run_as(uid_t uid, void (*fn)(const void *arg), const void *arg)
+struct targets {
+        const char *socket;
+        udk_object_id loop, other, node, session;
+        char node_name[UDK_OBJECT_NAME_MAX];
+        pid_t udkd, a;
+};
+
+/*
+ * Another client: a process forked before A exists, so that it holds nothing of A's (no descriptor,
+ * no mapping), running as @uid (and its group: nobody's is nogroup) once other_run() tells it A's ids.
+ */
+struct other {
+        pid_t pid;
+        int to_child;
+};
+
+static struct other other_fork(uid_t uid, void (*fn)(const struct targets *t))
+{
+        struct other o;
+        int fds[2];
+
+        ASSERT_OK(pipe2(fds, O_CLOEXEC));
+        fflush(NULL);
+        o.pid = fork();
+        ASSERT_OK(o.pid);
+        if (o.pid == 0) {
+                struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+                struct targets t;
+
+                close(fds[1]);
+                if (uid != getuid() &&
+                    (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 || setresuid(uid, uid, uid) < 0))
+                        _exit(3);
+                if (poll(&pfd, 1, 30000) != 1 || read(fds[0], &t, sizeof(t)) != (ssize_t)sizeof(t))
+                        _exit(4);
+                fn(&t);
+                _exit(0);
+        }
+        close(fds[0]);
+        o.to_child = fds[1];
+        return o;
+}
+
+/* Give @o A's ids and wait for it (bounded): fail if it failed. */
+static void other_run(struct other *o, const struct targets *t)
 {
         uint64_t deadline = now_ms() + 30000;
         int status;
-        pid_t pid;
 
-        fflush(NULL);
-        pid = fork();
-        ASSERT_OK(pid);
-        if (pid == 0) {
-                if (uid != getuid()) {
-                        if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 || setresuid(uid, uid, uid) < 0)
-                                _exit(3);
-                }
-                fn(arg);
-                _exit(0);
-        }
+        ASSERT_INT_EQ(write(o->to_child, t, sizeof(*t)), (ssize_t)sizeof(*t));
+        close(o->to_child);
         for (;;) {
-                pid_t r = waitpid(pid, &status, WNOHANG);
+                pid_t r = waitpid(o->pid, &status, WNOHANG);
                 ASSERT_OK(r);
-                if (r == pid)
+                if (r == o->pid)
                         break;
                 if (now_ms() > deadline) {
-                        kill(pid, SIGKILL);
-                        waitpid(pid, &status, 0);
+                        kill(o->pid, SIGKILL);
+                        waitpid(o->pid, &status, 0);
                         udk_test_fail("the other client did not finish within 30 s");
                 }
                 usleep(10000);
@@ -333,13 +366,6 @@ static void run_as(uid_t uid, void (*fn)(const void *arg), const void *arg)
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
                 udk_test_fail("the other client failed (status 0x%x)", status);
 }
-
-struct targets {
-        const char *socket;
-        udk_object_id loop, other, node, session;
-        char node_name[UDK_OBJECT_NAME_MAX];
-        pid_t udkd, a;
-};
 
 /* INFO on @id: its OBJECT. */
 static void info(struct conn *c, udk_object_id id, union msg *ret)
@@ -362,9 +388,8 @@ static void info(struct conn *c, udk_object_id id, union msg *ret)
 }
 
 /* Every request that takes an id, naming A's objects, from a client of A's own user. */
-static void b_names_a_objects(const void *arg)
+static void b_names_a_objects(const struct targets *t)
 {
-        const struct targets *t = arg;
         struct conn b = hello(t->socket, "intruder");
         char text[UDK_MSG_TEXT_MAX];
         struct udk_msg_set_control sc = { .id = t->session };
@@ -422,9 +447,8 @@ static void fd_name(int fd, char *buf, size_t size)
 }
 
 /* A stream of B's own on the other device: its three segments and none of A's; the device's read-only. */
-static void b_opens_elsewhere(const void *arg)
+static void b_opens_elsewhere(const struct targets *t)
 {
-        const struct targets *t = arg;
         struct conn b = hello(t->socket, "neighbour");
         struct udk_msg_open m = { .device = t->other, .input_channels = 1, .output_channels = 1,
                                   .gain_bits = udk_float_to_bits(1.0f) };
@@ -477,9 +501,9 @@ static void expect_no_shm_names(void)
         closedir(d);
 }
 
-static void start(struct proc *p, struct a_side *a, struct targets *t)
+/* A streaming; @t its ids. */
+static void victim_start(struct proc *p, struct a_side *a, struct targets *t)
 {
-        proc_start_server(p, config, NULL);
         a_start(a, p);
         *t = (struct targets){ .socket = p->socket, .loop = a->loop, .other = a->other, .node = a->node,
                                .session = a->session, .udkd = p->pid, .a = getpid() };
@@ -489,14 +513,18 @@ static void start(struct proc *p, struct a_side *a, struct targets *t)
 
 static void test_objects_of_another_client(void)
 {
+        struct other names, elsewhere;
         struct targets t;
         struct a_side a;
         struct proc p;
         uint64_t checked;
 
-        start(&p, &a, &t);
-        run_as(getuid(), b_names_a_objects, &t);
-        run_as(getuid(), b_opens_elsewhere, &t);
+        proc_start_server(&p, config, NULL);
+        names = other_fork(getuid(), b_names_a_objects);
+        elsewhere = other_fork(getuid(), b_opens_elsewhere);
+        victim_start(&p, &a, &t);
+        other_run(&names, &t);
+        other_run(&elsewhere, &t);
         expect_no_shm_names();
         /* A never noticed: every sample through the loop exact, before, during and after. */
         checked = atomic_load(&a.v.checked);
@@ -507,9 +535,8 @@ static void test_objects_of_another_client(void)
 
 /* --- another user --- */
 
-static void b_cannot_connect(const void *arg)
+static void b_cannot_connect(const struct targets *t)
 {
-        const struct targets *t = arg;
 
         ASSERT_INT_EQ(raw_connect_errno(t->socket), -EACCES);
 }
@@ -536,9 +563,8 @@ static void expect_proc_closed(pid_t pid)
         ASSERT_INT_EQ(errno, EACCES);
 }
 
-static void b_other_user(const void *arg)
+static void b_other_user(const struct targets *t)
 {
-        const struct targets *t = arg;
         struct conn b = hello(t->socket, "other-user");
         struct udk_msg_set_control sc = { .id = t->node };
         char text[UDK_MSG_TEXT_MAX];
@@ -578,6 +604,7 @@ static void b_other_user(const void *arg)
 /* The socket is 0660: another user gets in only through its group, and then only to its own. */
 static void test_another_user(void)
 {
+        struct other outsider, member;
         char logged[128];
         struct targets t;
         struct a_side a;
@@ -587,14 +614,17 @@ static void test_another_user(void)
 
         if (getuid() != 0)
                 UDK_TEST_SKIP("needs root to be another user (setresuid to nobody)");
-        start(&p, &a, &t);
+        proc_start_server(&p, config, NULL);
+        outsider = other_fork(NOBODY, b_cannot_connect);
+        member = other_fork(NOBODY, b_other_user);
+        victim_start(&p, &a, &t);
         ASSERT_OK(stat(p.socket, &st));
         ASSERT_UINT_EQ(st.st_mode & 0777, 0660);
         /* Its folder open for the search, so that the socket's own mode decides. */
         ASSERT_OK(chmod(p.dir, 0711));
-        run_as(NOBODY, b_cannot_connect, &t);
+        other_run(&outsider, &t);
         ASSERT_OK(chown(p.socket, (uid_t)-1, NOBODY));
-        run_as(NOBODY, b_other_user, &t);
+        other_run(&member, &t);
         snprintf(logged, sizeof(logged), "client other-user (pid ");
         proc_wait_stderr(&p, logged, 5000);
         proc_wait_stderr(&p, ", uid 65534)", 5000);
