@@ -70,7 +70,15 @@ static int send_start(struct udkd_server *server, struct server_driver *d, char 
         if (r < 0)
                 return r;
         n_fds = (unsigned)r;
-        for (size_t i = 0; i < p->n_grants && n_fds < UDK_MSG_FDS_MAX; i++) {
+        /* The personality's check keeps pci within this; any other nub has at most one file. */
+        if (n_fds + p->n_grants > UDK_MSG_FDS_MAX) {
+                snprintf(why, why_size, "nub %s's %u files and %zu grants: a start carries %u", d->nub->name,
+                         n_fds, p->n_grants, UDK_MSG_FDS_MAX);
+                for (unsigned f = 0; f < n_fds; f++)
+                        close(fds[f]);
+                return -E2BIG;
+        }
+        for (size_t i = 0; i < p->n_grants; i++) {
                 int fd = open(p->grants[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
                 if (fd < 0) {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <udk/object.h>
+#include <udk/protocol.h>
 #include <udk/util.h>
 
 #include "ini.h"
@@ -103,6 +104,7 @@ struct parser {
         char *err;
         size_t err_size;
         unsigned sandbox_line; /* the current section's sandbox key */
+        unsigned grant_line;   /* the current section's grant key */
 };
 
 #define parse_error(p, ...) \
@@ -132,6 +134,13 @@ static int section_end(struct parser *p)
         if (!cur->driver)
                 return udkd_ini_error(p->err, p->err_size, p->path, cur->line,
                                       "[personality] '%s' without a driver", cur->name),
+                       -EINVAL;
+        /* A START carries UDK_MSG_FDS_MAX descriptors: a pci nub's config and resource0 take two. */
+        if (cur->family == UDKD_FAMILY_PCI && cur->n_grants > UDK_MSG_FDS_MAX - 2)
+                return udkd_ini_error(p->err, p->err_size, p->path, p->grant_line,
+                                      "%zu grants: a pci driver gets its function's config and resource0 "
+                                      "first, and %u files in all (at most %u grants)",
+                                      cur->n_grants, UDK_MSG_FDS_MAX, UDK_MSG_FDS_MAX - 2),
                        -EINVAL;
         if (cur->sandbox_udev && cur->family != UDKD_FAMILY_ROOT)
                 return udkd_ini_error(p->err, p->err_size, p->path, p->sandbox_line,
@@ -467,8 +476,10 @@ static int key_value(void *userdata, unsigned line, const char *key, char *value
                 return parse_rule(p, cur, key, key + 6, value);
         if (strncmp(key, "property.", 9) == 0)
                 return parse_property(p, cur, key, key + 9, value);
-        if (strcmp(key, "grant") == 0)
+        if (strcmp(key, "grant") == 0) {
+                p->grant_line = line;
                 return parse_grants(p, cur, value);
+        }
         if (strcmp(key, "sandbox") == 0) {
                 /* What a driver may reach beyond its descriptors; one kind so far. */
                 if (strcmp(value, "udev") != 0)

@@ -349,6 +349,9 @@ static void test_errors(void)
                   "'_'; at most 31)" },
                 { HEAD "grant = a, , b\n", "p.conf:5: empty item in grant list" },
                 { HEAD "grant = a, b, c, d\n", "p.conf:5: too many grants (at most 3)" },
+                { "[personality]\nname = a\nfamily = pci\ndriver = d.so\ngrant = a, b, c\nprobe_score = 1\n",
+                  "p.conf:5: 3 grants: a pci driver gets its function's config and resource0 first, and 4 files in "
+                  "all (at most 2 grants)" },
                 { HEAD "sandbox = network\n", "p.conf:5: unknown sandbox 'network' (udev)" },
                 { HEAD "sandbox = udev\n",
                   "p.conf:5: sandbox = udev is for bus drivers only (family = root), not family usb" },
