@@ -41,6 +41,9 @@ static int reply(struct udkd_server *server, struct server_driver *d, uint32_t s
         return udkd_driver_send(server, d, &m, sizeof(m), NULL, 0);
 }
 
+/* Every property of a nub and of its personality fits a START: none is left out. */
+_Static_assert(UDKD_NUB_PROPS_MAX + UDKD_PERSONALITY_PROPS_MAX <= UDK_DPROPS_MAX, "a START's properties");
+
 /* START: the nub's properties, the personality's, the granted files. */
 static int send_start(struct udkd_server *server, struct server_driver *d, char *why, size_t why_size)
 {
