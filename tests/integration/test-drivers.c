@@ -9,6 +9,8 @@
  */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -525,5 +527,97 @@ static void test_driver_devices_limit(void)
         fixture_stop(&f);
 }
 
+/* A client of its own on a thread of its own, calling get-level (selector 1) once. */
+struct caller {
+        const char *socket;
+        udk_object_id driver;
+        pthread_t thread;
+        _Atomic bool done;
+        int r;
+        int64_t level;
+        char error[256];
+};
+
+static void *caller_run(void *arg)
+{
+        struct caller *c = arg;
+        uint64_t out[UDK_CALL_SCALARS_MAX];
+        struct udk_client *client;
+        uint32_t n_out = 0;
+
+        c->r = udk_client_connect("caller", c->socket, &client);
+        if (c->r == 0) {
+                c->r = udk_client_call(client, c->driver, 1, NULL, 0, NULL, 0, out, &n_out, NULL, 0, NULL);
+                udk_strlcpy(c->error, udk_client_error(client), sizeof(c->error));
+                if (c->r == 0 && n_out == 1)
+                        c->level = (int64_t)out[0];
+                udk_client_disconnect(client);
+        } else {
+                udk_strlcpy(c->error, udk_client_error(NULL), sizeof(c->error));
+        }
+        atomic_store(&c->done, true);
+        return NULL;
+}
+
+/* 17 clients call a driver that cannot answer (its host stopped): 16 calls wait in flight, the 17th is
+ * refused at once, saying which limit; the 16 are answered once the host runs again. */
+static void test_calls_limit(void)
+{
+        static struct fixture f;
+        static struct caller callers[17];
+        udk_object_id driver;
+        unsigned busy = 0, answered = 0;
+        uint64_t deadline;
+        union object o;
+        pid_t host;
+
+        /* A heartbeat slow enough that the stopped host is not taken for hung meanwhile. */
+        fixture_write(&f, KNOB_NUB, AUDIO_PERSONALITY "heartbeat = 60s\n");
+        proc_start_server(&f.p, NO_DEVICES, (const char *const[]){ "--drivers", f.drivers, "-q", NULL });
+        ASSERT_OK(udk_client_connect("test-drivers", f.p.socket, &f.client));
+        driver = wait_driver(f.client, &f.p, "knob", "running", &o);
+        host = (pid_t)prop_int(&o.obj, "pid");
+        ASSERT_INT_EQ(call_level(f.client, driver), -6000);
+
+        ASSERT_OK(kill(host, SIGSTOP));
+        for (size_t i = 0; i < UDK_ELEMENTSOF(callers); i++) {
+                callers[i] = (struct caller){ .socket = f.p.socket, .driver = driver };
+                ASSERT_INT_EQ(pthread_create(&callers[i].thread, NULL, caller_run, &callers[i]), 0);
+        }
+        /* The refused one comes back while the others wait (well within udkd's 10 s per call). */
+        deadline = now_ms() + 5000;
+        for (;;) {
+                unsigned done = 0;
+
+                for (size_t i = 0; i < UDK_ELEMENTSOF(callers); i++)
+                        done += atomic_load(&callers[i].done);
+                if (done > 0) {
+                        ASSERT_UINT_EQ(done, 1);
+                        break;
+                }
+                ASSERT_TRUE(now_ms() < deadline);
+                usleep(1000);
+        }
+        ASSERT_OK(kill(host, SIGCONT));
+        for (size_t i = 0; i < UDK_ELEMENTSOF(callers); i++) {
+                struct caller *c = &callers[i];
+
+                ASSERT_INT_EQ(pthread_join(c->thread, NULL), 0);
+                if (c->r == -EBUSY) {
+                        ASSERT_STR_EQ(c->error, "driver 'test-audio' has 16 calls in flight already, the limit");
+                        busy++;
+                } else {
+                        if (c->r != 0)
+                                udk_test_fail("a call: %s", c->error);
+                        ASSERT_INT_EQ(c->level, -6000);
+                        answered++;
+                }
+        }
+        ASSERT_UINT_EQ(busy, 1);
+        ASSERT_UINT_EQ(answered, 16);
+        fixture_stop(&f);
+}
+
 UDK_TEST_MAIN(test_bind_and_call, test_hotplug, test_restart_backoff_giveup, test_hang_in_start,
-              test_stream_survives_crash, test_bad_personality, test_nubs_limit, test_driver_devices_limit)
+              test_stream_survives_crash, test_bad_personality, test_nubs_limit, test_driver_devices_limit,
+              test_calls_limit)
