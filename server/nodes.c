@@ -310,6 +310,19 @@ static int open_check(struct udkd_server *server, struct server_session *s, cons
                 snprintf(err, err_size, "gain %g is out of range (0..4)", (double)gain);
                 return -ERANGE;
         }
+        /* The clients of a device map each other's segments (activation records and outputs): one
+         * user's clients share a device, and root may join any; nobody else's buffers are reachable. */
+        for (uint32_t k = 0; s->uid != 0 && k < d->n_nodes; k++) {
+                const struct server_session *other = d->nodes[k]->session;
+
+                if (other && other->uid != s->uid) {
+                        snprintf(err, err_size,
+                                 "device %s has streams of another user (uid %d): the clients of a device share "
+                                 "their buffers",
+                                 cfg->name, (int)other->uid);
+                        return -EPERM;
+                }
+        }
         if (s->n_nodes >= UDKD_SESSION_NODES_MAX) {
                 snprintf(err, err_size, "this session has %u streams already, the limit", UDKD_SESSION_NODES_MAX);
                 return -ENOSPC;

@@ -598,6 +598,15 @@ static void b_other_user(const struct targets *t)
         expect_proc_closed(t->udkd);
         expect_proc_closed(t->a);
         ASSERT_UINT_EQ(b.fds_received, 0);
+
+        /* A's device is A's user's: joining its graph would map A's segment. */
+        expect_error(raw_open(&b, t->loop, "join"), -EPERM,
+                     "device loop has streams of another user (uid 0): the clients of a device share their buffers");
+        ASSERT_UINT_EQ(b.fds_received, 0);
+        /* A device of its own is B's to use: its three segments, none of A's. */
+        expect_error(raw_open(&b, t->other, "own"), 0, "");
+        drain(&b);
+        ASSERT_UINT_EQ(b.fds_received, 3);
         close(b.fd);
 }
 
