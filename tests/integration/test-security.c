@@ -786,5 +786,61 @@ static void test_message_limits(void)
         proc_stop_server(&p);
 }
 
+/* Receive until a message of @type (answering new peers on the way). */
+static void expect_type(struct conn *c, uint32_t type, union msg *m)
+{
+        do
+                ASSERT_INT_GT(recv_msg(c, m), 0);
+        while (m->h.type != type);
+}
+
+/*
+ * A client that stops reading while its stream waits for its peers: when the stream starts, udkd's
+ * NODE_STATE finds the socket shut (EPIPE), which closes the session and its stream from inside
+ * the start.  udkd carries on (under ASan: without touching the freed node), the peer is served.
+ */
+static void test_client_gone_as_its_stream_starts(void)
+{
+        struct udk_msg_header ping;
+        udk_object_id other = 0;
+        struct conn a, b;
+        struct proc p;
+        union msg m;
+
+        proc_start_server(&p, config, NULL);
+        b = hello(p.socket, "peer");
+        {
+                struct udk_msg_object_ref ref = { .id = 0 };
+
+                udk_msg_init(&ref.h, UDK_MSG_LIST, sizeof(ref), ++b.sequence);
+                ASSERT_OK(udk_msg_send(b.fd, &ref, sizeof(ref), NULL, 0));
+                do {
+                        ASSERT_INT_GT(recv_msg(&b, &m), 0);
+                        if (m.h.type == UDK_MSG_OBJECT && strcmp(m.object.name, "other") == 0)
+                                other = m.object.id;
+                } while (m.h.type != UDK_MSG_REPLY);
+        }
+        expect_error(raw_open(&b, other, "first"), 0, "");
+        expect_type(&b, UDK_MSG_EVENT_NODE_STATE, &m); /* running, alone */
+
+        a = hello(p.socket, "leaver");
+        expect_error(raw_open(&a, other, "second"), 0, "");
+        /* a maps b's node (the PEER_READY goes out as the event comes) and is answered... */
+        expect_type(&a, UDK_MSG_EVENT_PEER_ADDED, &m);
+        expect_type(&a, UDK_MSG_REPLY, &m);
+        ASSERT_INT_EQ(m.reply.status, 0);
+        /* ...then reads no more: its node starts once b has mapped it. */
+        ASSERT_OK(shutdown(a.fd, SHUT_RD));
+        expect_type(&b, UDK_MSG_EVENT_PEER_ADDED, &m);
+        expect_type(&b, UDK_MSG_REPLY, &m);
+        proc_wait_stderr(&p, "(leaver, pid ", 5000);
+        proc_wait_stderr(&p, ") disconnected", 5000);
+        ASSERT_INT_EQ(request(&b, &ping, UDK_MSG_PING, sizeof(ping)).status, 0);
+        close(a.fd);
+        close(b.fd);
+        proc_stop_server(&p);
+        ASSERT_FALSE(strstr(p.err, "AddressSanitizer"));
+}
+
 UDK_TEST_MAIN(test_objects_of_another_client, test_another_user, test_sessions_limit, test_streams_limit,
-              test_message_limits)
+              test_message_limits, test_client_gone_as_its_stream_starts)
