@@ -66,6 +66,8 @@ static const struct msg_info *msg_info(uint32_t type)
                                                     1, true };
         static const struct msg_info peer_removed = { "peer-removed", sizeof(struct udk_msg_peer), false,
                                                       false, 0, true };
+        static const struct msg_info closed = { "closed", sizeof(struct udk_msg_closed), false, false, 0,
+                                                true };
 
         switch (type) {
         case UDK_MSG_HELLO: return &hello;
@@ -98,6 +100,7 @@ static const struct msg_info *msg_info(uint32_t type)
         case UDK_MSG_EVENT_NODE_STATE: return &node_state;
         case UDK_MSG_EVENT_PEER_ADDED: return &peer_added;
         case UDK_MSG_EVENT_PEER_REMOVED: return &peer_removed;
+        case UDK_MSG_EVENT_CLOSED: return &closed;
         default: return NULL;
         }
 }
@@ -173,6 +176,11 @@ static int check_strings(const void *buf, uint32_t type, const char **ret_field)
         }
         case UDK_MSG_EVENT_NODE_STATE: {
                 const struct udk_msg_node_state *m = buf;
+                *ret_field = "reason";
+                return terminated(m->reason, sizeof(m->reason));
+        }
+        case UDK_MSG_EVENT_CLOSED: {
+                const struct udk_msg_closed *m = buf;
                 *ret_field = "reason";
                 return terminated(m->reason, sizeof(m->reason));
         }

@@ -41,13 +41,17 @@ static int reply(struct udkd_server *server, struct server_driver *d, uint32_t s
         return udkd_driver_send(server, d, &m, sizeof(m), NULL, 0);
 }
 
-/* START: the nub's properties, the personality's, the granted files. */
+/* Every property of a nub and of its personality fits a START (udkd's own "fds" is checked as it is
+ * added). */
+_Static_assert(UDKD_NUB_PROPS_MAX + UDKD_PERSONALITY_PROPS_MAX <= UDK_DPROPS_MAX, "a START's properties");
+
 static void close_all(const int *fds, unsigned n)
 {
         for (unsigned f = 0; f < n; f++)
                 close(fds[f]);
 }
 
+/* START: the nub's properties, the personality's, the granted files. */
 static int send_start(struct udkd_server *server, struct server_driver *d, char *why, size_t why_size)
 {
         const struct udkd_personality *p = udkd_driver_personality(server, d);
@@ -99,16 +103,15 @@ static int send_start(struct udkd_server *server, struct server_driver *d, char 
                 udk_strlcpy(m.props[m.n_props].value, p->properties[i].value, sizeof(m.props[0].value));
                 m.n_props++;
         }
+        if (n_fds + p->n_grants > UDK_MSG_FDS_MAX) {
+                snprintf(why, why_size, "nub %s's %u files and %zu grants: a start carries %u", d->nub->name,
+                         n_fds, p->n_grants, UDK_MSG_FDS_MAX);
+                close_all(fds, n_fds);
+                return -E2BIG;
+        }
         for (size_t i = 0; i < p->n_grants; i++) {
-                int fd, e;
+                int fd = open(p->grants[i], O_RDONLY | O_CLOEXEC | O_NOCTTY), e;
 
-                if (n_fds == UDK_MSG_FDS_MAX) {
-                        snprintf(why, why_size, "grant %s: its nub's files and the grants are over %u descriptors, "
-                                 "the limit", p->grants[i], UDK_MSG_FDS_MAX);
-                        close_all(fds, n_fds);
-                        return -E2BIG;
-                }
-                fd = open(p->grants[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
                 if (fd < 0) {
                         e = errno;
                         snprintf(why, why_size, "grant %s: %s", p->grants[i], strerror(e));

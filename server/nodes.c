@@ -189,8 +189,10 @@ static bool node_peers_ready(struct udkd_server *server, const struct server_nod
         return false;
 }
 
+/* 0, 1 when starting closed the node's session (@n may be gone), or a negative errno. */
 static int node_start(struct udkd_server *server, struct server_node *n)
 {
+        struct server_session *s = n->session; /* freed only at the tick, closed or not */
         struct retire *rt = calloc(1, sizeof(*rt));
         struct udk_remote_desc desc = {
                 .name = n->name,
@@ -218,9 +220,12 @@ static int node_start(struct udkd_server *server, struct server_node *n)
         n->in_plan = true;
         n->state = UDK_NODE_RUNNING;
         udk_info("%s: node %s (client %s, pid %d) running at position %d",
-                 udk_device_config(n->device->dev)->name, n->name, n->session->name, (int)n->session->pid,
-                 udkd_node_position(n));
+                 udk_device_config(n->device->dev)->name, n->name, s->name, (int)s->pid, udkd_node_position(n));
         send_state(server, n, "running");
+        /* A client gone meanwhile (its socket closed or full) had its session closed by that send, and
+         * its nodes with it: @n may be freed, the device's lists have changed. */
+        if (s->closing)
+                return 1;
         udkd_registry_event(server, UDK_MSG_EVENT_CHANGED, n->id);
         return 0;
 }
@@ -234,6 +239,8 @@ static void device_update(struct udkd_server *server, struct server_device *d)
                         int r = node_start(server, n);
                         if (r < 0)
                                 udk_error("node %s: cannot join the graph: %s", n->name, strerror(-r));
+                        else if (r > 0)
+                                k = UINT32_MAX; /* a session closed: its nodes left the list, look again from 0 */
                 }
         }
 }
@@ -309,6 +316,19 @@ static int open_check(struct udkd_server *server, struct server_session *s, cons
         if (!isfinite(gain) || gain < 0.0f || gain > 4.0f) {
                 snprintf(err, err_size, "gain %g is out of range (0..4)", (double)gain);
                 return -ERANGE;
+        }
+        /* The clients of a device map each other's segments (activation records and outputs): one
+         * user's clients share a device, and root may join any; nobody else's buffers are reachable. */
+        for (uint32_t k = 0; s->uid != 0 && k < d->n_nodes; k++) {
+                const struct server_session *other = d->nodes[k]->session;
+
+                if (other && other->uid != s->uid) {
+                        snprintf(err, err_size,
+                                 "device %s has streams of another user (uid %d): the clients of a device share "
+                                 "their buffers",
+                                 cfg->name, (int)other->uid);
+                        return -EPERM;
+                }
         }
         if (s->n_nodes >= UDKD_SESSION_NODES_MAX) {
                 snprintf(err, err_size, "this session has %u streams already, the limit", UDKD_SESSION_NODES_MAX);

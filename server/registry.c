@@ -353,6 +353,9 @@ static void personality_props(struct props *p, const struct udkd_personality *pe
         PROP(p, udk_prop_bool, "fallback", pers->fallback, 0);
 }
 
+/* A nub's object holds its three own properties and every one its driver published. */
+_Static_assert(3 + UDKD_NUB_PROPS_MAX <= UDK_PROPS_MAX, "a nub's properties");
+
 static void nub_props(struct props *p, const struct server_nub *n)
 {
         PROP(p, udk_prop_string, "family", udkd_family_name(n->family), 0);

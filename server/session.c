@@ -42,6 +42,17 @@ static void session_free(struct server_session *s)
         free(s);
 }
 
+/* The server's last word on @fd (EVENT_CLOSED), so that the client can
+ * tell its user why.  Best effort: a full socket just gets the hang-up. */
+static void session_farewell(int fd, int status, const char *reason)
+{
+        struct udk_msg_closed m = { .status = status };
+
+        udk_msg_init(&m.h, UDK_MSG_EVENT_CLOSED, sizeof(m), 0);
+        udk_strlcpy(m.reason, reason, sizeof(m.reason));
+        udk_msg_send(fd, &m, sizeof(m), NULL, 0);
+}
+
 int udkd_session_accept(struct udkd_server *server, int fd)
 {
         struct server_session *s;
@@ -53,9 +64,14 @@ int udkd_session_accept(struct udkd_server *server, int fd)
         for (i = 0; i < UDKD_SESSIONS_MAX && server->sessions[i]; i++)
                 ;
         if (i == UDKD_SESSIONS_MAX) {
+                char reason[UDK_MSG_TEXT_MAX];
+
+                snprintf(reason, sizeof(reason), "udkd serves %u clients already, the limit: try again when one leaves",
+                         UDKD_SESSIONS_MAX);
                 udk_warn("refusing a client: %u sessions already, the limit", UDKD_SESSIONS_MAX);
+                session_farewell(fd, -EUSERS, reason);
                 close(fd);
-                return -ENOSPC;
+                return -EUSERS;
         }
         s = calloc(1, sizeof(*s));
         if (s) {
@@ -70,11 +86,21 @@ int udkd_session_accept(struct udkd_server *server, int fd)
                 close(fd);
                 return -ENOMEM;
         }
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-                s->pid = cred.pid;
-                s->uid = cred.uid;
-                s->gid = cred.gid;
+        /* The uid decides what a session may touch (0 is root's): without it, no session. */
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+                char reason[UDK_MSG_TEXT_MAX];
+
+                snprintf(reason, sizeof(reason), "udkd cannot tell who the client is (SO_PEERCRED: %s)",
+                         strerror(errno));
+                udk_warn("refusing a client: %s", reason);
+                session_farewell(fd, -EPERM, reason);
+                session_free(s);
+                close(fd);
+                return -EPERM;
         }
+        s->pid = cred.pid;
+        s->uid = cred.uid;
+        s->gid = cred.gid;
         /* Replies to a big LIST must not find a full socket. */
         if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0)
                 setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
@@ -97,10 +123,12 @@ void udkd_session_close(struct udkd_server *server, struct server_session *s, co
         if (s->closing)
                 return;
         s->closing = true;
-        if (reason)
+        if (reason) {
                 udk_warn("session %" PRIu32 " (%s, pid %d) closed: %s", s->id, s->name, (int)s->pid, reason);
-        else
+                session_farewell(s->fd, -ECONNABORTED, reason);
+        } else {
                 udk_info("session %" PRIu32 " (%s, pid %d) disconnected", s->id, s->name, (int)s->pid);
+        }
         while (s->n_nodes > 0)
                 udkd_node_close(server, s->nodes[s->n_nodes - 1], 0);
         udkd_loop_cancel_session(server, s);
@@ -444,9 +472,15 @@ bool udkd_session_serve(struct udkd_server *server, struct server_session *s)
                         udkd_session_close(server, s, NULL);
                         return false;
                 }
+                if (n == -EMSGSIZE) {
+                        snprintf(reason, sizeof(reason),
+                                 "a message over the size limit (%u bytes, %u descriptors)", UDK_MSG_SIZE_MAX,
+                                 UDK_MSG_FDS_MAX);
+                        udkd_session_close(server, s, reason);
+                        return false;
+                }
                 if (n < 0) {
-                        udkd_session_close(server, s,
-                                           n == -EMSGSIZE ? "a message over the size limit" : strerror((int)-n));
+                        udkd_session_close(server, s, strerror((int)-n));
                         return false;
                 }
                 for (unsigned f = 0; f < n_fds; f++)

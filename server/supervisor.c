@@ -200,8 +200,8 @@ int udkd_driverhost_spawn(struct udkd_server *server, const char *shared_key, ch
         /* udkd blocks its stop signals for the signalfd and ignores SIGPIPE: the host gets neither. */
         posix_spawnattr_setsigmask(&attr, &none);
         posix_spawnattr_setsigdefault(&attr, &defaults);
-        posix_spawnattr_setpgroup(&attr, 0);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+        /* A session (and process group) of its own: the terminal's signals and input are not the host's. */
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
         r = -posix_spawn(&pid, server->driverhost, &fa, &attr, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         posix_spawnattr_destroy(&attr);
@@ -294,6 +294,15 @@ static int driver_spawn(struct udkd_server *server, struct server_driver *d)
         d->after = AFTER_POLICY;
         d->spawned_at = now;
         r = p->host ? udkd_host_attach(server, d, p) : spawn_host(server, d, p->driver);
+        if (r == -ENOSPC && p->host) {
+                /* Short enough for the registry's last_exit (64 bytes). */
+                snprintf(d->last_exit, sizeof(d->last_exit), "udkd runs %u shared hosts already, the limit",
+                         UDKD_HOSTS_MAX);
+                udk_error("driver '%s': shared host '%s': %s", d->name, p->host, d->last_exit);
+                d->state = DRIVER_FAILED;
+                changed(server, d);
+                return 0;
+        }
         if (r < 0) {
                 snprintf(d->last_exit, sizeof(d->last_exit), "cannot run %s: %s", server->driverhost,
                          strerror(-r));

@@ -30,6 +30,8 @@
 #define CLIENT_CALL_TIMEOUT_MS 12000
 /* How long close() waits for udkd's CLOSED after the reply to CLOSE. */
 #define CLIENT_CLOSE_WAIT_MS 1000
+/* How long a failed send waits for udkd's EVENT_CLOSED to be read. */
+#define CLIENT_FAREWELL_WAIT_NS 1000000000ull
 /* How often a close wakes the stream's RT thread until it has left. */
 #define STREAM_STOP_POLL_NS (10L * 1000 * 1000)
 
@@ -157,6 +159,7 @@ struct udk_client {
         bool connected;
         bool closing;
         char lost[CLIENT_ERROR_MAX]; /* why the connection ended */
+        int lost_status;             /* udkd's EVENT_CLOSED status, 0 without one */
 
         udk_client_event_fn event_fn;
         void *event_data;

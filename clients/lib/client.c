@@ -76,7 +76,10 @@ int client_request(struct udk_client *c, struct udk_msg_header *msg, size_t size
         pthread_mutex_lock(&c->request_lock);
         pthread_mutex_lock(&c->lock);
         if (!c->connected) {
-                r = client_set_error(c, -ENOTCONN, "not connected to udkd: %s", c->lost);
+                if (c->lost_status < 0) /* udkd said why */
+                        r = client_set_error(c, c->lost_status, "%s", c->lost);
+                else
+                        r = client_set_error(c, -ENOTCONN, "not connected to udkd: %s", c->lost);
                 goto out;
         }
         pthread_mutex_unlock(&c->lock);
@@ -85,9 +88,17 @@ int client_request(struct udk_client *c, struct udk_msg_header *msg, size_t size
 
         pthread_mutex_lock(&c->lock);
         if (r < 0) {
+                /* udkd may have said why it closed: its EVENT_CLOSED is
+                 * read by the background thread right before the hang-up. */
+                deadline = udk_time_now() + CLIENT_FAREWELL_WAIT_NS;
+                while (c->connected && client_wait(c, deadline))
+                        ;
                 c->pending = NULL;
-                r = client_set_error(c, -ECONNRESET, "cannot send the %s request to udkd: %s", what,
-                                     strerror(-r));
+                if (c->lost_status < 0)
+                        r = client_set_error(c, c->lost_status, "%s", c->lost);
+                else
+                        r = client_set_error(c, -ECONNRESET, "cannot send the %s request to udkd: %s", what,
+                                             strerror(-r));
                 goto out;
         }
         timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : CLIENT_REQUEST_TIMEOUT_MS;
@@ -98,7 +109,7 @@ int client_request(struct udk_client *c, struct udk_msg_header *msg, size_t size
         c->pending = NULL;
 
         if (!req->done && !c->connected)
-                r = client_set_error(c, -ECONNRESET, "%s", c->lost);
+                r = client_set_error(c, c->lost_status < 0 ? c->lost_status : -ECONNRESET, "%s", c->lost);
         else if (!req->done)
                 r = client_set_error(c, -ETIMEDOUT, "udkd did not answer the %s request within %d s", what,
                                      timeout_ms / 1000);
@@ -254,6 +265,16 @@ static void dispatch(struct udk_client *c, const struct udk_msg_header *h, size_
                 peers_event_removed(c, (const void *)h);
                 pthread_mutex_unlock(&c->lock);
                 break;
+        case UDK_MSG_EVENT_CLOSED: {
+                const struct udk_msg_closed *m = (const void *)h;
+
+                pthread_mutex_lock(&c->lock);
+                if (c->connected)
+                        c->lost_status = m->status < 0 ? m->status : -ECONNABORTED;
+                connection_lost(c, "udkd closed the connection: %s", m->reason);
+                pthread_mutex_unlock(&c->lock);
+                break;
+        }
         default:
                 pthread_mutex_lock(&c->lock);
                 dispatch_answer(c, h, len, fds, n_fds);
@@ -265,7 +286,7 @@ static void dispatch(struct udk_client *c, const struct udk_msg_header *h, size_
 static void *client_thread(void *arg)
 {
         struct udk_client *c = arg;
-        bool retiring = false;
+        bool retiring = false, reset = false;
 
         for (;;) {
                 struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
@@ -293,6 +314,12 @@ static void *client_thread(void *arg)
                 n = udk_msg_recv(c->fd, c->buf, fds, &n_fds, MSG_DONTWAIT);
                 if (n == -EAGAIN || n == -EWOULDBLOCK)
                         continue;
+                /* udkd closed with our request unread: the reset comes first, its EVENT_CLOSED may
+                 * still be queued behind it.  Read on once. */
+                if (n == -ECONNRESET && !reset) {
+                        reset = true;
+                        continue;
+                }
                 if (n <= 0) {
                         pthread_mutex_lock(&c->lock);
                         if (n == 0)

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -132,6 +133,14 @@ static int add_rule(int ruleset, const char *path, uint64_t handled)
         return 0;
 }
 
+void sandbox_session(void)
+{
+        /* A terminal udkd was started from must not be typed into (TIOCSTI) by a driver nor send
+         * it its signals: the host leads a session of its own, without a controlling terminal. */
+        if (getsid(0) != getpid() && setsid() < 0)
+                udk_warn("cannot leave udkd's session (%s): the driver shares its terminal", strerror(errno));
+}
+
 int sandbox_landlock(const char *const *drivers, size_t n_drivers)
 {
         static const char *const system_paths[] = { "/usr/lib", "/lib", "/lib64", "/usr/local/lib",
@@ -207,7 +216,7 @@ int sandbox_landlock(const char *const *drivers, size_t n_drivers)
 static const char *const allowed_syscalls[] = {
         /* descriptors handed in or made here */
         "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "preadv2", "pwritev2",
-        "lseek", "close", "dup", "dup2", "dup3", "fcntl", "fstat", "newfstatat", "statx", "ioctl", "ftruncate",
+        "lseek", "close", "dup", "dup2", "dup3", "fcntl", "fstat", "newfstatat", "statx", "ftruncate",
         "fallocate", "fsync", "fdatasync", "pipe2",
         /* memory */
         "mmap", "munmap", "mremap", "mprotect", "madvise", "brk", "mincore", "msync", "membarrier",
@@ -217,11 +226,11 @@ static const char *const allowed_syscalls[] = {
         "getpriority", "clock_gettime", "clock_getres", "clock_nanosleep", "nanosleep", "gettimeofday", "time",
         "getrandom", "uname", "sysinfo", "prlimit64", "getrlimit",
         /* signals: within the process */
-        "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "rt_sigtimedwait", "tgkill", "tkill",
+        "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "rt_sigtimedwait",
         /* a poll, sleep or futex wait with a time-out stopped and continued (SIGSTOP, a freezer, a
          * debugger) resumes through it: denied, the wait fails with EPERM */
         "restart_syscall",
-        "getpid", "gettid", "getppid", "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid",
+        "getpid", "gettid", "getppid", "getsid", "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid",
         "getgroups",
         /* waiting */
         "poll", "ppoll", "select", "pselect6", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
@@ -263,6 +272,35 @@ static int seccomp_add_udev(scmp_filter_ctx ctx)
         return r;
 }
 
+/*
+ * ioctl on what the driver holds, except typing into a terminal (TIOCSTI) or pasting into a
+ * console (TIOCLINUX): udkd's stderr may be one, and a driver running as root could use any.
+ * The kernel reads the request's low 32 bits, a filter compares all 64 and one rule may compare
+ * an argument once: so allow a request whose low 32 bits differ from both on a bit where the two
+ * agree, or whose bits where they differ make neither.  Upper bits never make it either.
+ */
+static int seccomp_allow_ioctl(scmp_filter_ctx ctx)
+{
+        const uint32_t x = (uint32_t)TIOCSTI, y = (uint32_t)TIOCLINUX, differ = x ^ y;
+        int r = 0;
+
+        for (unsigned bit = 0; bit < 32 && r >= 0; bit++) {
+                uint32_t b = UINT32_C(1) << bit;
+                if (!(differ & b))
+                        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+                                             SCMP_A1(SCMP_CMP_MASKED_EQ, b, ~x & b));
+        }
+        /* Every pattern of the differing bits, as a subset of them, but x's and y's. */
+        for (uint32_t p = differ;; p = (p - 1) & differ) {
+                if (r >= 0 && p != (x & differ) && p != (y & differ))
+                        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+                                             SCMP_A1(SCMP_CMP_MASKED_EQ, differ, p));
+                if (p == 0)
+                        break;
+        }
+        return r;
+}
+
 int sandbox_seccomp(void)
 {
         static const int prctl_options[] = { PR_SET_NAME, PR_GET_NAME, PR_GET_DUMPABLE, PR_GET_NO_NEW_PRIVS,
@@ -281,6 +319,13 @@ int sandbox_seccomp(void)
                         continue; /* not on this architecture */
                 r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
         }
+        if (r >= 0)
+                r = seccomp_allow_ioctl(ctx);
+        /* Signals to its own threads only (raise, pthread_kill, abort): tgkill with its own tgid;
+         * tkill, which names any thread of the system, not at all. */
+        if (r >= 0)
+                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+                                     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
         /* Threads yes, processes no. */
         if (r >= 0)
                 r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,

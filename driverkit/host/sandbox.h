@@ -5,6 +5,9 @@
 
 #include <stddef.h>
 
+/* Leave udkd's session, and with it its controlling terminal (a warning if it cannot). */
+void sandbox_session(void);
+
 /*
  * Confine the file system to reading and executing where loading the
  * @n_drivers @drivers needs (their folders, the loaded libraries' folders, the system's library

@@ -170,6 +170,7 @@ int main(int argc, char **argv)
         }
 
         if (sandbox) {
+                sandbox_session();
                 if (sandbox_landlock(drivers, n_drivers) < 0)
                         return UDK_DRIVERHOST_EXIT_SANDBOX;
         } else {

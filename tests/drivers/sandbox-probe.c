@@ -12,7 +12,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <linux/netlink.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <udk/driver-host.h>
@@ -337,6 +346,102 @@ static int m_device(struct udk_driver *drv, void *state, struct udk_driver_call 
         return text_out(call, udk_driver_error(drv));
 }
 
+/* connect() to @path: on an AF_UNIX socket if the sandbox gives one, else on the uevent socket
+ * a bus driver may have, so that connect() itself is what is tried. */
+static int try_connect_unix(const char *path)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        socklen_t len = sizeof(sa);
+        int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        int e;
+
+        if (fd < 0)
+                fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
+        if (fd < 0)
+                return errno;
+        udk_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+        if (path[0] == '@') {
+                sa.sun_path[0] = '\0';
+                len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+        }
+        e = errno_of(connect(fd, (const struct sockaddr *)&sa, len));
+        close(fd);
+        return e;
+}
+
+static int try_one(uint64_t what, uint64_t a, uint64_t b, const char *path)
+{
+        char *const argv[] = { (char *)"true", NULL };
+        char *const envp[] = { NULL };
+        char byte = ' ';
+        uint64_t word;
+        int fd;
+
+        switch (what) {
+        case TRY_OPEN:
+                fd = open(path, (int)a | O_CLOEXEC);
+                if (fd < 0)
+                        return errno;
+                close(fd);
+                return 0;
+        case TRY_SOCKET:
+                fd = socket((int)a, (int)(b & 0xffff) | SOCK_CLOEXEC, (int)(b >> 16));
+                if (fd < 0)
+                        return errno;
+                close(fd);
+                return 0;
+        case TRY_CONNECT_UNIX:
+                return try_connect_unix(path);
+        case TRY_PTRACE:
+                if (ptrace(PTRACE_SEIZE, (pid_t)a, NULL, NULL) < 0)
+                        return errno;
+                ptrace(PTRACE_DETACH, (pid_t)a, NULL, NULL);
+                return 0;
+        case TRY_VM_READV: {
+                struct iovec local = { &word, sizeof(word) }, remote = { (void *)(uintptr_t)b, sizeof(word) };
+                return errno_of((int)process_vm_readv((pid_t)a, &local, 1, &remote, 1, 0));
+        }
+        case TRY_KILL:
+                return errno_of(kill((pid_t)a, 0));
+        case TRY_TGKILL:
+                return errno_of((int)syscall(SYS_tgkill, (pid_t)a, (pid_t)a, 0));
+        case TRY_MOUNT:
+                return errno_of(mount("none", path, "tmpfs", 0, NULL));
+        case TRY_EXECVEAT:
+                /* Only ever called sandboxed: without the sandbox this would replace the host. */
+                syscall(SYS_execveat, AT_FDCWD, path, argv, envp, 0);
+                return errno;
+        case TRY_FORK: {
+                pid_t pid = fork();
+                if (pid == 0)
+                        _exit(0);
+                if (pid < 0)
+                        return errno;
+                waitpid(pid, NULL, 0);
+                return 0;
+        }
+        case TRY_UNSHARE:
+                return errno_of(unshare(CLONE_NEWUSER | CLONE_NEWNS));
+        case TRY_TIOCSTI:
+                return errno_of(ioctl((int)a, TIOCSTI, &byte));
+        case TRY_SESSION:
+                return getsid(0) == getpid() ? 0 : 1;
+        }
+        return EINVAL;
+}
+
+static int m_try(struct udk_driver *drv, void *state, struct udk_driver_call *call)
+{
+        char path[256] = "";
+
+        if (call->struct_in_size >= sizeof(path))
+                return -EINVAL;
+        if (call->struct_in_size) /* no structure: struct_in may be NULL */
+                memcpy(path, call->struct_in, call->struct_in_size);
+        path[call->struct_in_size] = '\0';
+        return scalar(call, (uint64_t)try_one(call->scalar_in[0], call->scalar_in[1], call->scalar_in[2], path));
+}
+
 static const struct udk_driver_method probe_methods[] = {
         { PROBE_OPEN, "open", 0, 0, 1, 0, m_open },
         { PROBE_SOCKET_INET, "socket-inet", 0, 0, 1, 0, m_socket_inet },
@@ -359,6 +464,7 @@ static const struct udk_driver_method probe_methods[] = {
         { PROBE_SYSFS_READ, "sysfs-read", 0, 0, 1, 0, m_sysfs_read },
         { PROBE_SYSFS_WRITE, "sysfs-write", 0, 0, 1, 0, m_sysfs_write },
         { PROBE_NETLINK_UEVENT, "netlink-uevent", 0, 0, 1, 0, m_netlink_uevent },
+        { PROBE_TRY, "try", 3, UDK_DRIVER_SIZE_ANY, 1, 0, m_try },
 };
 
 static int probe_start(struct udk_driver *drv, void *state, const struct udk_nub *provider)

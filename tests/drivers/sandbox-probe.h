@@ -29,6 +29,24 @@ enum probe_selector {
         PROBE_SYSFS_READ,      /* open /sys/class read-only: the errno */
         PROBE_SYSFS_WRITE,     /* open /sys/kernel/uevent_helper for writing: the errno */
         PROBE_NETLINK_UEVENT,  /* socket(AF_NETLINK, ..., NETLINK_KOBJECT_UEVENT): the errno */
+        PROBE_TRY,             /* scalars (enum probe_try, a, b), a path as the structure: the errno */
+};
+
+/* PROBE_TRY's attempts: each answers the errno it got, 0 when it succeeded. */
+enum probe_try {
+        TRY_OPEN = 1,     /* open(path, a) */
+        TRY_SOCKET,       /* socket(a, b & 0xffff, b >> 16) */
+        TRY_CONNECT_UNIX, /* connect() to path ("@name": abstract) on an AF_UNIX socket, else on a uevent one */
+        TRY_PTRACE,       /* ptrace(PTRACE_SEIZE, a) */
+        TRY_VM_READV,     /* process_vm_readv(a) of 8 bytes at address b */
+        TRY_KILL,         /* kill(a, 0) */
+        TRY_TGKILL,       /* tgkill(a, a, 0) */
+        TRY_MOUNT,        /* mount a tmpfs on path */
+        TRY_EXECVEAT,     /* execveat(path) */
+        TRY_FORK,         /* fork() (a child that got through exits at once) */
+        TRY_UNSHARE,      /* unshare(CLONE_NEWUSER | CLONE_NEWNS) */
+        TRY_TIOCSTI,      /* ioctl(a, TIOCSTI, " ") */
+        TRY_SESSION,      /* not an attempt: 0 when the host leads its own session (no controlling terminal) */
 };
 
 #endif

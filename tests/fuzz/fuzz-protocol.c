@@ -151,6 +151,12 @@ static void read_answer(const void *buf, size_t len, unsigned n_fds)
                 read_string(m->text, sizeof(m->text));
                 break;
         }
+        case UDK_MSG_EVENT_CLOSED: {
+                const struct udk_msg_closed *m = buf;
+                require(len == sizeof(*m));
+                read_string(m->reason, sizeof(m->reason));
+                break;
+        }
         case UDK_MSG_MATCH_CANDIDATE: {
                 const struct udk_msg_match_candidate *m = buf;
                 require(len == sizeof(*m));

@@ -91,6 +91,7 @@ static void client_protocol(void)
                 struct udk_msg_text text;
                 struct udk_msg_match_candidate candidate;
                 struct udk_msg_node_state node_state;
+                struct udk_msg_closed closed;
                 uint8_t bytes[UDK_MSG_SIZE_MAX];
         } m;
 
@@ -214,6 +215,11 @@ static void client_protocol(void)
                                         .size = 4096, .device = 3 };
         answer("peer-added", &m, UDK_MSG_EVENT_PEER_ADDED, sizeof(m.peer), 0, 1);
         answer("peer-removed", &m, UDK_MSG_EVENT_PEER_REMOVED, sizeof(m.peer), 0, 0);
+        CLEAR();
+        m.closed = (struct udk_msg_closed){ .status = -EUSERS };
+        str(m.closed.reason, "udkd serves 64 clients already, the limit: try again when one leaves",
+            sizeof(m.closed.reason));
+        answer("closed", &m, UDK_MSG_EVENT_CLOSED, sizeof(m.closed), 0, 0);
 #undef CLEAR
 }
 

@@ -306,6 +306,37 @@ static void test_handlers_syntax(void)
             ":3: bad plugin name in handler '../gain' (letters, digits, '_', '.', '-'; at most 63)");
 }
 
+/* Every bound of the file, with the line and the limit (docs/security.md's table). */
+static void test_config_limits(void)
+{
+        static char text[(1u << 20) + 64], expected[64];
+        size_t len;
+
+        len = (size_t)snprintf(text, sizeof(text), "[device]\nname = a\nhandlers = ");
+        for (int i = 1; i <= 33; i++)
+                len += (size_t)snprintf(text + len, sizeof(text) - len, "%sgain:g%d", i > 1 ? ", " : "", i);
+        snprintf(text + len, sizeof(text) - len, "\n");
+        EXPECT_ERROR(text, ":3: too many handlers (at most 32)");
+
+        len = 0;
+        for (int i = 1; i <= 65; i++)
+                len += (size_t)snprintf(text + len, sizeof(text) - len, "[device]\nname = d%d\n", i);
+        EXPECT_ERROR(text, ":129: too many devices (at most 64)");
+
+        len = (size_t)snprintf(text, sizeof(text), "[device]\nname = a\n");
+        for (int i = 1; i <= 256; i++)
+                len += (size_t)snprintf(text + len, sizeof(text) - len, "x%d = 1\n", i);
+        EXPECT_ERROR(text, ":258: too many keys in [device] (at most 256)");
+
+        /* A byte over 1 MiB, comments that would parse: refused before it is read. */
+        len = (size_t)snprintf(text, sizeof(text), "[device]\nname = a\n");
+        memset(text + len, '#', (1u << 20) + 1 - len);
+        text[(1u << 20)] = '\n';
+        text[(1u << 20) + 1] = '\0';
+        snprintf(expected, sizeof(expected), ": file too large (%u bytes, at most %u)", (1u << 20) + 1, 1u << 20);
+        EXPECT_ERROR(text, expected);
+}
+
 static void test_missing_plugin(void)
 {
         static const char text[] = "[device]\nname = a\nhandlers = gain, eq\n";
@@ -487,6 +518,6 @@ UDK_TEST_MAIN(test_unknown_section, test_key_outside_section, test_missing_equal
               test_rate_out_of_range, test_rate_refused_by_backend, test_period_out_of_range,
               test_channels_out_of_range, test_bad_number_text, test_priority_and_cpu, test_bad_format,
               test_unknown_backend, test_server_section, test_no_devices, test_unreadable_file,
-              test_unknown_key, test_handlers_syntax, test_missing_plugin, test_wrong_version_plugin,
+              test_unknown_key, test_handlers_syntax, test_config_limits, test_missing_plugin, test_wrong_version_plugin,
               test_backend_option, test_device_refused, test_bad_control_value, test_unknown_control,
               test_valid_two_devices, test_valid_config_runs, test_crlf_and_whitespace)

@@ -9,11 +9,13 @@
  */
 #include <fcntl.h>
 #include <linux/landlock.h>
+#include <linux/netlink.h>
 #include <limits.h>
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -427,21 +429,20 @@ static bool landlock_present(void)
         return syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION) >= 1;
 }
 
-/* --udev (a bus driver's sandbox = udev): sysfs read-only and a uevent socket; nothing else more. */
-static void test_sandbox_udev(void)
+/* sandbox-probe in a host with --udev, started. */
+static void host_start_udev(struct host *h)
 {
-        struct host h;
         char path[PATH_MAX];
         int sv[2], ep[2];
 
         driver_path(path, sizeof(path), "sandbox-probe");
-        memset(&h, 0, sizeof(h));
-        h.sequence = 100;
+        memset(h, 0, sizeof(*h));
+        h->sequence = 100;
         ASSERT_OK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
         ASSERT_OK(pipe2(ep, O_CLOEXEC));
-        h.pid = fork();
-        ASSERT_OK(h.pid);
-        if (h.pid == 0) {
+        h->pid = fork();
+        ASSERT_OK(h->pid);
+        if (h->pid == 0) {
                 const char *argv[] = { getenv("UDK_DRIVERHOST"), "--verbose", "--udev", path, NULL };
 
                 if (dup2(ep[1], 2) < 0 || dup2(sv[1], 3) < 0)
@@ -451,10 +452,18 @@ static void test_sandbox_udev(void)
         }
         close(ep[1]);
         close(sv[1]);
-        h.sock = sv[0];
-        h.err_fd = ep[0];
-        expect_ready(&h, "sandbox-probe");
-        ASSERT_INT_EQ(host_start_with(&h, "loud", NULL), 0);
+        h->sock = sv[0];
+        h->err_fd = ep[0];
+        expect_ready(h, "sandbox-probe");
+        ASSERT_INT_EQ(host_start_with(h, "loud", NULL), 0);
+}
+
+/* --udev (a bus driver's sandbox = udev): sysfs read-only and a uevent socket; nothing else more. */
+static void test_sandbox_udev(void)
+{
+        struct host h;
+
+        host_start_udev(&h);
         ASSERT_UINT_EQ(call_scalar(&h, PROBE_SYSFS_READ), 0);
         ASSERT_UINT_EQ(call_scalar(&h, PROBE_NETLINK_UEVENT), 0);
         /* Writing is refused by seccomp (a write flag), whatever Landlock would say. */
@@ -471,6 +480,136 @@ static void test_sandbox_udev(void)
         ASSERT_UINT_EQ(call_scalar(&h, PROBE_SYSFS_READ), EPERM);
         ASSERT_UINT_EQ(call_scalar(&h, PROBE_NETLINK_UEVENT), EPERM);
         host_stop(&h);
+}
+
+/* One PROBE_TRY: the errno the host got. */
+static uint64_t try_in_host(struct host *h, enum probe_try what, uint64_t a, uint64_t b, const char *path)
+{
+        uint64_t scalars[3] = { what, a, b };
+        struct call_out out;
+
+        call(h, PROBE_TRY, scalars, 3, path, path ? (uint32_t)strlen(path) : 0, 0, &out);
+        ASSERT_INT_EQ(out.status, 0);
+        ASSERT_UINT_EQ(out.n_scalars, 1);
+        return out.scalars[0];
+}
+
+/* What a driver could reach that nobody gave it: the test plays udkd, so its pid is "udkd's". */
+struct escape_targets {
+        char dir[64];          /* a private folder standing for udkd's configuration */
+        char conf[96];
+        char client_socket[96]; /* a listening unix socket standing for udkd's client socket */
+        int listen_fd;
+        char proc_mem[64], proc_fd[64], proc_environ[64];
+};
+
+static uint64_t secret = 0x5ec2e7; /* what process_vm_readv would read */
+
+static void escape_targets_make(struct escape_targets *t)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        FILE *f;
+
+        snprintf(t->dir, sizeof(t->dir), "/tmp/udk-test-escape-XXXXXX");
+        ASSERT_NOT_NULL(mkdtemp(t->dir));
+        snprintf(t->conf, sizeof(t->conf), "%s/udkd.conf", t->dir);
+        f = fopen(t->conf, "w");
+        ASSERT_NOT_NULL(f);
+        fputs("[device]\nname = secret\n", f);
+        ASSERT_OK(fclose(f));
+        snprintf(t->client_socket, sizeof(t->client_socket), "%s/udkd.sock", t->dir);
+        udk_strlcpy(sa.sun_path, t->client_socket, sizeof(sa.sun_path));
+        t->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        ASSERT_OK(t->listen_fd);
+        ASSERT_OK(bind(t->listen_fd, (const struct sockaddr *)&sa, sizeof(sa)));
+        ASSERT_OK(listen(t->listen_fd, 4));
+        snprintf(t->proc_mem, sizeof(t->proc_mem), "/proc/%d/mem", (int)getpid());
+        snprintf(t->proc_fd, sizeof(t->proc_fd), "/proc/%d/fd/%d", (int)getpid(), t->listen_fd);
+        snprintf(t->proc_environ, sizeof(t->proc_environ), "/proc/%d/environ", (int)getpid());
+}
+
+static void escape_targets_remove(struct escape_targets *t)
+{
+        close(t->listen_fd);
+        unlink(t->client_socket);
+        unlink(t->conf);
+        rmdir(t->dir);
+}
+
+/* Every way out, tried from inside: @open_denial is what opening a file to read gets (EPERM from
+ * seccomp without --udev, EACCES from Landlock with it, 0 with --udev on a kernel without Landlock:
+ * not checked then). */
+static void expect_no_escape(struct host *h, const struct escape_targets *t, uint64_t open_denial)
+{
+        const char *const files[] = { "/etc/shadow", "/etc/passwd", t->conf, t->proc_mem, t->proc_fd,
+                                      t->proc_environ, "/dev/mem", "/dev/tty", "/dev/null", "/dev/zero",
+                                      "/root", "/home" };
+        struct {
+                int domain, type, protocol;
+        } const sockets[] = {
+                { AF_INET, SOCK_STREAM, 0 },   { AF_INET, SOCK_DGRAM, 0 },
+                { AF_INET6, SOCK_STREAM, 0 },  { AF_INET6, SOCK_DGRAM, 0 },
+                { AF_UNIX, SOCK_DGRAM, 0 },    { AF_PACKET, SOCK_RAW, 0 },
+                { AF_NETLINK, SOCK_RAW, NETLINK_ROUTE }, { AF_NETLINK, SOCK_RAW, NETLINK_AUDIT },
+        };
+        pid_t udkd = getpid();
+
+        for (size_t i = 0; i < UDK_ELEMENTSOF(files); i++) {
+                uint64_t e;
+
+                if (access(files[i], F_OK) < 0)
+                        continue; /* a container without /dev/mem: ENOENT would say nothing */
+                e = try_in_host(h, TRY_OPEN, O_RDONLY, 0, files[i]);
+                if (open_denial && e != open_denial) /* 0: no Landlock, reading is not confined */
+                        udk_test_fail("opening %s from the host: errno %d, expected %d", files[i], (int)e,
+                                      (int)open_denial);
+                ASSERT_UINT_EQ(try_in_host(h, TRY_OPEN, O_RDWR, 0, files[i]), EPERM);
+        }
+        for (size_t i = 0; i < UDK_ELEMENTSOF(sockets); i++) {
+                uint64_t e = try_in_host(h, TRY_SOCKET, (uint64_t)sockets[i].domain,
+                                         (uint64_t)sockets[i].type | (uint64_t)sockets[i].protocol << 16, NULL);
+                if (e != EPERM)
+                        udk_test_fail("socket(%d, %d, %d) from the host: errno %d, expected EPERM",
+                                      sockets[i].domain, sockets[i].type, sockets[i].protocol, (int)e);
+        }
+        /* connect() itself, on the uevent socket a bus driver has: denied before any address is looked at. */
+        ASSERT_UINT_EQ(try_in_host(h, TRY_CONNECT_UNIX, 0, 0, t->client_socket), EPERM);
+        ASSERT_UINT_EQ(try_in_host(h, TRY_CONNECT_UNIX, 0, 0, "@udk-test-abstract"), EPERM);
+        /* udkd's memory and life. */
+        ASSERT_UINT_EQ(try_in_host(h, TRY_PTRACE, (uint64_t)udkd, 0, NULL), EPERM);
+        ASSERT_UINT_EQ(try_in_host(h, TRY_VM_READV, (uint64_t)udkd, (uintptr_t)&secret, NULL), EPERM);
+        ASSERT_UINT_EQ(try_in_host(h, TRY_KILL, (uint64_t)udkd, 0, NULL), EPERM);
+        ASSERT_UINT_EQ(try_in_host(h, TRY_TGKILL, (uint64_t)udkd, 0, NULL), EPERM);
+        ASSERT_UINT_EQ(try_in_host(h, TRY_TGKILL, 1, 0, NULL), EPERM);
+        /* New processes, namespaces, mounts, programs. */
+        ASSERT_UINT_EQ(try_in_host(h, TRY_FORK, 0, 0, NULL), EPERM);
+        ASSERT_UINT_EQ(try_in_host(h, TRY_UNSHARE, 0, 0, NULL), EPERM);
+        ASSERT_UINT_EQ(try_in_host(h, TRY_MOUNT, 0, 0, t->dir), EPERM);
+        ASSERT_UINT_EQ(try_in_host(h, TRY_EXECVEAT, 0, 0, "/bin/true"), EPERM);
+        /* Its stderr is a pipe here: allowed, TIOCSTI would get ENOTTY; the filter answers first. */
+        ASSERT_UINT_EQ(try_in_host(h, TRY_TIOCSTI, 2, 0, NULL), EPERM);
+        /* And no terminal to type into: the host leads its own session. */
+        ASSERT_UINT_EQ(try_in_host(h, TRY_SESSION, 0, 0, NULL), 0);
+}
+
+/* What is not tried above: files outside the grant, sockets of every kind, connect(), udkd's memory
+ * and signals, processes, namespaces, mounts, execveat, a terminal; in both sandboxes. */
+static void test_sandbox_no_escape(void)
+{
+        struct escape_targets t;
+        struct host h;
+
+        escape_targets_make(&t);
+        host_start(&h, false);
+        expect_no_escape(&h, &t, EPERM);
+        host_stop(&h);
+        ASSERT_FALSE(strstr(h.err, "warning"));
+
+        host_start_udev(&h);
+        expect_no_escape(&h, &t, landlock_present() ? EACCES : 0);
+        host_stop(&h);
+        ASSERT_FALSE(strstr(h.err, "warning"));
+        escape_targets_remove(&t);
 }
 
 /* The same probes without the sandbox succeed: the denials above are the sandbox's. */
@@ -1049,7 +1188,7 @@ static void test_log_full_socket(void)
         host_stop_with(&h, "udkd's socket is full");
 }
 
-UDK_TEST_MAIN(test_life, test_sandbox_denials, test_sandbox_udev, test_no_sandbox, test_call_checks, test_ping_pong,
+UDK_TEST_MAIN(test_life, test_sandbox_denials, test_sandbox_udev, test_sandbox_no_escape, test_no_sandbox, test_call_checks, test_ping_pong,
               test_control_changed, test_publish_nub, test_device_create, test_request_timeout, test_bad_abi,
               test_malformed, test_wrong_way, test_hang_up, test_start_fails, test_not_a_socket, test_help,
               test_shared_host, test_shared_bad_channel, test_log_full_socket)

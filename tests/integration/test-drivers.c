@@ -9,6 +9,8 @@
  */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -483,5 +485,188 @@ static void test_bad_personality(void)
         fixture_stop(&f);
 }
 
+/* --- limits --- */
+
+static size_t count_nubs(struct udk_client *c, size_t *ret_roots)
+{
+        struct udk_msg_object *objects;
+        size_t n, nubs = 0, roots = 0;
+
+        ASSERT_OK(udk_client_list(c, 0, &objects, &n));
+        for (size_t i = 0; i < n; i++) {
+                const struct udk_msg_object *o = udk_client_objects_at(objects, i);
+                if (strcmp(o->klass, "nub") != 0)
+                        continue;
+                nubs++;
+                roots += strncmp(o->name, "root-", 5) == 0;
+        }
+        free(objects);
+        *ret_roots = roots;
+        return nubs;
+}
+
+/* 300 devices on the test bus: udkd keeps 256 nubs in all, its root nubs among them, and tells the
+ * bus driver for each of the others which limit it met; the driver logs it. */
+static void test_nubs_limit(void)
+{
+        static struct fixture f;
+        static char nubs[300 * 40], refused[256];
+        size_t len = 0, roots;
+        unsigned first;
+
+        for (unsigned h = 1; h <= 300; h++)
+                len += (size_t)snprintf(nubs + len, sizeof(nubs) - len, "[nub]\nhandle = %u\nname = n%u\n", h, h);
+        ASSERT_TRUE(len < sizeof(nubs));
+        fixture_write(&f, nubs, AUDIO_PERSONALITY);
+        /* -q: a line per refused nub, none per published one. */
+        proc_start_server(&f.p, NO_DEVICES, (const char *const[]){ "--drivers", f.drivers, "-q", NULL });
+        ASSERT_OK(udk_client_connect("test-drivers", f.p.socket, &f.client));
+        proc_wait_stderr(&f.p, "nub 'n300' (handle 300) not published: nub 'n300': udkd has 256 nubs already, the limit",
+                         WAIT_MS);
+        ASSERT_UINT_EQ(count_nubs(f.client, &roots), 256);
+        ASSERT_UINT_GE(roots, 1);
+        first = (unsigned)(256 - roots + 1);
+        snprintf(refused, sizeof(refused), "nub 'n%u' (handle %u) not published: nub 'n%u': udkd has 256 nubs already, the limit",
+                 first, first, first);
+        ASSERT_STR_CONTAINS(f.p.err, refused);
+        snprintf(refused, sizeof(refused), "nub 'n%u' (handle %u) not published", first - 1, first - 1);
+        ASSERT_FALSE(strstr(f.p.err, refused));
+        fixture_stop(&f);
+}
+
+static size_t count_driver_devices(struct udk_client *c)
+{
+        struct udk_msg_object *objects;
+        size_t n, devices = 0;
+
+        ASSERT_OK(udk_client_list(c, 0, &objects, &n));
+        for (size_t i = 0; i < n; i++) {
+                const struct udk_msg_object *o = udk_client_objects_at(objects, i);
+                const struct udk_prop *uid = udk_msg_object_prop(o, "uid");
+
+                if (strcmp(o->klass, "device") == 0 && uid && strncmp(uid->s, "test:", 5) == 0)
+                        devices++;
+        }
+        free(objects);
+        return devices;
+}
+
+/* 33 knobs, each with a driver that makes a device: 32 devices, and the driver of the 33rd is told
+ * which limit it met (it logs it and fails its start). */
+static void test_driver_devices_limit(void)
+{
+        static struct fixture f;
+        static char nubs[33 * 80];
+        uint64_t deadline;
+        size_t len = 0;
+
+        for (unsigned h = 1; h <= 33; h++)
+                len += (size_t)snprintf(nubs + len, sizeof(nubs) - len,
+                                        "[nub]\nhandle = %u\nname = k%u\nvendor = 0x1234\nproduct = 0x0001\n", h, h);
+        ASSERT_TRUE(len < sizeof(nubs));
+        fixture_write(&f, nubs, AUDIO_PERSONALITY);
+        proc_start_server(&f.p, NO_DEVICES, (const char *const[]){ "--drivers", f.drivers, "-q", NULL });
+        ASSERT_OK(udk_client_connect("test-drivers", f.p.socket, &f.client));
+        proc_wait_stderr(&f.p, " not created: udkd has 32 drivers' devices already, the limit", WAIT_MS);
+        deadline = now_ms() + WAIT_MS;
+        while (count_driver_devices(f.client) != 32) {
+                ASSERT_TRUE(now_ms() < deadline);
+                usleep(10000);
+        }
+        fixture_stop(&f);
+}
+
+/* A client of its own on a thread of its own, calling get-level (selector 1) once. */
+struct caller {
+        const char *socket;
+        udk_object_id driver;
+        pthread_t thread;
+        _Atomic bool done;
+        int r;
+        int64_t level;
+        char error[256];
+};
+
+static void *caller_run(void *arg)
+{
+        struct caller *c = arg;
+        uint64_t out[UDK_CALL_SCALARS_MAX];
+        struct udk_client *client;
+        uint32_t n_out = 0;
+
+        c->r = udk_client_connect("caller", c->socket, &client);
+        if (c->r == 0) {
+                c->r = udk_client_call(client, c->driver, 1, NULL, 0, NULL, 0, out, &n_out, NULL, 0, NULL);
+                udk_strlcpy(c->error, udk_client_error(client), sizeof(c->error));
+                if (c->r == 0 && n_out == 1)
+                        c->level = (int64_t)out[0];
+                udk_client_disconnect(client);
+        } else {
+                udk_strlcpy(c->error, udk_client_error(NULL), sizeof(c->error));
+        }
+        atomic_store(&c->done, true);
+        return NULL;
+}
+
+/* 17 clients call a driver that cannot answer (its host stopped): 16 calls wait in flight, the 17th is
+ * refused at once, saying which limit; the 16 are answered once the host runs again. */
+static void test_calls_limit(void)
+{
+        static struct fixture f;
+        static struct caller callers[17];
+        udk_object_id driver;
+        unsigned busy = 0, answered = 0;
+        uint64_t deadline;
+        union object o;
+        pid_t host;
+
+        /* A heartbeat slow enough that the stopped host is not taken for hung meanwhile. */
+        fixture_write(&f, KNOB_NUB, AUDIO_PERSONALITY "heartbeat = 60s\n");
+        proc_start_server(&f.p, NO_DEVICES, (const char *const[]){ "--drivers", f.drivers, "-q", NULL });
+        ASSERT_OK(udk_client_connect("test-drivers", f.p.socket, &f.client));
+        driver = wait_driver(f.client, &f.p, "knob", "running", &o);
+        host = (pid_t)prop_int(&o.obj, "pid");
+        ASSERT_INT_EQ(call_level(f.client, driver), -6000);
+
+        ASSERT_OK(kill(host, SIGSTOP));
+        for (size_t i = 0; i < UDK_ELEMENTSOF(callers); i++) {
+                callers[i] = (struct caller){ .socket = f.p.socket, .driver = driver };
+                ASSERT_INT_EQ(pthread_create(&callers[i].thread, NULL, caller_run, &callers[i]), 0);
+        }
+        /* The refused one comes back while the others wait (well within udkd's 10 s per call). */
+        deadline = now_ms() + 5000;
+        for (;;) {
+                unsigned done = 0;
+
+                for (size_t i = 0; i < UDK_ELEMENTSOF(callers); i++)
+                        done += atomic_load(&callers[i].done);
+                if (done > 0) {
+                        ASSERT_UINT_EQ(done, 1);
+                        break;
+                }
+                ASSERT_TRUE(now_ms() < deadline);
+                usleep(1000);
+        }
+        ASSERT_OK(kill(host, SIGCONT));
+        for (size_t i = 0; i < UDK_ELEMENTSOF(callers); i++) {
+                struct caller *c = &callers[i];
+
+                ASSERT_INT_EQ(pthread_join(c->thread, NULL), 0);
+                if (c->r == -EBUSY) {
+                        ASSERT_STR_EQ(c->error, "driver 'test-audio' has 16 calls in flight already, the limit");
+                        busy++;
+                } else {
+                        if (c->r != 0)
+                                udk_test_fail("a call: %s", c->error);
+                        ASSERT_INT_EQ(c->level, -6000);
+                        answered++;
+                }
+        }
+        ASSERT_UINT_EQ(busy, 1);
+        ASSERT_UINT_EQ(answered, 16);
+        fixture_stop(&f);
+}
+
 UDK_TEST_MAIN(test_bind_and_call, test_hotplug, test_restart_backoff_giveup, test_hang_in_start,
-              test_stream_survives_crash, test_bad_personality, test_replug_waits_for_old_driver)
+              test_stream_survives_crash, test_bad_personality, test_replug_waits_for_old_driver,
+              test_nubs_limit, test_driver_devices_limit, test_calls_limit)

@@ -537,5 +537,74 @@ static void test_bad_host_key(void)
         fixture_stop(&f);
 }
 
+/* --- the limit --- */
+
+/* The drivers the registry shows: how many are running, and the one whose last exit is @why (0: none). */
+static udk_object_id drivers_now(struct fixture *f, const char *why, size_t *ret_running)
+{
+        struct udk_msg_object *objects;
+        udk_object_id found = 0;
+        size_t n;
+
+        *ret_running = 0;
+        ASSERT_OK(udk_client_list(f->client, 0, &objects, &n));
+        for (size_t i = 0; i < n; i++) {
+                const struct udk_msg_object *o = udk_client_objects_at(objects, i);
+                const char *state, *last_exit;
+
+                if (strcmp(o->klass, "driver") != 0)
+                        continue;
+                state = prop_string(o, "state");
+                last_exit = prop_string(o, "last_exit");
+                ASSERT_NOT_NULL(state);
+                ASSERT_NOT_NULL(last_exit);
+                *ret_running += strcmp(state, "running") == 0;
+                if (strcmp(last_exit, why) == 0) {
+                        ASSERT_UINT_EQ(found, 0);
+                        found = o->id;
+                }
+        }
+        free(objects);
+        return found;
+}
+
+/* 33 personalities, each with a host key of its own: 32 shared hosts run, and the driver that would
+ * have needed the 33rd fails, saying which limit in the registry and the log. */
+static void test_hosts_limit(void)
+{
+        static const char why[] = "udkd runs 32 shared hosts already, the limit";
+        static char nubs[33 * 80], personalities[33 * 160];
+        static struct fixture f;
+        size_t n_nubs = 0, n_personalities = 0, running;
+        uint64_t deadline;
+
+        for (unsigned i = 1; i <= 33; i++) {
+                n_nubs += (size_t)snprintf(nubs + n_nubs, sizeof(nubs) - n_nubs,
+                                           "[nub]\nhandle = %u\nname = k%u\nvendor = 0x1234\nproduct = %u\n", i, i, i);
+                n_personalities += (size_t)snprintf(personalities + n_personalities,
+                                                    sizeof(personalities) - n_personalities,
+                                                    "[personality]\nname = a%u\nfamily = test\nmatch.vendor = 0x1234\n"
+                                                    "match.product = %u\nhost = h%u\n"
+                                                    "driver = @FAMILY@/udk-driver-test-audio.so\n",
+                                                    i, i, i);
+        }
+        ASSERT_TRUE(n_nubs < sizeof(nubs) && n_personalities < sizeof(personalities));
+        fixture_write(&f, nubs, personalities);
+        current = &f;
+        signal(SIGABRT, on_abort);
+        /* -q: 33 hosts' starts would fill the test's pipe. */
+        proc_start_server(&f.p, "[server]\nmlock = no\n", (const char *const[]){ "--drivers", f.drivers, "-q", NULL });
+        ASSERT_OK(udk_client_connect("test-hosts", f.p.socket, &f.client));
+        proc_wait_stderr(&f.p, ": udkd runs 32 shared hosts already, the limit", WAIT_MS);
+        /* The 32 in their hosts and the bus driver run; the other one says why it does not. */
+        deadline = now_ms() + WAIT_MS;
+        while (!drivers_now(&f, why, &running) || running != 33) {
+                if (now_ms() >= deadline)
+                        udk_test_fail("%zu drivers running, none failed with '%s'; stderr: %s", running, why, f.p.err);
+                proc_pump(&f.p, 10);
+        }
+        fixture_stop(&f);
+}
+
 UDK_TEST_MAIN(test_one_process, test_host_crash, test_stop_one_member, test_member_hang,
-              test_reload_new_driver, test_bad_host_key)
+              test_reload_new_driver, test_bad_host_key, test_hosts_limit)

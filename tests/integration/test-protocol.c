@@ -36,6 +36,7 @@ union msg {
         struct udk_msg_welcome welcome;
         struct udk_msg_object object;
         struct udk_msg_stats_device stats;
+        struct udk_msg_closed closed;
         uint8_t bytes[UDK_MSG_SIZE_MAX];
 };
 
@@ -207,6 +208,9 @@ static void test_hello_and_version(void)
         ASSERT_UINT_EQ(r.h.type, UDK_MSG_REPLY);
         ASSERT_INT_EQ(r.reply.status, -EPROTO);
         ASSERT_STR_CONTAINS(r.reply.message, "protocol version 2: udkd");
+        ASSERT_INT_GT(recv_msg(c.fd, &r), 0);
+        ASSERT_UINT_EQ(r.h.type, UDK_MSG_EVENT_CLOSED);
+        ASSERT_STR_EQ(r.closed.reason, "protocol version mismatch");
         ASSERT_INT_EQ(recv_msg(c.fd, &r), 0);
         close(c.fd);
         proc_stop_server(&p);
@@ -577,8 +581,15 @@ static void test_malformed_closes_only_its_session(void)
                 ASSERT_OK(udk_msg_send(c.fd, buf, len, b->with_fd ? &fd : NULL, b->with_fd ? 1 : 0));
                 if (fd >= 0)
                         close(fd);
-                if (recv_msg(c.fd, &m) != 0)
+                /* udkd's last word says why, to the client as to its log. */
+                ASSERT_INT_GT(recv_msg(c.fd, &m), 0);
+                if (m.h.type != UDK_MSG_EVENT_CLOSED)
                         udk_test_fail("%s: the session got a %s message instead of being closed", b->what,
+                                      udk_msg_type_name(m.h.type));
+                ASSERT_INT_EQ(m.closed.status, -ECONNABORTED);
+                ASSERT_STR_CONTAINS(m.closed.reason, b->logged);
+                if (recv_msg(c.fd, &m) != 0)
+                        udk_test_fail("%s: the session got a %s message after its closed event", b->what,
                                       udk_msg_type_name(m.h.type));
                 close(c.fd);
                 proc_wait_stderr(&p, b->logged, 5000);

@@ -224,6 +224,12 @@ static void test_usage_errors(void)
         ASSERT_STR_EQ(p.err, "udkd: --stats '0': not a number of seconds (0.01..3.1536e+07)" HINT);
         ASSERT_INT_EQ(RUN_UDKD(&p, TIMEOUT_MS, "--check", "studio.conf"), 2);
         ASSERT_STR_EQ(p.err, "udkd: unexpected argument 'studio.conf'" HINT);
+        /* Eight personality folders at most (docs/security.md's limits). */
+        ASSERT_INT_EQ(RUN_UDKD(&p, TIMEOUT_MS, "--drivers", "/a", "--drivers", "/b", "--drivers", "/c", "--drivers",
+                               "/d", "--drivers", "/e", "--drivers", "/f", "--drivers", "/g", "--drivers", "/h",
+                               "--drivers", "/i"),
+                      2);
+        ASSERT_STR_EQ(p.err, "udkd: --drivers given more than 8 times" HINT);
 }
 
 static void test_verbose(void)

@@ -544,5 +544,27 @@ static void test_folder(void)
         remove_folder(dir);
 }
 
+/* A folder of 1025 files: the first 1024 by name load, the one left out is said. */
+static void test_folder_limit(void)
+{
+        char *dir = make_folder(), name[32], text[128], expect[1024], err[UDKD_PERSONALITY_ERR_MAX];
+        struct udkd_personality_set set;
+
+        for (unsigned i = 0; i <= UDKD_PERSONALITY_FILES_MAX; i++) {
+                snprintf(name, sizeof(name), "%04u.conf", i);
+                snprintf(text, sizeof(text), "[personality]\nname = p%u\nfamily = pci\ndriver = drv.so\n", i);
+                write_file(dir, name, text);
+        }
+        udkd_personality_set_init(&set);
+        ASSERT_INT_EQ(udkd_personalities_load_folder(&set, dir, err, sizeof(err)), 1024);
+        ASSERT_UINT_EQ(set.n_items, 1024);
+        ASSERT_STR_EQ(set.items[1023].name, "p1023");
+        ASSERT_UINT_EQ(set.n_errors, 1);
+        snprintf(expect, sizeof(expect), "%s: too many personality files (at most 1024): 1 left out", dir);
+        ASSERT_STR_EQ(set.errors[0], expect);
+        udkd_personality_set_finish(&set);
+        remove_folder(dir);
+}
+
 UDK_TEST_MAIN(test_every_key, test_names, test_restart_limits, test_driver_keys, test_errors, test_limits,
-              test_file_all_or_nothing, test_driver_checked, test_folder)
+              test_file_all_or_nothing, test_driver_checked, test_folder, test_folder_limit)

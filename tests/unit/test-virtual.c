@@ -381,7 +381,29 @@ static void test_clock_ppm_rejects_bad_values(void)
         udk_device_destroy(dev);
 }
 
+/* A device holds 128 controls, its backend's among them: the 129th is -ENOSPC, a taken name -EEXIST. */
+static void test_controls_limit(void)
+{
+        struct udk_device *dev = make_device(48000, 64, 2, UDK_FORMAT_F32, NULL);
+        uint32_t backend = udk_device_n_controls(dev);
+        char name[32];
+        int r = 0;
+
+        for (uint32_t i = backend; i < UDK_DEVICE_CONTROLS_MAX; i++) {
+                snprintf(name, sizeof(name), "trim%u", i);
+                ASSERT_NOT_NULL(udk_device_add_level_control(dev, name, -60.0f, 0.0f, 0.0f, &r));
+        }
+        ASSERT_UINT_EQ(udk_device_n_controls(dev), 128);
+        ASSERT_PTR_EQ(udk_device_add_boolean_control(dev, "one-more", false, &r), NULL);
+        ASSERT_INT_EQ(r, -ENOSPC);
+        ASSERT_PTR_EQ(udk_device_add_boolean_control(dev, "level", false, &r), NULL);
+        ASSERT_INT_EQ(r, -EEXIST);
+        ASSERT_UINT_EQ(udk_device_n_controls(dev), 128);
+        udk_device_destroy(dev);
+}
+
 UDK_TEST_MAIN(test_clock_ppm_scales_the_period_clock, test_clock_ppm_rejects_bad_values,
               test_sine_is_exact_and_phase_continuous, test_sine_through_s16_hardware,
               test_loopback_latency_is_the_reported_one, test_controls_apply_from_next_cycle,
-              test_mute_on_rt_thread_is_period_exact, test_rejects_bad_settings, test_controls_and_properties)
+              test_mute_on_rt_thread_is_period_exact, test_rejects_bad_settings, test_controls_and_properties,
+              test_controls_limit)

@@ -73,6 +73,7 @@ enum udk_msg_type {
         UDK_MSG_EVENT_NODE_STATE = 131, /* struct udk_msg_node_state */
         UDK_MSG_EVENT_PEER_ADDED = 132, /* struct udk_msg_peer + 1 fd */
         UDK_MSG_EVENT_PEER_REMOVED = 133, /* struct udk_msg_peer */
+        UDK_MSG_EVENT_CLOSED = 134,     /* struct udk_msg_closed: the server's last word */
 };
 
 struct udk_msg_header {
@@ -276,6 +277,19 @@ struct udk_msg_node_state {
 };
 
 /*
+ * Sent just before udkd closes a session for a reason of its own (a
+ * malformed or oversized message, a limit, a peer it did not map), and to
+ * a connection it refuses (-EUSERS: every session slot taken), so that the
+ * client can say why instead of "connection closed".  Nothing follows it.
+ */
+struct udk_msg_closed {
+        struct udk_msg_header h;
+        int32_t status; /* a negative errno */
+        uint32_t reserved;
+        char reason[UDK_MSG_TEXT_MAX];
+};
+
+/*
  * Errors beyond errno's range, as negative numbers like the others.
  * UDK_E_DRIVER_TERMINATED: the driver that was to answer crashed, exited or
  * was stopped before it did (a CALL in flight, a request to its device).
@@ -385,6 +399,7 @@ _Static_assert(sizeof(struct udk_msg_opened) == 80, "protocol layout: opened");
 _Static_assert(sizeof(struct udk_msg_match_candidate) == 304, "protocol layout: match candidate");
 _Static_assert(sizeof(struct udk_msg_call) == 168, "protocol layout: call");
 _Static_assert(sizeof(struct udk_msg_call_result) == 160, "protocol layout: call result");
+_Static_assert(sizeof(struct udk_msg_closed) == 184, "protocol layout: closed");
 _Static_assert(sizeof(struct udk_node_shm) == 192, "protocol layout: node segment header");
 
 /* Peer slots per device (the graph's size). */
