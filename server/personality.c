@@ -468,9 +468,8 @@ static int key_value(void *userdata, unsigned line, const char *key, char *value
                 return parse_rule(p, cur, key, key + 6, value);
         if (strncmp(key, "property.", 9) == 0)
                 return parse_property(p, cur, key, key + 9, value);
-        if (strcmp(key, "grant") == 0) {
+        if (strcmp(key, "grant") == 0)
                 return parse_grants(p, cur, value);
-        }
         if (strcmp(key, "sandbox") == 0) {
                 /* What a driver may reach beyond its descriptors; one kind so far. */
                 if (strcmp(value, "udev") != 0)
