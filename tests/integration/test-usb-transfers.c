@@ -316,7 +316,8 @@ static void wait_pending(struct fixture *f, unsigned char endpoint, unsigned n)
              proc_pump(&f->udkd, 2))
                 if (now_ms() >= deadline)
                         udk_test_fail("%u URBs wait on 0x%02x, not %u, after %d ms; stderr: %s",
-                                      usbfs_pending_on(&f->dev, endpoint), endpoint, n, WAIT_MS, f->udkd.err);
+                                      usbfs_pending_on(&f->dev, endpoint), endpoint, n, WAIT_MS,
+                                      f->udkd.err);
 }
 
 /* The probe (tests/usb-bulk) started: its interface claimed, its alternate setting set; up to its
@@ -413,8 +414,9 @@ static void test_bulk_interrupt(void)
  * The device unplugged while the probe's bulk and interrupt INs wait: usbfs's disconnect (the URBs
  * complete with -ESHUTDOWN, ioctls fail with ENODEV, poll says POLLHUP | POLLERR) gives both callbacks
  * -ENODEV, and the probe ends its run (udk_driver_terminate): stopped, exit 0, no crash.  The mixer on
- * the same device, with nothing in flight, runs on: a client's move fails with ENODEV and is a warning.
- * Then udev's remove: the nubs go, and the drivers and the mixer's device with them.
+ * the same device, with nothing in flight, runs on: a client's move fails with ENODEV, is a warning, and
+ * the control is set back.  Then udev's remove: the nubs go, and the drivers and the mixer's device
+ * with them.
  */
 static void test_unplug(void)
 {
@@ -444,8 +446,14 @@ static void test_unplug(void)
                 "driver 'usb-mixer': mixer -20.0 dB not applied: writing the mixer level of channel 0: "
                 "No such device",
                 WAIT_MS);
+        /* Refused: the control set back to the level the device keeps, which never saw a SET. */
+        wait_control(&f, device, "mixer", "-6.0 dB");
         wait_control(&f, device, "gain.level", "-6.0 dB");
         wait_state(f.client, &f.udkd, mixer, "running", &o);
+        g_mutex_lock(&f.dev.lock);
+        ASSERT_INT_EQ(f.dev.level, -6 * 256);
+        ASSERT_UINT_EQ(f.dev.n_seen, 1); /* the GET at start */
+        g_mutex_unlock(&f.dev.lock);
 
         umockdev_testbed_uevent(f.bed, "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-2", "remove");
         wait_object(f.client, &f.udkd, "nub", "usb-1-2_1.3", false);
