@@ -25,8 +25,9 @@
  * for its own; poll() on it asks the handler (UDK_TEST_UMOCKDEV_POLL).
  *
  * Use: usbfs_device_attach() after the testbed has the fixture and before
- * udkd opens the node; usbfs_node_write() again after the node was added
- * anew (a replug); usbfs_device_detach() after udkd stopped.  The test
+ * udkd opens the node; usbfs_node_write() again once the node was added
+ * anew (a replug: umockdev_family's added), before a driver opens it;
+ * usbfs_device_detach() after udkd stopped.  The test
  * reads the fields under dev->lock.
  */
 #ifndef UDK_TEST_USBFS_H
@@ -556,26 +557,37 @@ static inline gboolean usbfs_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClie
         return TRUE;
 }
 
-/* Write what the node reads as (usbfs_descriptors) into the testbed's node: at the start, and again
- * after the fixture's node was added anew. */
+/* Write what the node reads as (usbfs_descriptors) into the testbed's node when it does not read so yet:
+ * at the start, and again once the fixture's node was added anew.  A node that reads so is left alone:
+ * the write makes a new file, which a descriptor opened before it (udkd's) would not be. */
 static inline void usbfs_node_write(UMockdevTestbed *bed)
 {
         GError *error = NULL;
         char *root = umockdev_testbed_get_root_dir(bed), *node = g_build_filename(root, USBFS_DEVNODE, NULL);
+        gchar *now = NULL;
+        gsize len = 0;
 
         g_free(root);
+        if (g_file_get_contents(node, &now, &len, NULL) && len == sizeof(usbfs_descriptors) &&
+            memcmp(now, usbfs_descriptors, len) == 0) {
+                g_free(now);
+                g_free(node);
+                return;
+        }
+        g_free(now);
         if (!g_file_set_contents(node, (const char *)usbfs_descriptors, sizeof(usbfs_descriptors), &error))
                 udk_test_fail("%s: %s", node, error->message);
         g_free(node);
 }
 
-/* The device, its register at @level (1/256 dB), stalling the vendor requests with @stall, attached to
- * the node of @bed (which holds the fixture). */
+/* The device in @dev (its memory as it may be), its register at @level (1/256 dB), stalling the vendor
+ * requests with @stall, attached to the node of @bed (which holds the fixture). */
 static inline void usbfs_device_attach(struct usbfs_device *dev, UMockdevTestbed *bed, int16_t level,
                                        bool stall)
 {
         GError *error = NULL;
 
+        memset(dev, 0, sizeof(*dev));
         g_mutex_init(&dev->lock);
         dev->level = level;
         dev->stall = stall;
