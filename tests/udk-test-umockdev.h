@@ -36,6 +36,12 @@
 struct umockdev_family {
         const char *name; /* hid, pci, usb */
         bool verbose;     /* udkd --verbose: the supervisor's debug lines too */
+        /* A node whose ioctls the test emulates (udk-test-usbfs.h): the device drivers' hosts preload
+         * $UDK_TEST_UMOCKDEV_FD for it.  NULL: they get the testbed's plain file. */
+        const char *emulated;
+        /* Run after each device umockdev_replug() adds, before the next is added: the emulation writes
+         * its node's contents before a driver can open it (usbfs_node_write). */
+        void (*added)(UMockdevTestbed *bed);
         UMockdevTestbed *bed;
         struct proc udkd;
         struct udk_client *client;
@@ -92,15 +98,23 @@ static inline void umockdev_script(struct umockdev_family *f, const char *devnod
 /*
  * $UDK_DRIVERHOST through a wrapper that runs the bus driver's host alone with --no-sandbox (the bus
  * driver reads /sys and /run/udev, which the sandbox does not grant yet); the device drivers' hosts are
- * sandboxed as usual: they reach their device only through the descriptors udkd hands them.
+ * sandboxed as usual: they reach their device only through the descriptors udkd hands them (with
+ * f->emulated, swapped for the emulated node's by tests/udk-test-umockdev-fd.c before the sandbox).
  */
 static inline void umockdev_host_wrap(struct umockdev_family *f)
 {
-        const char *host = getenv("UDK_DRIVERHOST");
+        const char *host = getenv("UDK_DRIVERHOST"), *shim = getenv("UDK_TEST_UMOCKDEV_FD");
+        char preload[512] = "";
         FILE *out;
 
         if (!host)
                 UDK_TEST_SKIP("UDK_DRIVERHOST is not set (run through meson test)");
+        if (f->emulated && (!shim || !*shim))
+                UDK_TEST_SKIP("UDK_TEST_UMOCKDEV_FD is not set (run through meson test)");
+        if (f->emulated)
+                ASSERT_TRUE((size_t)snprintf(preload, sizeof(preload),
+                                             "UDK_TEST_UMOCKDEV_DEVNODE=%s LD_PRELOAD=\"%s:$LD_PRELOAD\" ",
+                                             f->emulated, shim) < sizeof(preload));
         snprintf(f->dir, sizeof(f->dir), "/tmp/udk-test-%s-host-XXXXXX", f->name);
         ASSERT_TRUE(mkdtemp(f->dir) != NULL);
         snprintf(f->host, sizeof(f->host), "%s/host", f->dir);
@@ -111,9 +125,9 @@ static inline void umockdev_host_wrap(struct umockdev_family *f)
                 "for last; do :; done\n"
                 "case \"$last\" in\n"
                 "*/udk-driver-%s-bus.so) exec %s --no-sandbox \"$@\" ;;\n"
-                "*) exec %s \"$@\" ;;\n"
+                "*) %sexec %s \"$@\" ;;\n"
                 "esac\n",
-                f->name, host, host);
+                f->name, host, preload, host);
         ASSERT_OK(fclose(out));
         ASSERT_OK(chmod(f->host, 0755));
         ASSERT_OK(setenv("UDK_DRIVERHOST", f->host, 1));
@@ -365,6 +379,8 @@ static inline void umockdev_replug(struct umockdev_family *f)
         for (size_t i = 0; i < n; i++) {
                 if (!umockdev_testbed_add_from_string(f->bed, records[i].text->str, &error))
                         udk_test_fail("%s: %s", path, error->message);
+                if (f->added)
+                        f->added(f->bed);
                 g_string_free(records[i].text, TRUE);
         }
         g_free(text);

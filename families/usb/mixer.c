@@ -8,7 +8,7 @@
  * backend with a gain handler.  Its control:
  *   mixer   the device's master level, -60..0 dB: a client's move is
  *           written to the device by a vendor OUT control transfer, and
- *           drives gain.level
+ *           drives gain.level; a move the device refuses is set back
  * It claims no interface: a vendor request to the device needs none, and
  * the kernel's audio driver keeps the streaming interfaces.
  */
@@ -89,18 +89,26 @@ static void mixer_stop(struct udk_driver *drv, void *state)
         m->usb = NULL;
 }
 
-/* A client moved the level (udkctl set usb-mixer:usb-1-2_1.0 mixer -12): the device gets it first. */
+/*
+ * A client moved the level (udkctl set usb-mixer:usb-1-2_1.0 mixer -12): the device gets it first.  udkd
+ * has shown the move already; one the device refused is set back to the level the device keeps, so the
+ * control never shows what the device does not have.
+ */
 static void mixer_control_changed(struct udk_driver *drv, void *state, udk_object_id device,
                                   const char *control, const char *value)
 {
         struct mixer *m = state;
-        char err[160];
+        char err[160], old[32];
         double db;
 
         if (strcmp(control, "mixer") != 0 || sscanf(value, "%lf", &db) != 1)
                 return;
         if (udk_usb_mixer_level_write(mixer_control, m->usb, 0, db, err, sizeof(err)) < 0) {
                 udk_driver_log(drv, UDK_LOG_WARN, "mixer %s not applied: %s", value, err);
+                snprintf(old, sizeof(old), "%.9g", m->level_db);
+                if (udk_driver_device_set_control(drv, device, "mixer", old) < 0)
+                        udk_driver_log(drv, UDK_LOG_WARN, "mixer not set back to %s dB: %s", old,
+                                       udk_driver_error(drv));
                 return;
         }
         m->level_db = db;

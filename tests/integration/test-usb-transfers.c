@@ -4,10 +4,11 @@
  * umockdev-wrapper): udkd opens /dev/bus/usb/001/002 of
  * tests/fixtures/usb-audio.umockdev and hands it to the mixer
  * (families/usb/mixer.c), whose provider wraps it with libusb; every
- * usbfs ioctl libusb makes on it reaches the emulated device below, a
- * UMockdevIoctlBase handler in this process that answers the ones libusb
- * needs (CONNECTINFO, GET_CAPABILITIES, GET_SPEED, GET_CONFIGURATION,
- * SUBMITURB and REAPURBNDELAY) and keeps the mixer's level register.
+ * usbfs ioctl libusb makes on it reaches the emulated device of
+ * tests/udk-test-usbfs.h, a UMockdevIoctlBase handler in this process that
+ * answers the ones libusb needs (CONNECTINFO, GET_CAPABILITIES, GET_SPEED,
+ * GET_CONFIGURATION, SUBMITURB and REAPURBNDELAY) and keeps the mixer's
+ * level register.
  * Asserted: the exact setup packets and data of the
  * mixer's vendor GET and SET as the device saw them, the level control
  * and gain.level the register's value gives, and the exact samples a
@@ -52,516 +53,11 @@
 #include "udk-test-udkd.h"
 #include "udk-test-registry.h"
 #include "udk-test-umockdev-fd.h"
-
-#define DEVNODE "/dev/bus/usb/001/002"
-#ifndef USBDEVFS_GET_SPEED
-#define USBDEVFS_GET_SPEED _IO('U', 31)
-#endif
-#define USB_SPEED_HIGH 3 /* enum usb_device_speed */
-
-/* What the node reads as, the descriptors usbfs gives, a descriptor a line: the device and its
- * configuration with the four interfaces of the fixture (audio control; two audio streaming with an
- * isochronous endpoint each; a vendor interface with a bulk pair, and in its alternate setting 1 an
- * interrupt IN endpoint 0x85 and isochronous OUT 0x06 and IN 0x87 of 8 bytes too). */
-/* clang-format off */
-static const uint8_t descriptors[] = {
-        0x12, 0x01, 0x00, 0x02, 0xef, 0x02, 0x01, 0x40, 0x97, 0x13, 0x08, 0x05, 0x00, 0x01, 0x01, 0x02, 0x03,
-        0x01,
-        0x09, 0x02, 0x75, 0x00, 0x04, 0x01, 0x00, 0x80, 0x32,
-        0x09, 0x04, 0x00, 0x00, 0x00, 0x01, 0x01, 0x00, 0x00,
-        0x09, 0x04, 0x01, 0x00, 0x01, 0x01, 0x02, 0x00, 0x00, 0x07, 0x05, 0x01, 0x05, 0x00, 0x01, 0x01,
-        0x09, 0x04, 0x02, 0x00, 0x01, 0x01, 0x02, 0x00, 0x00, 0x07, 0x05, 0x82, 0x05, 0x00, 0x01, 0x01,
-        0x09, 0x04, 0x03, 0x00, 0x02, 0xff, 0x00, 0x00, 0x00, 0x07, 0x05, 0x03, 0x02, 0x00, 0x02, 0x00,
-        0x07, 0x05, 0x84, 0x02, 0x00, 0x02, 0x00,
-        0x09, 0x04, 0x03, 0x01, 0x05, 0xff, 0x00, 0x00, 0x00, 0x07, 0x05, 0x03, 0x02, 0x00, 0x02, 0x00,
-        0x07, 0x05, 0x84, 0x02, 0x00, 0x02, 0x00, 0x07, 0x05, 0x85, 0x03, 0x08, 0x00, 0x04,
-        0x07, 0x05, 0x06, 0x05, 0x08, 0x00, 0x01, 0x07, 0x05, 0x87, 0x05, 0x08, 0x00, 0x01,
-};
-/* clang-format on */
-
-#define REAP_MAX    16u
-#define PENDING_MAX 4u
-#define LOG_MAX     16u
-#define CLIENTS_MAX 16u /* descriptors that submitted URBs: a host's each, restarts included */
-#define ISO_MAX     4u  /* isochronous URBs kept as seen */
-#define PACKETS_MAX 8u  /* packets in an isochronous URB */
-
-/* One control URB as the device saw it: its setup packet and, for an OUT one, its data. */
-struct control_seen {
-        uint8_t setup[8];
-        uint8_t data[8];
-        unsigned data_len;
-};
-
-/* One isochronous URB as the device saw it at its submission (an OUT one: its data too). */
-struct iso_seen {
-        unsigned char endpoint, type;
-        unsigned flags;
-        int n_packets, buffer_length;
-        unsigned length[PACKETS_MAX];
-        uint8_t data[64];
-};
-
-/*
- * A descriptor's URBs: completed and not reaped yet, and INs waiting for the device to have something
- * (interrupt IN, and bulk IN when the device keeps nothing).  Each is the URB's memory as umockdev fetched
- * it at the submission (its buffer a child): a reap points the client's URB pointer at it
- * (umockdev_ioctl_data_set_ptr, as umockdev's pcap replay does), which writes what changed back into the
- * client's URB and buffer.
- */
-struct usb_client {
-        UMockdevIoctlClient *client;
-        UMockdevIoctlData *reap[REAP_MAX];
-        unsigned n_reap;
-        UMockdevIoctlData *pending[PENDING_MAX], *pending_buf[PENDING_MAX];
-        unsigned n_pending;
-};
-
-/* The emulated audio interface, run on umockdev's worker thread. */
-struct usb_device {
-        GMutex lock;
-        int16_t level; /* the vendor mixer register, 1/256 dB */
-        bool stall;    /* a device without it: the vendor request stalls */
-        struct usb_client clients[CLIENTS_MAX];
-        struct control_seen seen[LOG_MAX];
-        unsigned n_seen;
-        /* the vendor interface: claimed (-1: not), its alternate setting, the bulk OUT bytes it keeps and
-         * gives back reversed on the next bulk IN (bulk_full until then) */
-        int claimed, alternate, released;
-        uint8_t bulk[64];
-        unsigned bulk_len, bulk_in, discarded;
-        bool bulk_full;
-        struct iso_seen iso[ISO_MAX];
-        unsigned n_iso;
-        /* usbfs after a disconnect: unplugged, every ioctl but a reap fails with ENODEV, a reap too once
-         * nothing is left, poll says POLLHUP; removed, what was pending completed with -ESHUTDOWN and
-         * poll says POLLERR too */
-        bool unplugged, removed;
-        /* unplugged: DISCARDURBs refused, then the polls of the descriptor they came from */
-        unsigned refused, polls;
-        UMockdevIoctlClient *refused_client;
-        unsigned long unknown; /* the first ioctl it does not know */
-};
-
-static struct usb_client *client_of(struct usb_device *dev, UMockdevIoctlClient *client)
-{
-        for (unsigned i = 0; i < CLIENTS_MAX; i++)
-                if (dev->clients[i].client == client || !dev->clients[i].client) {
-                        dev->clients[i].client = client;
-                        return &dev->clients[i];
-                }
-        return NULL;
-}
-
-static void complete_struct(UMockdevIoctlClient *client, size_t size, const void *value, long result)
-{
-        UMockdevIoctlData *d =
-                umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client), 0, size, NULL);
-
-        if (!d) {
-                umockdev_ioctl_client_complete(client, -1, EFAULT);
-                return;
-        }
-        memcpy(d->data, value, size);
-        umockdev_ioctl_client_complete(client, result, 0);
-        g_object_unref(d);
-}
-
-/* A control URB completes at once: the vendor GET reads the register, the vendor SET writes it, anything
- * else stalls. */
-static void control_urb(struct usb_device *dev, struct usbdevfs_urb *urb, uint8_t *buf)
-{
-        struct control_seen *s = dev->n_seen < LOG_MAX ? &dev->seen[dev->n_seen++] : NULL;
-        unsigned len = (unsigned)urb->buffer_length - 8;
-        static const uint8_t get[8] = { 0xc0, 0x5a, 0, 0, 0, 0, 2, 0 },
-                             set[8] = { 0x40, 0x5a, 0, 0, 0, 0, 2, 0 };
-
-        if (s) {
-                memcpy(s->setup, buf, 8);
-                s->data_len = !(buf[0] & 0x80) && len <= sizeof(s->data) ? len : 0;
-                memcpy(s->data, buf + 8, s->data_len);
-        }
-        urb->status = 0;
-        urb->actual_length = 2;
-        if (dev->stall) {
-                urb->status = -EPIPE;
-                urb->actual_length = 0;
-        } else if (memcmp(buf, get, 8) == 0) {
-                buf[8] = (uint8_t)((uint16_t)dev->level & 0xff);
-                buf[9] = (uint8_t)((uint16_t)dev->level >> 8);
-        } else if (memcmp(buf, set, 8) == 0) {
-                dev->level = (int16_t)(buf[8] | (buf[9] << 8));
-        } else {
-                urb->status = -EPIPE;
-                urb->actual_length = 0;
-        }
-}
-
-/* Bulk OUT 0x03 keeps what it is sent; bulk IN 0x84 gives it back reversed, once (with nothing kept it
- * waits: submit_urb). */
-static void bulk_urb(struct usb_device *dev, struct usbdevfs_urb *urb, uint8_t *buf)
-{
-        unsigned len = (unsigned)urb->buffer_length;
-
-        urb->status = 0;
-        if (urb->endpoint == 0x03 && len <= sizeof(dev->bulk)) {
-                memcpy(dev->bulk, buf, len);
-                dev->bulk_len = len;
-                dev->bulk_full = true;
-                urb->actual_length = (int)len;
-        } else if (urb->endpoint == 0x84) {
-                unsigned n = dev->bulk_len < len ? dev->bulk_len : len;
-
-                for (unsigned i = 0; i < n; i++)
-                        buf[i] = dev->bulk[n - 1 - i];
-                urb->actual_length = (int)n;
-                dev->bulk_full = false;
-                dev->bulk_in++;
-        } else {
-                urb->status = -EPIPE;
-                urb->actual_length = 0;
-        }
-}
-
-/* The isochronous packets the device sends on IN 0x87 (8 bytes asked for each): their length and status.
- * Packet i's bytes are 0xa0 + 0x10 * i + j. */
-static const unsigned iso_in_actual[PACKETS_MAX] = { 8, 3, 0, 8, 8, 8, 8, 8 };
-static const int iso_in_status[PACKETS_MAX] = { 0, 0, -EPROTO, 0 };
-
-/* An isochronous URB completes at once: OUT 0x06 takes every packet whole, IN 0x87 answers as above. */
-static void iso_urb(struct usb_device *dev, struct usbdevfs_urb *urb, uint8_t *buf)
-{
-        struct iso_seen *s = dev->n_iso < ISO_MAX ? &dev->iso[dev->n_iso++] : NULL;
-        unsigned offset = 0, total = 0;
-
-        if (s) {
-                *s = (struct iso_seen){ .endpoint = urb->endpoint,
-                                        .type = urb->type,
-                                        .flags = urb->flags,
-                                        .n_packets = urb->number_of_packets,
-                                        .buffer_length = urb->buffer_length };
-                for (int i = 0; i < urb->number_of_packets; i++)
-                        s->length[i] = urb->iso_frame_desc[i].length;
-                if (urb->endpoint == 0x06 && (size_t)urb->buffer_length <= sizeof(s->data))
-                        memcpy(s->data, buf, (size_t)urb->buffer_length);
-        }
-        urb->status = 0;
-        urb->error_count = 0;
-        for (int i = 0; i < urb->number_of_packets; i++) {
-                struct usbdevfs_iso_packet_desc *k = &urb->iso_frame_desc[i];
-                unsigned n = k->length;
-
-                k->status = 0;
-                if (urb->endpoint == 0x87) {
-                        n = iso_in_actual[i] < k->length ? iso_in_actual[i] : k->length;
-                        k->status = (unsigned)iso_in_status[i];
-                        urb->error_count += k->status != 0;
-                        for (unsigned j = 0; j < n && offset + j < (unsigned)urb->buffer_length; j++)
-                                buf[offset + j] = (uint8_t)(0xa0 + 0x10 * i + j);
-                }
-                k->actual_length = n;
-                offset += k->length;
-                total += n;
-        }
-        urb->actual_length = (int)total;
-}
-
-/* The URB at the ioctl's argument, with an isochronous one's packet descriptors: the first look fetched
- * the struct alone, so the argument is made unresolved again (umockdev_ioctl_data_reload() forgets the
- * child; the pointer is put back by hand) and fetched with its packets. */
-static UMockdevIoctlData *urb_resolve(UMockdevIoctlClient *client, int *ret_errno)
-{
-        UMockdevIoctlData *arg = umockdev_ioctl_client_get_arg(client), *u;
-        struct usbdevfs_urb *urb;
-        unsigned long addr;
-        int n;
-
-        u = umockdev_ioctl_data_resolve(arg, 0, sizeof(*urb), NULL);
-        if (!u) {
-                *ret_errno = EFAULT;
-                return NULL;
-        }
-        urb = (struct usbdevfs_urb *)u->data;
-        if (urb->type != USBDEVFS_URB_TYPE_ISO)
-                return u;
-        n = urb->number_of_packets;
-        addr = u->client_addr;
-        g_object_unref(u);
-        if (n < 1 || n > (int)PACKETS_MAX) {
-                *ret_errno = EINVAL;
-                return NULL;
-        }
-        if (!umockdev_ioctl_data_reload(arg, NULL)) {
-                *ret_errno = EFAULT;
-                return NULL;
-        }
-        memcpy(arg->data, &addr, sizeof(addr));
-        u = umockdev_ioctl_data_resolve(arg, 0, sizeof(*urb) + (size_t)n * sizeof(urb->iso_frame_desc[0]),
-                                        NULL);
-        if (!u)
-                *ret_errno = EFAULT;
-        return u;
-}
-
-static void submit_urb(struct usb_device *dev, UMockdevIoctlClient *client)
-{
-        struct usb_client *c = client_of(dev, client);
-        UMockdevIoctlData *u, *b = NULL;
-        struct usbdevfs_urb *urb;
-        int e = 0;
-
-        u = urb_resolve(client, &e);
-        if (!u) {
-                umockdev_ioctl_client_complete(client, -1, e);
-                return;
-        }
-        urb = (struct usbdevfs_urb *)u->data;
-        if ((urb->type != USBDEVFS_URB_TYPE_CONTROL && urb->type != USBDEVFS_URB_TYPE_BULK &&
-             urb->type != USBDEVFS_URB_TYPE_INTERRUPT && urb->type != USBDEVFS_URB_TYPE_ISO) ||
-            (urb->type == USBDEVFS_URB_TYPE_INTERRUPT && (urb->endpoint != 0x85 || dev->alternate != 1)) ||
-            (urb->type == USBDEVFS_URB_TYPE_ISO &&
-             ((urb->endpoint != 0x06 && urb->endpoint != 0x87) || dev->alternate != 1)) ||
-            urb->buffer_length < (urb->type == USBDEVFS_URB_TYPE_CONTROL ? 8 : 1) ||
-            urb->buffer_length > 4096 || !c || c->n_reap == REAP_MAX || c->n_pending == PENDING_MAX) {
-                umockdev_ioctl_client_complete(client, -1, EINVAL);
-                g_object_unref(u);
-                return;
-        }
-        b = umockdev_ioctl_data_resolve(u, offsetof(struct usbdevfs_urb, buffer), (size_t)urb->buffer_length,
-                                        NULL);
-        if (!b) {
-                umockdev_ioctl_client_complete(client, -1, EFAULT);
-                g_object_unref(u);
-                return;
-        }
-        if (urb->type == USBDEVFS_URB_TYPE_INTERRUPT ||
-            (urb->type == USBDEVFS_URB_TYPE_BULK && urb->endpoint == 0x84 && !dev->bulk_full)) {
-                /* Pending until the test gives the device something to say (interrupt_fire), or for ever
-                 * (a bulk IN with nothing kept). */
-                c->pending[c->n_pending] = u;
-                c->pending_buf[c->n_pending++] = b;
-                umockdev_ioctl_client_complete(client, 0, 0);
-                return;
-        }
-        if (urb->type == USBDEVFS_URB_TYPE_CONTROL)
-                control_urb(dev, urb, b->data);
-        else if (urb->type == USBDEVFS_URB_TYPE_ISO)
-                iso_urb(dev, urb, b->data);
-        else
-                bulk_urb(dev, urb, b->data);
-        c->reap[c->n_reap++] = u;
-        umockdev_ioctl_client_complete(client, 0, 0);
-        g_object_unref(b);
-}
-
-/* A pending URB of @c completes with @status and @len bytes of @data. */
-static void pending_complete(struct usb_client *c, unsigned i, int status, const uint8_t *data, unsigned len)
-{
-        struct usbdevfs_urb *urb = (struct usbdevfs_urb *)c->pending[i]->data;
-
-        if (len > (unsigned)urb->buffer_length)
-                len = (unsigned)urb->buffer_length;
-        if (len)
-                memcpy(c->pending_buf[i]->data, data, len);
-        urb->status = status;
-        urb->actual_length = (int)len;
-        c->reap[c->n_reap++] = c->pending[i];
-        g_object_unref(c->pending_buf[i]);
-        c->n_pending--;
-        memmove(c->pending + i, c->pending + i + 1, (c->n_pending - i) * sizeof(c->pending[0]));
-        memmove(c->pending_buf + i, c->pending_buf + i + 1, (c->n_pending - i) * sizeof(c->pending_buf[0]));
-}
-
-static unsigned char pending_endpoint(const struct usb_client *c, unsigned i)
-{
-        return ((const struct usbdevfs_urb *)c->pending[i]->data)->endpoint;
-}
-
-/* The URBs waiting on @endpoint. */
-static unsigned pending_on(struct usb_device *dev, unsigned char endpoint)
-{
-        unsigned n = 0;
-
-        g_mutex_lock(&dev->lock);
-        for (unsigned i = 0; i < CLIENTS_MAX; i++)
-                for (unsigned k = 0; k < dev->clients[i].n_pending; k++)
-                        n += pending_endpoint(&dev->clients[i], k) == endpoint;
-        g_mutex_unlock(&dev->lock);
-        return n;
-}
-
-/* The device has @len bytes to say on interrupt IN 0x85: the first URB waiting there gets them. */
-static void interrupt_fire(struct usb_device *dev, const uint8_t *data, unsigned len)
-{
-        g_mutex_lock(&dev->lock);
-        for (unsigned i = 0; i < CLIENTS_MAX; i++)
-                for (unsigned k = 0; k < dev->clients[i].n_pending && dev->clients[i].n_reap < REAP_MAX; k++)
-                        if (pending_endpoint(&dev->clients[i], k) == 0x85) {
-                                pending_complete(&dev->clients[i], k, 0, data, len);
-                                g_mutex_unlock(&dev->lock);
-                                return;
-                        }
-        g_mutex_unlock(&dev->lock);
-}
-
-/* The device unplugged, as usbfs has it through the kernel's disconnect: the device is marked gone
- * (every ioctl but a reap fails with ENODEV from now on), and with @removed what was pending completes
- * with -ESHUTDOWN (libusb: LIBUSB_TRANSFER_NO_DEVICE) and the descriptor is taken off the device. */
-static void usb_unplug(struct usb_device *dev, bool removed)
-{
-        g_mutex_lock(&dev->lock);
-        dev->unplugged = true;
-        dev->removed = removed;
-        for (unsigned i = 0; i < CLIENTS_MAX && removed; i++)
-                while (dev->clients[i].n_pending && dev->clients[i].n_reap < REAP_MAX)
-                        pending_complete(&dev->clients[i], 0, -ESHUTDOWN, NULL, 0);
-        g_mutex_unlock(&dev->lock);
-}
-
-static gboolean usb_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *client, gpointer data)
-{
-        struct usb_device *dev = data;
-        unsigned long request = umockdev_ioctl_client_get_request(client);
-
-        g_mutex_lock(&dev->lock);
-        if (request == (unsigned int)UDK_TEST_UMOCKDEV_POLL) {
-                /* usbfs's poll: writable when a URB completed, HUP once the device is gone, ERR once the
-                 * descriptor is off it. */
-                struct usb_client *c = client_of(dev, client);
-
-                dev->polls += dev->refused >= 2 && client == dev->refused_client;
-                umockdev_ioctl_client_complete(client,
-                                               (c && c->n_reap ? POLLOUT : 0) |
-                                                       (dev->unplugged ? POLLHUP : 0) |
-                                                       (dev->removed ? POLLERR : 0),
-                                               0);
-        } else if (dev->unplugged && request != (unsigned int)USBDEVFS_REAPURBNDELAY &&
-                   request != (unsigned int)USBDEVFS_REAPURB) {
-                if (request == (unsigned int)USBDEVFS_DISCARDURB) {
-                        dev->refused++;
-                        dev->refused_client = client;
-                }
-                umockdev_ioctl_client_complete(client, -1, ENODEV);
-        } else if (request == (unsigned int)USBDEVFS_CONNECTINFO) {
-                struct usbdevfs_connectinfo ci = { .devnum = 2 };
-
-                complete_struct(client, sizeof(ci), &ci, 0);
-        } else if (request == (unsigned int)USBDEVFS_GET_CAPABILITIES) {
-                uint32_t caps = USBDEVFS_CAP_ZERO_PACKET | USBDEVFS_CAP_BULK_CONTINUATION |
-                                USBDEVFS_CAP_NO_PACKET_SIZE_LIM | USBDEVFS_CAP_REAP_AFTER_DISCONNECT;
-
-                complete_struct(client, sizeof(caps), &caps, 0);
-        } else if (request == (unsigned int)USBDEVFS_GET_SPEED) {
-                umockdev_ioctl_client_complete(client, USB_SPEED_HIGH, 0);
-        } else if (request == (unsigned int)USBDEVFS_CONTROL) {
-                /* libusb asks for the active configuration (GET_CONFIGURATION) as it wraps the node. */
-                UMockdevIoctlData *c =
-                        umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client), 0,
-                                                    sizeof(struct usbdevfs_ctrltransfer), NULL);
-                struct usbdevfs_ctrltransfer *ct = c ? (struct usbdevfs_ctrltransfer *)c->data : NULL;
-                UMockdevIoctlData *v = NULL;
-
-                if (ct && ct->bRequestType == 0x80 && ct->bRequest == 0x08 && ct->wLength == 1)
-                        v = umockdev_ioctl_data_resolve(c, offsetof(struct usbdevfs_ctrltransfer, data), 1,
-                                                        NULL);
-                if (v) {
-                        v->data[0] = 1;
-                        umockdev_ioctl_client_complete(client, 1, 0);
-                } else {
-                        umockdev_ioctl_client_complete(client, -1, EPIPE);
-                }
-                if (v)
-                        g_object_unref(v);
-                if (c)
-                        g_object_unref(c);
-        } else if (request == (unsigned int)USBDEVFS_SUBMITURB) {
-                submit_urb(dev, client);
-        } else if (request == (unsigned int)USBDEVFS_REAPURBNDELAY ||
-                   request == (unsigned int)USBDEVFS_REAPURB) {
-                /* Never waits (libusb asks only without delay): EAGAIN when nothing completed (ENODEV once
-                 * unplugged). */
-                struct usb_client *c = client_of(dev, client);
-                UMockdevIoctlData *slot =
-                        c && c->n_reap ? umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client),
-                                                                     0, sizeof(void *), NULL)
-                                       : NULL;
-
-                if (!slot) {
-                        umockdev_ioctl_client_complete(client, -1,
-                                                       c && c->n_reap   ? EFAULT
-                                                       : dev->unplugged ? ENODEV
-                                                                        : EAGAIN);
-                } else {
-                        UMockdevIoctlData *urb = c->reap[0];
-
-                        memmove(c->reap, c->reap + 1, --c->n_reap * sizeof(c->reap[0]));
-                        umockdev_ioctl_data_set_ptr(slot, 0, urb);
-                        umockdev_ioctl_client_complete(client, 0, 0);
-                        g_object_unref(urb);
-                        g_object_unref(slot);
-                }
-        } else if (request == (unsigned int)USBDEVFS_DISCONNECT_CLAIM) {
-                /* libusb claims with the kernel's driver detached (there is none here). */
-                UMockdevIoctlData *d =
-                        umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client), 0,
-                                                    sizeof(struct usbdevfs_disconnect_claim), NULL);
-
-                if (d)
-                        dev->claimed = (int)((struct usbdevfs_disconnect_claim *)d->data)->interface;
-                umockdev_ioctl_client_complete(client, d ? 0 : -1, d ? 0 : EFAULT);
-                if (d)
-                        g_object_unref(d);
-        } else if (request == (unsigned int)USBDEVFS_SETINTERFACE) {
-                UMockdevIoctlData *d =
-                        umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client), 0,
-                                                    sizeof(struct usbdevfs_setinterface), NULL);
-                struct usbdevfs_setinterface *si = d ? (struct usbdevfs_setinterface *)d->data : NULL;
-                bool ok = si && (int)si->interface == dev->claimed && si->altsetting <= 1;
-
-                if (ok)
-                        dev->alternate = (int)si->altsetting;
-                umockdev_ioctl_client_complete(client, ok ? 0 : -1, ok ? 0 : EINVAL);
-                if (d)
-                        g_object_unref(d);
-        } else if (request == (unsigned int)USBDEVFS_RELEASEINTERFACE) {
-                UMockdevIoctlData *d = umockdev_ioctl_data_resolve(umockdev_ioctl_client_get_arg(client), 0,
-                                                                   sizeof(unsigned int), NULL);
-
-                if (d)
-                        dev->released = (int)*(unsigned int *)d->data;
-                umockdev_ioctl_client_complete(client, d ? 0 : -1, d ? 0 : EFAULT);
-                if (d)
-                        g_object_unref(d);
-        } else if (request == (unsigned int)USBDEVFS_IOCTL) {
-                /* At the release libusb gives the interface back to the kernel's driver: there is none. */
-                umockdev_ioctl_client_complete(client, -1, ENODATA);
-        } else if (request == (unsigned int)USBDEVFS_DISCARDURB) {
-                /* A pending URB is reaped with -ENOENT, as the kernel's unlinked ones; any other has
-                 * completed already. */
-                struct usb_client *c = client_of(dev, client);
-                unsigned long addr = *(unsigned long *)umockdev_ioctl_client_get_arg(client)->data;
-                bool found = false;
-
-                for (unsigned i = 0; c && i < c->n_pending && !found; i++)
-                        if (c->pending[i]->client_addr == addr && c->n_reap < REAP_MAX) {
-                                pending_complete(c, i, -ENOENT, NULL, 0);
-                                dev->discarded++;
-                                found = true;
-                        }
-                umockdev_ioctl_client_complete(client, found ? 0 : -1, found ? 0 : EINVAL);
-        } else {
-                if (!dev->unknown)
-                        dev->unknown = request;
-                umockdev_ioctl_client_complete(client, -1, ENOTTY);
-        }
-        g_mutex_unlock(&dev->lock);
-        return TRUE;
-}
+#include "udk-test-usbfs.h"
 
 struct fixture {
         UMockdevTestbed *bed;
-        UMockdevIoctlBase *handler;
-        struct usb_device dev;
+        struct usbfs_device dev;
         struct proc udkd;
         struct udk_client *client;
         char dir[64], host[96];
@@ -586,9 +82,9 @@ static void host_wrap(struct fixture *f)
                 "for last; do :; done\n"
                 "case \"$last\" in\n"
                 "*/udk-driver-usb-bus.so) exec %s --no-sandbox \"$@\" ;;\n"
-                "*/udk-driver-usb-mixer.so) UDK_TEST_UMOCKDEV_DEVNODE=" DEVNODE
+                "*/udk-driver-usb-mixer.so) UDK_TEST_UMOCKDEV_DEVNODE=" USBFS_DEVNODE
                 " LD_PRELOAD=\"%s:$LD_PRELOAD\" exec %s \"$@\" ;;\n"
-                "*/usb-bulk-probe.so) UDK_TEST_UMOCKDEV_DEVNODE=" DEVNODE
+                "*/usb-bulk-probe.so) UDK_TEST_UMOCKDEV_DEVNODE=" USBFS_DEVNODE
                 " LD_PRELOAD=\"%s:$LD_PRELOAD\" exec %s %s\"$@\" ;;\n"
                 "*) exec %s \"$@\" ;;\n"
                 "esac\n",
@@ -603,30 +99,16 @@ static void fixture_start(struct fixture *f, int16_t level, bool stall, bool bul
         const char *args[] = { "--drivers", getenv("UDK_TEST_USB_DIR"), bulk ? "--drivers" : NULL,
                                getenv("UDK_TEST_USB_BULK_DIR"), NULL };
         GError *error = NULL;
-        char *root, *node;
 
         if (!getenv("LD_PRELOAD") || !strstr(getenv("LD_PRELOAD"), "libumockdev-preload"))
                 UDK_TEST_SKIP("not under umockdev-wrapper (LD_PRELOAD has no libumockdev-preload)");
         if (!args[1] || !args[3])
                 UDK_TEST_SKIP(
                         "UDK_TEST_USB_DIR or UDK_TEST_USB_BULK_DIR is not set (run through meson test)");
-        g_mutex_init(&f->dev.lock);
-        f->dev.level = level;
-        f->dev.stall = stall;
-        f->dev.claimed = f->dev.alternate = f->dev.released = -1;
         f->bed = umockdev_testbed_new();
         if (!umockdev_testbed_add_from_file(f->bed, getenv("UDK_TEST_USB_FIXTURE"), &error))
                 udk_test_fail("fixture: %s", error->message);
-        root = umockdev_testbed_get_root_dir(f->bed);
-        node = g_build_filename(root, DEVNODE, NULL);
-        g_free(root);
-        if (!g_file_set_contents(node, (const char *)descriptors, sizeof(descriptors), &error))
-                udk_test_fail("%s: %s", node, error->message);
-        g_free(node);
-        f->handler = umockdev_ioctl_base_new();
-        g_signal_connect(f->handler, "handle-ioctl", G_CALLBACK(usb_ioctl), &f->dev);
-        if (!umockdev_testbed_attach_ioctl(f->bed, DEVNODE, f->handler, &error))
-                udk_test_fail("attach_ioctl: %s", error->message);
+        usbfs_device_attach(&f->dev, f->bed, level, stall);
         host_wrap(f);
         proc_start_server(&f->udkd, "[server]\nmlock = no\n", args);
         ASSERT_OK(udk_client_connect("test-usb-transfers", f->udkd.socket, &f->client));
@@ -635,20 +117,8 @@ static void fixture_start(struct fixture *f, int16_t level, bool stall, bool bul
 /* After udkd stopped. */
 static void fixture_free(struct fixture *f)
 {
-        for (unsigned i = 0; i < CLIENTS_MAX; i++) {
-                struct usb_client *c = &f->dev.clients[i];
-
-                for (unsigned k = 0; k < c->n_reap; k++)
-                        g_object_unref(c->reap[k]);
-                for (unsigned k = 0; k < c->n_pending; k++) {
-                        g_object_unref(c->pending[k]);
-                        g_object_unref(c->pending_buf[k]);
-                }
-        }
-        ASSERT_TRUE(umockdev_testbed_detach_ioctl(f->bed, DEVNODE, NULL));
-        g_object_unref(f->handler);
+        usbfs_device_detach(&f->dev, f->bed);
         g_object_unref(f->bed);
-        g_mutex_clear(&f->dev.lock);
         unlink(f->host);
         rmdir(f->dir);
 }
@@ -745,7 +215,7 @@ static unsigned unsandboxed_hosts(struct fixture *f)
 }
 
 /* The control URBs the device has seen, once there are @n. */
-static void wait_seen(struct fixture *f, unsigned n, struct control_seen *ret)
+static void wait_seen(struct fixture *f, unsigned n, struct usbfs_control_seen *ret)
 {
         for (uint64_t deadline = now_ms() + WAIT_MS;; proc_pump(&f->udkd, 2)) {
                 g_mutex_lock(&f->dev.lock);
@@ -770,7 +240,7 @@ static void test_mixer_level(void)
         struct fixture f = { .dir = "/tmp/udk-test-usb-xfer-XXXXXX" };
         struct udk_client_stream_params params;
         struct udk_client_stream *stream = NULL;
-        struct control_seen seen[2];
+        struct usbfs_control_seen seen[2];
         udk_object_id device;
         union object o;
 
@@ -829,7 +299,7 @@ static void test_mixer_stall(void)
         ASSERT_UINT_GE(starts, 1);
         g_mutex_lock(&f.dev.lock);
         ASSERT_UINT_EQ(f.dev.n_seen, starts);
-        for (unsigned i = 0; i < f.dev.n_seen && i < LOG_MAX; i++) {
+        for (unsigned i = 0; i < f.dev.n_seen && i < USBFS_LOG_MAX; i++) {
                 ASSERT_TRUE(memcmp(f.dev.seen[i].setup, get, 8) == 0);
                 ASSERT_UINT_EQ(f.dev.seen[i].data_len, 0);
         }
@@ -842,11 +312,12 @@ static void test_mixer_stall(void)
 /* Wait until @n URBs wait on @endpoint. */
 static void wait_pending(struct fixture *f, unsigned char endpoint, unsigned n)
 {
-        for (uint64_t deadline = now_ms() + WAIT_MS; pending_on(&f->dev, endpoint) != n;
+        for (uint64_t deadline = now_ms() + WAIT_MS; usbfs_pending_on(&f->dev, endpoint) != n;
              proc_pump(&f->udkd, 2))
                 if (now_ms() >= deadline)
                         udk_test_fail("%u URBs wait on 0x%02x, not %u, after %d ms; stderr: %s",
-                                      pending_on(&f->dev, endpoint), endpoint, n, WAIT_MS, f->udkd.err);
+                                      usbfs_pending_on(&f->dev, endpoint), endpoint, n, WAIT_MS,
+                                      f->udkd.err);
 }
 
 /* The probe (tests/usb-bulk) started: its interface claimed, its alternate setting set; up to its
@@ -903,7 +374,7 @@ static void test_bulk_interrupt(void)
         /* The URBs as the provider submitted them: one each, ISO_ASAP, the 4 packets' lengths. */
         ASSERT_UINT_EQ(f.dev.n_iso, 2);
         for (unsigned i = 0; i < 2; i++) {
-                const struct iso_seen *k = &f.dev.iso[i];
+                const struct usbfs_iso_seen *k = &f.dev.iso[i];
 
                 ASSERT_UINT_EQ(k->endpoint, i == 0 ? 0x06 : 0x87);
                 ASSERT_UINT_EQ(k->type, USBDEVFS_URB_TYPE_ISO);
@@ -917,7 +388,7 @@ static void test_bulk_interrupt(void)
                 ASSERT_UINT_EQ(f.dev.iso[0].data[b], (b / 8) << 4 | (b % 8));
         g_mutex_unlock(&f.dev.lock);
 
-        interrupt_fire(&f.dev, said, sizeof(said));
+        usbfs_interrupt_fire(&f.dev, said, sizeof(said));
         proc_wait_stderr(&f.udkd, "driver 'usb-bulk-probe': interrupt in: result 0, 3 bytes: 010203",
                          WAIT_MS);
         wait_pending(&f, 0x85, 1);
@@ -935,7 +406,7 @@ static void test_bulk_interrupt(void)
         ASSERT_INT_EQ(f.dev.released, 3);
         ASSERT_UINT_EQ(f.dev.unknown, 0);
         g_mutex_unlock(&f.dev.lock);
-        ASSERT_UINT_EQ(pending_on(&f.dev, 0x84) + pending_on(&f.dev, 0x85), 0);
+        ASSERT_UINT_EQ(usbfs_pending_on(&f.dev, 0x84) + usbfs_pending_on(&f.dev, 0x85), 0);
         fixture_free(&f);
 }
 
@@ -943,8 +414,9 @@ static void test_bulk_interrupt(void)
  * The device unplugged while the probe's bulk and interrupt INs wait: usbfs's disconnect (the URBs
  * complete with -ESHUTDOWN, ioctls fail with ENODEV, poll says POLLHUP | POLLERR) gives both callbacks
  * -ENODEV, and the probe ends its run (udk_driver_terminate): stopped, exit 0, no crash.  The mixer on
- * the same device, with nothing in flight, runs on: a client's move fails with ENODEV and is a warning.
- * Then udev's remove: the nubs go, and the drivers and the mixer's device with them.
+ * the same device, with nothing in flight, runs on: a client's move fails with ENODEV, is a warning, and
+ * the control is set back.  Then udev's remove: the nubs go, and the drivers and the mixer's device
+ * with them.
  */
 static void test_unplug(void)
 {
@@ -958,7 +430,7 @@ static void test_unplug(void)
         ASSERT_OK(udk_client_find_class(f.client, "device", "usb-1-2_1.0", &device));
         wait_control(&f, device, "mixer", "-6.0 dB");
 
-        usb_unplug(&f.dev, true);
+        usbfs_unplug(&f.dev, true);
         proc_wait_stderr(&f.udkd, "driver 'usb-bulk-probe': interrupt in: result -19, 0 bytes: \n", WAIT_MS);
         proc_wait_stderr(&f.udkd, "driver 'usb-bulk-probe': bulk in (waiting): result -19, 0 bytes\n",
                          WAIT_MS);
@@ -974,8 +446,14 @@ static void test_unplug(void)
                 "driver 'usb-mixer': mixer -20.0 dB not applied: writing the mixer level of channel 0: "
                 "No such device",
                 WAIT_MS);
+        /* Refused: the control set back to the level the device keeps, which never saw a SET. */
+        wait_control(&f, device, "mixer", "-6.0 dB");
         wait_control(&f, device, "gain.level", "-6.0 dB");
         wait_state(f.client, &f.udkd, mixer, "running", &o);
+        g_mutex_lock(&f.dev.lock);
+        ASSERT_INT_EQ(f.dev.level, -6 * 256);
+        ASSERT_UINT_EQ(f.dev.n_seen, 1); /* the GET at start */
+        g_mutex_unlock(&f.dev.lock);
 
         umockdev_testbed_uevent(f.bed, "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-2", "remove");
         wait_object(f.client, &f.udkd, "nub", "usb-1-2_1.3", false);
@@ -1008,7 +486,7 @@ static void test_unplug_stop(void)
         fixture_start(&f, -6 * 256, false, true);
         probe_started(&f);
         probe = wait_driver(f.client, &f.udkd, "usb-1-2_1.3", "running", &o);
-        usb_unplug(&f.dev, false);
+        usbfs_unplug(&f.dev, false);
         ASSERT_OK(udk_client_driver_control(f.client, probe, UDK_DRIVER_STOP));
         for (uint64_t deadline = now_ms() + WAIT_MS;; proc_pump(&f.udkd, 2)) {
                 g_mutex_lock(&f.dev.lock);
@@ -1024,7 +502,7 @@ static void test_unplug_stop(void)
                                 "passed); stderr: %s",
                                 f.dev.refused, f.dev.polls, WAIT_MS, f.udkd.err);
         }
-        usb_unplug(&f.dev, true);
+        usbfs_unplug(&f.dev, true);
         wait_state(f.client, &f.udkd, probe, "stopped", &o);
         ASSERT_STR_EQ(prop_string(&o.obj, "last_exit"), "exit 0");
         ASSERT_INT_EQ(prop_int(&o.obj, "crashes"), 0);
