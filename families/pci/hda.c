@@ -178,9 +178,21 @@ static void hda_control_changed(struct udk_driver *drv, void *state, udk_object_
             db > VOLUME_MAX_DB)
                 return;
         r = udk_pci_bar_write(h->pci, 0, (uint64_t)h->reg, 4, (uint32_t)lround(-db * 10.0));
-        if (r < 0)
+        if (r < 0) {
+                uint32_t tenths;
+                char now[32];
+
                 udk_driver_log(drv, UDK_LOG_WARN, "volume %s: register 0x%llx not written: %s", value,
                                (unsigned long long)h->reg, strerror(-r));
+                /* The move did not happen: the control goes back to what the register holds, the gain stays. */
+                if (udk_pci_bar_read(h->pci, 0, (uint64_t)h->reg, 4, &tenths) == 0 && tenths <= TENTHS_MAX) {
+                        snprintf(now, sizeof(now), "%.1f", -(double)tenths / 10.0);
+                        if (udk_driver_device_set_control(drv, device, "volume", now) < 0)
+                                udk_driver_log(drv, UDK_LOG_WARN, "volume not set back to %s: %s", now,
+                                               udk_driver_error(drv));
+                }
+                return;
+        }
         if (udk_driver_device_set_control(drv, device, "gain.level", value) < 0)
                 udk_driver_log(drv, UDK_LOG_WARN, "volume %s not applied: %s", value, udk_driver_error(drv));
 }
