@@ -110,7 +110,7 @@ static int send_raw(struct conn *c, const void *buf, size_t len, const int *fds,
         struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
         union {
                 struct cmsghdr h;
-                char b[CMSG_SPACE(sizeof(int) * 8)];
+                char b[CMSG_SPACE(sizeof(int) * FDS_SENT_MAX)];
         } ctl;
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
