@@ -117,11 +117,11 @@ struct soak_options {
  * back-off's cap, then a start within its time-out. */
 #define SOAK_POLICY_MS (SOAK_RESTART_DELAY_MAX_MS + SOAK_START_TIMEOUT_MS)
 /* udkd takes a dead client's node out at its hang-up, when its control thread
- * next runs: within 5 ms at the 99th percentile and at worst on the loaded
- * 2-CPU machine of docs/reliability.md, since its control thread no longer
- * waits in posix_spawn on a new driver host's scheduling.  The bound leaves
- * room for this process's own wake-ups on a loaded machine; a node that stays
- * longer is udkd's doing. */
+ * next runs: at most 8 ms (p99 3 ms) in full runs on the loaded 2-CPU machine
+ * of docs/reliability.md, since that thread no longer waits in posix_spawn on
+ * a new driver host's scheduling and the soak reaps the zombie only after.  The
+ * bound leaves room for this process's own wake-ups on a loaded machine; a
+ * node that stays longer is udkd's doing. */
 #define SOAK_CLIENT_GONE_MS 1000u
 
 struct soak {
