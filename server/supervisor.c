@@ -200,8 +200,11 @@ int udkd_driverhost_spawn(struct udkd_server *server, const char *shared_key, ch
         /* udkd blocks its stop signals for the signalfd and ignores SIGPIPE: the host gets neither. */
         posix_spawnattr_setsigmask(&attr, &none);
         posix_spawnattr_setsigdefault(&attr, &defaults);
-        /* A session (and process group) of its own: the terminal's signals and input are not the host's. */
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
+        /* No POSIX_SPAWN_SETSID: the host calls setsid() itself, first thing.  In the child here it
+         * moves it to a new autogroup, which the scheduler may leave unrun for 100 ms and more, and
+         * posix_spawn returns only once the child has run to its exec: udkd's control thread (hang-ups,
+         * ticks, driver messages) waited that long (docs/reliability.md). */
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
         r = -posix_spawn(&pid, server->driverhost, &fa, &attr, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         posix_spawnattr_destroy(&attr);

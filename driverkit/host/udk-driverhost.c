@@ -123,6 +123,9 @@ int main(int argc, char **argv)
         int c, r, code;
 
         udk_log_set_ident("udk-driverhost");
+        /* Out of udkd's session (and terminal) before anything else, sandboxed or not: udkd does
+         * not spawn it with POSIX_SPAWN_SETSID (server/supervisor.c says why). */
+        sandbox_session();
         while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
                 switch (c) {
                 case 's':
@@ -170,7 +173,6 @@ int main(int argc, char **argv)
         }
 
         if (sandbox) {
-                sandbox_session();
                 if (sandbox_landlock(drivers, n_drivers) < 0)
                         return UDK_DRIVERHOST_EXIT_SANDBOX;
         } else {

@@ -399,14 +399,16 @@ bool soak_client_kill(struct soak *s, struct udk_client *c, unsigned index)
                         index, info.si_code, info.si_status, slot->error);
                 goto out;
         }
-        /* From its death (its socket closed with it) to udkd's removal of its node. */
-        soak_reap(s, index);
+        /* From its death (its socket closed with it) to udkd's removal of its node.  The zombie is
+         * reaped after: freeing it can keep this thread in the kernel for 100 ms and more (its /proc
+         * dentries, docs/reliability.md), which is not udkd's time. */
         while ((r = udk_client_info(c, node, &o.obj)) != -ENOENT) {
                 if (r < 0 || soak_now_ms() - t0 > SOAK_CLIENT_GONE_MS)
                         break;
                 usleep(1000);
         }
         t = soak_now_ms();
+        soak_reap(s, index);
         if (r != -ENOENT || t - t0 > SOAK_CLIENT_GONE_MS) {
                 soak_fail(s,
                           "client kill %" PRIu64 ": node %" PRIu32
