@@ -8,8 +8,8 @@
  * that killing it kills its host and with it every member.
  *
  * The host is spawned with posix_spawn, its end of a SOCK_SEQPACKET
- * socketpair as fd 3 and nothing else open but 0, 1 and 2, in a process
- * group of its own.  udkd watches its pidfd and its socket through the
+ * socketpair as fd 3 and nothing else open but 0, 1 and 2; it makes itself
+ * a session (and process group) of its own first thing.  udkd watches its pidfd and its socket through the
  * io_uring loop.  An exit is classified (exit 0 after STOP: clean; a signal,
  * a non-zero status, a time-out or a malformed message: a crash) and the
  * personality's policy applied: the first restart at once, from the exit
