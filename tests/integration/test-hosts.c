@@ -164,8 +164,21 @@ static void cmdline(pid_t pid, char *buf, size_t size)
         fd = open(path, O_RDONLY | O_CLOEXEC);
         ASSERT_OK(fd);
         n = read(fd, buf, size - 1);
-        ASSERT_INT_GT(n, 0);
         close(fd);
+        if (n <= 0) {
+                /* A process without one is a zombie or has not exec'd yet: say which. */
+                char stat[256] = "";
+
+                snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd >= 0) {
+                        ssize_t k = read(fd, stat, sizeof(stat) - 1);
+
+                        stat[k > 0 ? k : 0] = '\0';
+                        close(fd);
+                }
+                udk_test_fail("pid %d has no command line (read %zd); its stat: %s", (int)pid, n, stat);
+        }
         for (ssize_t i = 0; i < n; i++)
                 if (buf[i] == '\0')
                         buf[i] = ' ';
