@@ -12,9 +12,11 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <udk/client.h>
+#include <udk/util.h>
 
 #include "udk-test.h"
 #include "udk-test-udkd.h"
@@ -111,6 +113,41 @@ static inline udk_object_id wait_object(struct udk_client *client, struct proc *
         }
         udk_test_fail("%s %s %s after %d ms; stderr: %s", klass, name, present ? "never came" : "never went",
                       REGISTRY_WAIT_MS, udkd->err);
+}
+
+/* The value of control @name of @device, as udkctl prints it ("-12.0 dB"), into @buf: "" for none. */
+static inline const char *control_value(struct udk_client *client, udk_object_id device, const char *name,
+                                        char *buf, size_t size)
+{
+        struct udk_msg_object *objects = NULL;
+        size_t n = 0;
+
+        ASSERT_OK(udk_client_list(client, device, &objects, &n));
+        buf[0] = '\0';
+        for (size_t i = 0; i < n; i++) {
+                const struct udk_msg_object *o = udk_client_objects_at(objects, i);
+
+                if (o->parent == device && strcmp(o->klass, "control") == 0 && strcmp(o->name, name) == 0 &&
+                    prop_string(o, "value"))
+                        udk_strlcpy(buf, prop_string(o, "value"), size);
+        }
+        free(objects);
+        return buf;
+}
+
+/* Wait until control @name of @device shows @value. */
+static inline void wait_control_value(struct udk_client *client, struct proc *udkd, udk_object_id device,
+                                      const char *name, const char *value)
+{
+        char now[64];
+
+        for (uint64_t deadline = now_ms() + REGISTRY_WAIT_MS;
+             strcmp(control_value(client, device, name, now, sizeof(now)), value) != 0;) {
+                if (now_ms() >= deadline)
+                        udk_test_fail("%s is '%s', not '%s', after %d ms; stderr: %s", name, now, value,
+                                      REGISTRY_WAIT_MS, udkd->err);
+                proc_pump(udkd, 2);
+        }
 }
 
 /* Selector 1 of the test drivers: the level, in milli-dB. */

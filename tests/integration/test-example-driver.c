@@ -78,27 +78,6 @@ static const char *child_prop(struct udk_client *client, udk_object_id device, c
         return buf;
 }
 
-/* The value of control @name of @device, as udkctl prints it ("-12.0 dB"), into @buf. */
-static const char *control_value(struct udk_client *client, udk_object_id device, const char *name, char *buf,
-                                 size_t size)
-{
-        return child_prop(client, device, "control", name, "value", buf, size);
-}
-
-static void wait_control(struct udk_client *client, struct proc *udkd, udk_object_id device, const char *name,
-                         const char *value)
-{
-        char now[64];
-
-        for (uint64_t deadline = now_ms() + WAIT_MS;
-             strcmp(control_value(client, device, name, now, sizeof(now)), value) != 0;) {
-                if (now_ms() >= deadline)
-                        udk_test_fail("%s is %s, not %s, after %d ms; stderr: %s", name, now, value, WAIT_MS,
-                                      udkd->err);
-                proc_pump(udkd, 2);
-        }
-}
-
 /* --- the client: plays 0.5 into the device's loopback and checks what comes back --- */
 
 #define PLAYED 0.5f
@@ -260,14 +239,14 @@ static void test_walkthrough(void)
         /* udkctl set moves the driver's control; the driver moves the handler; the samples follow. */
         ASSERT_INT_EQ(UDKCTL(&c, f.udkd.socket, "set", "tonebox:box", "volume", "-20"), 0);
         ASSERT_STR_EQ(c.out, "box: volume = -20.0 dB\n");
-        wait_control(f.client, &f.udkd, device, "gain.level", "-20.0 dB");
+        wait_control_value(f.client, &f.udkd, device, "gain.level", "-20.0 dB");
         expect_input(&f.udkd, through_gain(-20.0f));
 
         /* The knob turned on the box: set-volume moves both itself (udkd echoes none of its moves). */
         ASSERT_INT_EQ(UDKCTL(&c, f.udkd.socket, "call", "tonebox", "1", "-30000"), 0);
         ASSERT_STR_EQ(c.out, "");
-        wait_control(f.client, &f.udkd, device, "volume", "-30.0 dB");
-        wait_control(f.client, &f.udkd, device, "gain.level", "-30.0 dB");
+        wait_control_value(f.client, &f.udkd, device, "volume", "-30.0 dB");
+        wait_control_value(f.client, &f.udkd, device, "gain.level", "-30.0 dB");
         expect_input(&f.udkd, through_gain(-30.0f));
 
         /* What the driver and udkd refuse, each with its sentence; nothing moves. */
@@ -297,7 +276,7 @@ static void test_crash_keeps_device(void)
         fixture_start(&f);
         device = fixture_plug_box(&f, &driver);
         ASSERT_INT_EQ(UDKCTL(&c, f.udkd.socket, "set", "tonebox:box", "volume", "-20"), 0);
-        wait_control(f.client, &f.udkd, device, "gain.level", "-20.0 dB");
+        wait_control_value(f.client, &f.udkd, device, "gain.level", "-20.0 dB");
         stream = box_listen(&f, device);
         expect_input(&f.udkd, through_gain(-20.0f));
 

@@ -101,36 +101,9 @@ static void fixture_stop(struct fixture *f)
         rmdir(f->dir);
 }
 
-static const char *control_value(struct udk_client *client, udk_object_id device, const char *name,
-                                 char *buf, size_t size)
-{
-        struct udk_msg_object *objects = NULL;
-        size_t n = 0;
-
-        ASSERT_OK(udk_client_list(client, device, &objects, &n));
-        buf[0] = '\0';
-        for (size_t i = 0; i < n; i++) {
-                const struct udk_msg_object *o = udk_client_objects_at(objects, i);
-
-                if (o->parent == device && strcmp(o->klass, "control") == 0 && strcmp(o->name, name) == 0 &&
-                    prop_string(o, "value"))
-                        udk_strlcpy(buf, prop_string(o, "value"), size);
-        }
-        free(objects);
-        return buf;
-}
-
 static void wait_control(struct fixture *f, udk_object_id device, const char *name, const char *value)
 {
-        char now[64];
-
-        for (uint64_t deadline = now_ms() + WAIT_MS;
-             strcmp(control_value(f->client, device, name, now, sizeof(now)), value) != 0;) {
-                if (now_ms() >= deadline)
-                        udk_test_fail("%s is '%s', not '%s', after %d ms; stderr: %s", name, now, value,
-                                      WAIT_MS, f->udkd.err);
-                proc_pump(&f->udkd, 2);
-        }
+        wait_control_value(f->client, &f->udkd, device, name, value);
 }
 
 /* The next 4 bytes the driver wrote to the node, as a 32-bit value (bounded). */
