@@ -19,6 +19,23 @@ static int digit_value(char c)
         return -1;
 }
 
+int udk_parse_hex(const char *text, uint8_t *buf, size_t size, size_t *ret_len)
+{
+        size_t len = strlen(text);
+
+        if (len % 2 != 0 || len / 2 > size)
+                return -EINVAL;
+        for (size_t i = 0; i < len / 2; i++) {
+                int hi = digit_value(text[2 * i]), lo = digit_value(text[2 * i + 1]);
+
+                if (hi < 0 || lo < 0)
+                        return -EINVAL;
+                buf[i] = (uint8_t)(hi << 4 | lo);
+        }
+        *ret_len = len / 2;
+        return 0;
+}
+
 /*
  * Hand-written rather than strtoll(base 0): that one skips leading blanks
  * and reads "010" as octal, neither of which a config file means.

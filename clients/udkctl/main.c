@@ -326,29 +326,6 @@ static int parse_u64(const char *text, bool negative, uint64_t *ret)
         return 0;
 }
 
-/* --struct's hex digits, two a byte, into @buf (UDK_CALL_STRUCT_MAX bytes). */
-static int parse_hex(const char *text, uint8_t *buf, uint32_t *ret_size)
-{
-        size_t len = strlen(text);
-
-        if (len % 2 != 0 || len / 2 > UDK_CALL_STRUCT_MAX)
-                return -EINVAL;
-        for (size_t i = 0; i < len; i++) {
-                unsigned char c = (unsigned char)text[i];
-                unsigned d;
-
-                if (!isxdigit(c))
-                        return -EINVAL;
-                d = isdigit(c) ? (unsigned)(c - '0') : (unsigned)(tolower(c) - 'a' + 10);
-                if (i % 2 == 0)
-                        buf[i / 2] = (uint8_t)(d << 4);
-                else
-                        buf[i / 2] |= (uint8_t)d;
-        }
-        *ret_size = (uint32_t)(len / 2);
-        return 0;
-}
-
 static int parse_number(const struct command *cmd, const char *option, const char *text, double min,
                         double max, const char *what, double *ret)
 {
@@ -423,10 +400,15 @@ static int options_from(const struct command *cmd, const struct parsed *p, struc
         if (opts->json && cmd->bit == CMD_TOP && !opts->once)
                 return usage_error(cmd, "top --json needs --once");
         opts->struct_out_max = UDK_CALL_STRUCT_MAX;
-        if (p->values[OPT_STRUCT] && parse_hex(p->values[OPT_STRUCT], opts->struct_in, &opts->struct_in_size) < 0)
-                return usage_error(cmd, "bad --struct '%.40s%s' (hex digits, two a byte, at most %u bytes)",
-                                   p->values[OPT_STRUCT], strlen(p->values[OPT_STRUCT]) > 40 ? "..." : "",
-                                   UDK_CALL_STRUCT_MAX);
+        if (p->values[OPT_STRUCT]) {
+                size_t n;
+
+                if (udk_parse_hex(p->values[OPT_STRUCT], opts->struct_in, sizeof(opts->struct_in), &n) < 0)
+                        return usage_error(cmd, "bad --struct '%.40s%s' (hex digits, two a byte, at most %u bytes)",
+                                           p->values[OPT_STRUCT], strlen(p->values[OPT_STRUCT]) > 40 ? "..." : "",
+                                           UDK_CALL_STRUCT_MAX);
+                opts->struct_in_size = (uint32_t)n;
+        }
         if (p->values[OPT_STRUCT_OUT]) {
                 int64_t n;
 

@@ -14,6 +14,7 @@
 
 #include <udk/driver.h>
 #include <udk/hid.h>
+#include <udk/util.h>
 
 struct udk_hid_device {
         struct udk_driver *drv;
@@ -29,24 +30,12 @@ struct udk_hid_device {
         uint8_t buf[UDK_HID_REPORT_BYTES_MAX + 1];
 };
 
-static int hex_digit(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* The kernel's copy first; the nub's report_descriptor property (hex) where the node has no ioctls. */
 static int descriptor_read(struct udk_hid_device *dev, const struct udk_nub *nub)
 {
         struct hidraw_report_descriptor rd;
         const char *hex;
         int size = 0;
-        size_t n;
 
         if (ioctl(dev->fd, HIDIOCGRDESCSIZE, &size) == 0 && size > 0 && (size_t)size <= sizeof(rd.value)) {
                 rd.size = (uint32_t)size;
@@ -62,20 +51,11 @@ static int descriptor_read(struct udk_hid_device *dev, const struct udk_nub *nub
                                "report descriptor: HIDIOCGRDESC failed and the nub has none");
                 return -ENODATA;
         }
-        n = strlen(hex);
-        if (n % 2 || n / 2 > sizeof(dev->bytes))
-                goto bad;
-        for (size_t i = 0; i < n / 2; i++) {
-                int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
-                if (hi < 0 || lo < 0)
-                        goto bad;
-                dev->bytes[i] = (uint8_t)(hi << 4 | lo);
+        if (udk_parse_hex(hex, dev->bytes, sizeof(dev->bytes), &dev->len) < 0) {
+                udk_driver_log(dev->drv, UDK_LOG_ERROR, "the nub's report_descriptor '%s' is not hex bytes", hex);
+                return -EINVAL;
         }
-        dev->len = n / 2;
         return 0;
-bad:
-        udk_driver_log(dev->drv, UDK_LOG_ERROR, "the nub's report_descriptor '%s' is not hex bytes", hex);
-        return -EINVAL;
 }
 
 static void input_ready(void *data, struct udk_dispatch_source *source)

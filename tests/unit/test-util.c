@@ -187,6 +187,30 @@ static void test_parse_double_range(void)
         ASSERT_FLOAT_EQ(v, 0.0);
 }
 
+/* Hex bytes, as udkctl --struct and a HID nub's report_descriptor give them. */
+static void test_parse_hex(void)
+{
+        static const char *const bad[] = { "0", "abc", "0g", "g0", " 00", "00 ", "0x00", "-1", "\xd9\xa1" };
+        uint8_t buf[4];
+        size_t len = 99;
+
+        ASSERT_OK(udk_parse_hex("", buf, sizeof(buf), &len));
+        ASSERT_UINT_EQ(len, 0);
+        ASSERT_OK(udk_parse_hex("00fFa59C", buf, sizeof(buf), &len));
+        ASSERT_UINT_EQ(len, 4);
+        ASSERT_UINT_EQ(buf[0], 0x00);
+        ASSERT_UINT_EQ(buf[1], 0xff);
+        ASSERT_UINT_EQ(buf[2], 0xa5);
+        ASSERT_UINT_EQ(buf[3], 0x9c);
+        for (size_t i = 0; i < UDK_ELEMENTSOF(bad); i++) {
+                len = 99;
+                ASSERT_ERROR(udk_parse_hex(bad[i], buf, sizeof(buf), &len), EINVAL);
+                ASSERT_UINT_EQ(len, 99);
+        }
+        /* One byte more than the buffer holds. */
+        ASSERT_ERROR(udk_parse_hex("0011223344", buf, sizeof(buf), &len), EINVAL);
+}
+
 static void test_strlcpy(void)
 {
         char buf[8];
@@ -491,7 +515,7 @@ static void test_object_id_unique(void)
 }
 
 UDK_TEST_MAIN(test_parse_int64_valid, test_parse_int64_invalid, test_parse_int64_range,
-              test_parse_double_valid, test_parse_double_invalid, test_parse_double_range, test_strlcpy,
+              test_parse_double_valid, test_parse_double_invalid, test_parse_double_range, test_parse_hex, test_strlcpy,
               test_log_format, test_log_errno_kept, test_log_truncate, test_log_env, test_log_env_error,
               test_log_env_invalid, test_log_threads, test_object_init, test_object_class_name,
               test_object_id_unique)

@@ -99,6 +99,10 @@ int udk_parse_int64(const char *text, int64_t min, int64_t max, int64_t *ret);
 /* The same for a finite floating-point number in [@min, @max]. */
 int udk_parse_double(const char *text, double min, double max, double *ret);
 
+/* @text, hex digits two a byte and nothing else, into @buf of @size bytes; their count into *@ret_len.
+ * -EINVAL for an odd count, another character or more than @size bytes. */
+int udk_parse_hex(const char *text, uint8_t *buf, size_t size, size_t *ret_len);
+
 /* Copy @src into @dst of @size bytes, always terminated; -ENAMETOOLONG if cut. */
 int udk_strlcpy(char *dst, const char *src, size_t size);
 
