@@ -115,6 +115,26 @@ static inline udk_object_id wait_object(struct udk_client *client, struct proc *
                       REGISTRY_WAIT_MS, udkd->err);
 }
 
+/* Every string property of nub @name as "key=value\n" lines, in the order its bus driver gave them. */
+static inline void nub_string_props(struct udk_client *client, const char *name, char *buf, size_t size)
+{
+        union object o;
+        udk_object_id id;
+        size_t len = 0;
+
+        ASSERT_OK(udk_client_find_class(client, "nub", name, &id));
+        ASSERT_OK(udk_client_info(client, id, &o.obj));
+        buf[0] = '\0';
+        for (uint32_t i = 0; i < o.obj.n_props; i++) {
+                const struct udk_prop *p = &o.obj.props[i];
+
+                if (p->type != UDK_PROP_STRING)
+                        continue;
+                len += (size_t)snprintf(buf + len, size - len, "%s=%s\n", p->key, p->s);
+                ASSERT_TRUE(len < size);
+        }
+}
+
 /* The value of control @name of @device, as udkctl prints it ("-12.0 dB"), into @buf: "" for none. */
 static inline const char *control_value(struct udk_client *client, udk_object_id device, const char *name,
                                         char *buf, size_t size)

@@ -54,6 +54,18 @@ static inline const char *udkd_path(void)
 }
 
 /* Start $UDKD with @args (NULL-terminated, without argv[0]). */
+/* @text into @path, in place (a truncating write, not a rename): the test bus driver follows the file
+ * it was handed. */
+static inline void test_write_file(const char *path, const char *text)
+{
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        size_t len = strlen(text);
+
+        ASSERT_OK(fd);
+        ASSERT_INT_EQ(write(fd, text, len), (long long)len);
+        ASSERT_OK(close(fd));
+}
+
 static inline void proc_start(struct proc *p, const char *const *args)
 {
         const char *argv[64];

@@ -44,17 +44,6 @@ static const char *family_dir(void)
         return dir;
 }
 
-static void write_file(const char *path, const char *text)
-{
-        /* In place, as the test bus driver expects: it follows the file it was handed. */
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        size_t len = strlen(text);
-
-        ASSERT_OK(fd);
-        ASSERT_INT_EQ(write(fd, text, len), (long long)len);
-        ASSERT_OK(close(fd));
-}
-
 /* @text with each @FAMILY@ replaced by the test family's build folder. */
 static void with_family_dir(char *buf, size_t size, const char *text)
 {
@@ -81,7 +70,7 @@ static void fixture_write(struct fixture *f, const char *nubs, const char *more)
         snprintf(f->drivers, sizeof(f->drivers), "/tmp/udk-drivers-XXXXXX");
         ASSERT_TRUE(mkdtemp(f->drivers) != NULL);
         snprintf(f->nubs, sizeof(f->nubs), "%s/nubs.ini", f->drivers);
-        write_file(f->nubs, nubs);
+        test_write_file(f->nubs, nubs);
         snprintf(path, sizeof(path), "%s/00-test-bus.conf", f->drivers);
         snprintf(text, sizeof(text),
                  "[personality]\n"
@@ -91,10 +80,10 @@ static void fixture_write(struct fixture *f, const char *nubs, const char *more)
                  "driver = %s/udk-driver-test-bus.so\n"
                  "grant = nubs.ini\n",
                  dir);
-        write_file(path, text);
+        test_write_file(path, text);
         snprintf(path, sizeof(path), "%s/10-drivers.conf", f->drivers);
         with_family_dir(text, sizeof(text), more);
-        write_file(path, text);
+        test_write_file(path, text);
 }
 
 static void fixture_start(struct fixture *f, const char *config)
@@ -213,13 +202,14 @@ static void test_hotplug(void)
         wait_object(f.client, &f.p, "device", "test:knob", true);
 
         /* Plug a second one in: a second instance of the same driver, its own device. */
-        write_file(f.nubs, KNOB_NUB "[nub]\nhandle = 2\nname = knob2\nvendor = 0x1234\nproduct = 0x0001\n");
+        test_write_file(f.nubs,
+                        KNOB_NUB "[nub]\nhandle = 2\nname = knob2\nvendor = 0x1234\nproduct = 0x0001\n");
         wait_driver(f.client, &f.p, "knob2", "running", &o);
         wait_object(f.client, &f.p, "device", "test:knob2", true);
         ASSERT_INT_EQ(driver_of(f.client, "knob"), first);
 
         /* Unplug the first: its driver stops, its device leaves; the second is untouched. */
-        write_file(f.nubs, "[nub]\nhandle = 2\nname = knob2\nvendor = 0x1234\nproduct = 0x0001\n");
+        test_write_file(f.nubs, "[nub]\nhandle = 2\nname = knob2\nvendor = 0x1234\nproduct = 0x0001\n");
         wait_object(f.client, &f.p, "device", "test:knob", false);
         ASSERT_INT_EQ(driver_of(f.client, "knob"), 0);
         /* Its driver was stopped and, once its host exited, left the registry. */
@@ -254,7 +244,7 @@ static void test_replug_waits_for_old_driver(void)
 
         ASSERT_OK(kill(pid, SIGSTOP));
         /* A property changed: the bus driver unplugs the knob and plugs it in again. */
-        write_file(f.nubs, KNOB_NUB "serial = 2\n");
+        test_write_file(f.nubs, KNOB_NUB "serial = 2\n");
         snprintf(line, sizeof(line),
                  "driver 'test-audio': nub knob: waits for driver 'test-audio' (pid %d), its device's, to exit",
                  (int)pid);
@@ -473,8 +463,9 @@ static void test_bad_personality(void)
 
         fixture_write(&f, KNOB_NUB, AUDIO_PERSONALITY);
         snprintf(path, sizeof(path), "%s/20-broken.conf", f.drivers);
-        write_file(path, "[personality]\nname = broken\nfamily = test\nmatch.bcdDevice = 0x0200-0x0100\n"
-                         "driver = /nonexistent.so\n");
+        test_write_file(path,
+                        "[personality]\nname = broken\nfamily = test\nmatch.bcdDevice = 0x0200-0x0100\n"
+                        "driver = /nonexistent.so\n");
         fixture_start(&f, NO_DEVICES);
         wait_driver(f.client, &f.p, "knob", "running", &o);
         ASSERT_OK(udk_client_personality_errors(f.client, &errors, &n));

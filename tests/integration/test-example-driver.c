@@ -44,17 +44,6 @@ static const char *env_dir(const char *key)
         return dir;
 }
 
-static void write_file(const char *path, const char *text)
-{
-        /* In place, as the test bus driver expects: it follows the file it was handed. */
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        size_t len = strlen(text);
-
-        ASSERT_OK(fd);
-        ASSERT_INT_EQ(write(fd, text, len), (long long)len);
-        ASSERT_OK(close(fd));
-}
-
 /* String property @key of @device's child of class @klass named @name, into @buf. */
 static const char *child_prop(struct udk_client *client, udk_object_id device, const char *klass, const char *name,
                               const char *key, char *buf, size_t size)
@@ -150,13 +139,13 @@ static void fixture_start(struct fixture *f)
         snprintf(f->drivers, sizeof(f->drivers), "/tmp/udk-example-XXXXXX");
         ASSERT_TRUE(mkdtemp(f->drivers) != NULL);
         snprintf(f->nubs, sizeof(f->nubs), "%s/nubs.ini", f->drivers);
-        write_file(f->nubs, "# no nubs yet\n");
+        test_write_file(f->nubs, "# no nubs yet\n");
         snprintf(path, sizeof(path), "%s/test-bus.conf", f->drivers);
         snprintf(text, sizeof(text),
                  "[personality]\nname = test-bus\nfamily = root\nmatch.bus = test\n"
                  "driver = %s/udk-driver-test-bus.so\ngrant = nubs.ini\n",
                  family);
-        write_file(path, text);
+        test_write_file(path, text);
         proc_start_server(&f->udkd, "[server]\nmlock = no\n",
                           (const char *const[]){ "--drivers", f->drivers, "--drivers", example, NULL });
         ASSERT_OK(udk_client_connect("test-example-driver", f->udkd.socket, &f->client));
@@ -181,7 +170,7 @@ static udk_object_id fixture_plug_box(struct fixture *f, udk_object_id *ret_driv
 {
         union object o;
 
-        write_file(f->nubs, "# no nubs yet\n\n" BOX_NUB);
+        test_write_file(f->nubs, "# no nubs yet\n\n" BOX_NUB);
         *ret_driver = wait_driver(f->client, &f->udkd, "box", "running", &o);
         ASSERT_STR_EQ(prop_string(&o.obj, "personality"), "tonebox");
         ASSERT_INT_EQ(prop_int(&o.obj, "restarts"), 0);

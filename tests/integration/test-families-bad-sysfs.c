@@ -57,7 +57,6 @@ static void fixture_start(struct fixture *f, const struct family *fam)
         const char *dir = getenv(fam->dir_env);
         char text[1024], path[1024];
         GError *error = NULL;
-        int fd;
 
         if (!getenv("LD_PRELOAD") || !strstr(getenv("LD_PRELOAD"), "libumockdev-preload"))
                 UDK_TEST_SKIP("not under umockdev-wrapper (LD_PRELOAD has no libumockdev-preload)");
@@ -79,10 +78,7 @@ static void fixture_start(struct fixture *f, const struct family *fam)
                  "[personality]\nname = %s-bus\nfamily = root\nmatch.bus = %s\n"
                  "driver = %s/udk-driver-%s-bus.so\nsandbox = udev\n",
                  fam->bus, fam->bus, dir, fam->bus);
-        fd = open(f->conf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        ASSERT_OK(fd);
-        ASSERT_INT_EQ(write(fd, text, strlen(text)), (long long)strlen(text));
-        ASSERT_OK(close(fd));
+        test_write_file(f->conf, text);
         setenv("UDK_DRIVERHOST_NO_SANDBOX", "1", 1);
         proc_start_server(&f->udkd, "[server]\nmlock = no\n", args);
         ASSERT_OK(udk_client_connect("test-families-bad-sysfs", f->udkd.socket, &f->client));
@@ -96,26 +92,6 @@ static void fixture_stop(struct fixture *f)
         unlink(f->conf);
         rmdir(f->drivers);
         g_object_unref(f->bed);
-}
-
-/* Every string property of nub @name as "key=value\n" lines, in the order the bus driver gave them. */
-static void nub_properties(struct fixture *f, const char *name, char *buf, size_t size)
-{
-        union object o;
-        udk_object_id id;
-        size_t len = 0;
-
-        ASSERT_OK(udk_client_find_class(f->client, "nub", name, &id));
-        ASSERT_OK(udk_client_info(f->client, id, &o.obj));
-        buf[0] = '\0';
-        for (uint32_t i = 0; i < o.obj.n_props; i++) {
-                const struct udk_prop *p = &o.obj.props[i];
-
-                if (p->type != UDK_PROP_STRING)
-                        continue;
-                len += (size_t)snprintf(buf + len, size - len, "%s=%s\n", p->key, p->s);
-                ASSERT_TRUE(len < size);
-        }
 }
 
 /* The lines of udkd's log that hold @needle. */
@@ -144,10 +120,10 @@ static void check_family(const struct family *fam)
         snprintf(root, sizeof(root), "root-%s", fam->bus);
         wait_driver(f.client, &f.udkd, root, "running", &o);
         wait_object(f.client, &f.udkd, "nub", fam->good, true);
-        nub_properties(&f, fam->good, props, sizeof(props));
+        nub_string_props(f.client, fam->good, props, sizeof(props));
         ASSERT_STR_EQ(props, fam->props);
         if (fam->good_too) {
-                nub_properties(&f, fam->good_too, props, sizeof(props));
+                nub_string_props(f.client, fam->good_too, props, sizeof(props));
                 ASSERT_STR_EQ(props, fam->props_too);
         }
         proc_wait_stderr(&f.udkd, fam->warning, WAIT_MS);

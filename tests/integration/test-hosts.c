@@ -40,17 +40,6 @@ static const char *family_dir(void)
         return dir;
 }
 
-static void write_file(const char *path, const char *text)
-{
-        /* In place, as the test bus driver expects: it follows the file it was handed. */
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        size_t len = strlen(text);
-
-        ASSERT_OK(fd);
-        ASSERT_INT_EQ(write(fd, text, len), (long long)len);
-        ASSERT_OK(close(fd));
-}
-
 /* @src with each @FAMILY@ replaced by the test family's build folder. */
 static void with_family_dir(char *buf, size_t size, const char *src)
 {
@@ -76,16 +65,16 @@ static void fixture_write(struct fixture *f, const char *nubs, const char *more)
         snprintf(f->drivers, sizeof(f->drivers), "/tmp/udk-hosts-XXXXXX");
         ASSERT_TRUE(mkdtemp(f->drivers) != NULL);
         snprintf(f->nubs, sizeof(f->nubs), "%s/nubs.ini", f->drivers);
-        write_file(f->nubs, nubs);
+        test_write_file(f->nubs, nubs);
         snprintf(path, sizeof(path), "%s/00-test-bus.conf", f->drivers);
         snprintf(text, sizeof(text),
                  "[personality]\nname = test-bus\nfamily = root\nmatch.bus = test\n"
                  "driver = %s/udk-driver-test-bus.so\ngrant = nubs.ini\n",
                  dir);
-        write_file(path, text);
+        test_write_file(path, text);
         with_family_dir(text, sizeof(text), more);
         snprintf(path, sizeof(path), "%s/10-drivers.conf", f->drivers);
-        write_file(path, text);
+        test_write_file(path, text);
 }
 
 /* The running test's udkd: a failed assertion (abort) shows what it said. */
@@ -280,7 +269,7 @@ static void test_one_process(void)
         ASSERT_INT_EQ(call_level(f.client, a), -6000);
 
         /* A nub plugged in later: a second instance of pair-a joins the running host. */
-        write_file(f.nubs, THREE_NUBS NUB(4, "knob4", 0x0001));
+        test_write_file(f.nubs, THREE_NUBS NUB(4, "knob4", 0x0001));
         a2 = wait_driver(f.client, &f.p, "knob4", "running", &o);
         ASSERT_INT_EQ(prop_int(&o.obj, "pid"), pa);
         ASSERT_STR_EQ(prop_string(&o.obj, "personality"), "pair-a");
@@ -288,7 +277,7 @@ static void test_one_process(void)
         ASSERT_INT_EQ(call_level(f.client, a2), -6000);
 
         /* Unplugged again: that instance goes, the host and its other members stay. */
-        write_file(f.nubs, THREE_NUBS);
+        test_write_file(f.nubs, THREE_NUBS);
         wait_object(f.client, &f.p, "device", "test:knob4", false);
         for (uint64_t deadline = now_ms() + WAIT_MS; udk_client_info(f.client, a2, &o.obj) != -ENOENT;) {
                 ASSERT_TRUE(now_ms() < deadline);
@@ -481,7 +470,7 @@ static void test_reload_new_driver(void)
          * key runs it (its start() hangs, which holds only that host). */
         snprintf(path, sizeof(path), "%s/10-drivers.conf", f.drivers);
         with_family_dir(text, sizeof(text), PERSONALITIES HANG_PERSONALITY);
-        write_file(path, text);
+        test_write_file(path, text);
         wait_driver(f.client, &f.p, "knob5", "starting", &o);
         for (uint64_t deadline = now_ms() + WAIT_MS; prop_int(&o.obj, "pid") == 0;) {
                 ASSERT_TRUE(now_ms() < deadline);
@@ -506,7 +495,7 @@ static void test_reload_new_driver(void)
         ASSERT_INT_EQ(call_level(f.client, a), -6000);
 
         /* A new instance of pair-a joins a host that has its driver: the first one. */
-        write_file(f.nubs, THREE_NUBS NUB(5, "knob5", 0x0005) NUB(6, "knob6", 0x0001));
+        test_write_file(f.nubs, THREE_NUBS NUB(5, "knob5", 0x0005) NUB(6, "knob6", 0x0001));
         wait_driver(f.client, &f.p, "knob6", "running", &o);
         ASSERT_INT_EQ(prop_int(&o.obj, "pid"), pa);
         fixture_stop(&f);
@@ -525,12 +514,13 @@ static void test_bad_host_key(void)
         long_key[64] = '\0';
         fixture_write(&f, THREE_NUBS, PERSONALITIES);
         snprintf(path, sizeof(path), "%s/20-empty.conf", f.drivers);
-        write_file(path, "[personality]\nname = empty-key\nfamily = test\nmatch.vendor = 0x9999\nhost =\n");
+        test_write_file(path,
+                        "[personality]\nname = empty-key\nfamily = test\nmatch.vendor = 0x9999\nhost =\n");
         snprintf(path, sizeof(path), "%s/30-long.conf", f.drivers);
         snprintf(text, sizeof(text),
                  "[personality]\nname = long-key\nfamily = test\nhost = %s\nmatch.vendor = 0x9999\n",
                  long_key);
-        write_file(path, text);
+        test_write_file(path, text);
         fixture_start(&f);
         /* The good files load and run as ever. */
         wait_driver(f.client, &f.p, "knob", "running", &o);

@@ -53,7 +53,6 @@ static void fixture_start(struct fixture *f, const char *const *fixtures)
         const char *args[] = { "--drivers", f->drivers, "--verbose", NULL };
         char path[512], text[1024];
         GError *error = NULL;
-        int fd;
 
         /* umockdev_in_mock_environment() said no here with the preload loaded: look at LD_PRELOAD. */
         if (!getenv("LD_PRELOAD") || !strstr(getenv("LD_PRELOAD"), "libumockdev-preload"))
@@ -72,10 +71,7 @@ static void fixture_start(struct fixture *f, const char *const *fixtures)
                  "[personality]\nname = serial-bus\nfamily = root\nmatch.bus = serial\n"
                  "driver = %s/udk-driver-serial-bus.so\nsandbox = udev\n",
                  env_dir("UDK_TEST_SERIAL_DIR"));
-        fd = open(f->conf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        ASSERT_OK(fd);
-        ASSERT_INT_EQ(write(fd, text, strlen(text)), (long long)strlen(text));
-        ASSERT_OK(close(fd));
+        test_write_file(f->conf, text);
         /* See the top: the preload cannot work inside the sandbox. */
         setenv("UDK_DRIVERHOST_NO_SANDBOX", "1", 1);
         proc_start_server(&f->udkd, "[server]\nmlock = no\n", args);
@@ -90,26 +86,6 @@ static void fixture_stop(struct fixture *f)
         unlink(f->conf);
         rmdir(f->drivers);
         g_object_unref(f->tb);
-}
-
-/* Every property of nub @name as "key=value\n" lines, in the order the bus driver gave them. */
-static void nub_properties(struct fixture *f, const char *name, char *buf, size_t size)
-{
-        union object o;
-        udk_object_id id;
-        size_t len = 0;
-
-        ASSERT_OK(udk_client_find_class(f->client, "nub", name, &id));
-        ASSERT_OK(udk_client_info(f->client, id, &o.obj));
-        buf[0] = '\0';
-        for (uint32_t i = 0; i < o.obj.n_props; i++) {
-                const struct udk_prop *p = &o.obj.props[i];
-
-                if (p->type != UDK_PROP_STRING)
-                        continue;
-                len += (size_t)snprintf(buf + len, size - len, "%s=%s\n", p->key, p->s);
-                ASSERT_TRUE(len < size);
-        }
 }
 
 static size_t count_nubs(struct fixture *f, const char *name)
@@ -152,7 +128,7 @@ static void test_enumerate(void)
         fixture_start(&f, fixtures);
         wait_driver(f.client, &f.udkd, "root-serial", "running", &o);
         wait_object(f.client, &f.udkd, "nub", "ttyUSB0", true);
-        nub_properties(&f, "ttyUSB0", props, sizeof(props));
+        nub_string_props(f.client, "ttyUSB0", props, sizeof(props));
         ASSERT_STR_EQ(props, FTDI_PROPERTIES);
         proc_wait_stderr(&f.udkd, "driver 'serial-bus': 2 ttys published", WAIT_MS);
         /* The bad adapter: one warning naming it, and left out. */
@@ -168,7 +144,7 @@ static void test_enumerate(void)
                          "driver 'serial-bus': tty ttyUSB2: manufacturer holds a byte 0x01 that is not "
                          "text: left out",
                          WAIT_MS);
-        nub_properties(&f, "ttyUSB2", props, sizeof(props));
+        nub_string_props(f.client, "ttyUSB2", props, sizeof(props));
         ASSERT_STR_EQ(props,
                       "family=serial\ndevnode=/dev/ttyUSB2\nsubsystem=tty\nparent_subsystem=usb-serial\n"
                       "driver=ftdi_sio\nvendor=0x0403\nproduct=0x6015\n");
@@ -202,7 +178,7 @@ static void test_hotplug_and_crash(void)
                 udk_test_fail("%s: %s", path, error ? error->message : "?");
         umockdev_testbed_uevent(f.tb, FTDI_TTY, "add");
         wait_object(f.client, &f.udkd, "nub", "ttyUSB0", true);
-        nub_properties(&f, "ttyUSB0", props, sizeof(props));
+        nub_string_props(f.client, "ttyUSB0", props, sizeof(props));
         ASSERT_STR_EQ(props, FTDI_PROPERTIES);
 
         /* The bus driver crashes: it comes back, enumerates again, one nub as before. */
@@ -216,7 +192,7 @@ static void test_hotplug_and_crash(void)
                 proc_pump(&f.udkd, 2);
         }
         ASSERT_STR_EQ(prop_string(&o.obj, "last_exit"), "killed by SIGKILL");
-        nub_properties(&f, "ttyUSB0", props, sizeof(props));
+        nub_string_props(f.client, "ttyUSB0", props, sizeof(props));
         ASSERT_STR_EQ(props, FTDI_PROPERTIES);
 
         /* Unplugged. */

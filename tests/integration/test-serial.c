@@ -36,16 +36,6 @@ static const char *env_dir(const char *key)
         return dir;
 }
 
-static void write_file(const char *path, const char *text)
-{
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        size_t len = strlen(text);
-
-        ASSERT_OK(fd);
-        ASSERT_INT_EQ(write(fd, text, len), (long long)len);
-        ASSERT_OK(close(fd));
-}
-
 struct fixture {
         struct proc udkd;
         struct udk_client *client;
@@ -79,13 +69,13 @@ static void fixture_start(struct fixture *f, const char *more)
                  "[personality]\nname = serial-bus\nfamily = root\nmatch.bus = serial\n"
                  "driver = %s/udk-driver-serial-bus.so\nsandbox = udev\nproperty.ttys = %s\n",
                  env_dir("UDK_TEST_SERIAL_DIR"), f->slave);
-        write_file(path, text);
+        test_write_file(path, text);
         snprintf(path, sizeof(path), "%s/10-fader.conf", f->drivers);
         snprintf(text, sizeof(text),
                  "[personality]\nname = fader\nfamily = serial\nmatch.devnode = %s\n"
                  "driver = %s/udk-driver-fader.so\n%s",
                  f->slave, env_dir("UDK_TEST_SERIAL_EXAMPLE_DIR"), more);
-        write_file(path, text);
+        test_write_file(path, text);
         proc_start_server(&f->udkd, "[server]\nmlock = no\n", args);
         ASSERT_OK(udk_client_connect("test-serial", f->udkd.socket, &f->client));
 }
