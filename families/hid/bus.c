@@ -13,7 +13,6 @@
  * UDK_DRIVERHOST_NO_SANDBOX=1).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,6 +25,7 @@
 #include <udk/driver.h>
 #include <udk/hid.h>
 
+#include "bus-props.h"
 #include "udev-bus.h"
 
 #define HID_MINORS_MAX 1024u /* hidrawN with N below this; the kernel has 64 */
@@ -102,42 +102,6 @@ static int read_descriptor(struct udev_device *hid, uint8_t *buf, size_t size, s
         return 0;
 }
 
-#define PROPS_MAX 16
-#define VALUE_MAX 96 /* udkd's UDK_DPROP_VALUE_MAX, its NUL included */
-
-struct props {
-        struct udk_nub_property p[PROPS_MAX];
-        char values[PROPS_MAX][VALUE_MAX];
-        size_t n;
-};
-
-__attribute__((format(printf, 3, 4))) static void props_add(struct props *props, const char *key,
-                                                            const char *fmt, ...)
-{
-        va_list ap;
-
-        if (props->n >= PROPS_MAX)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(props->values[props->n], VALUE_MAX, fmt, ap);
-        va_end(ap);
-        props->p[props->n] = (struct udk_nub_property){ key, props->values[props->n] };
-        props->n++;
-}
-
-/* A value udkd takes: printable ASCII, at most VALUE_MAX - 1 bytes (a longer name is cut). */
-static void props_add_text(struct props *props, const char *key, const char *text)
-{
-        char clean[VALUE_MAX];
-        size_t n = 0;
-
-        for (; text && *text && n < VALUE_MAX - 1; text++)
-                clean[n++] = (*text >= 0x20 && *text < 0x7f) ? *text : '?';
-        clean[n] = '\0';
-        if (n)
-                props_add(props, key, "%s", clean);
-}
-
 static void bus_add(void *data, struct udev_device *dev)
 {
         struct bus *bus = data;
@@ -145,8 +109,8 @@ static void bus_add(void *data, struct udev_device *dev)
         struct udev_device *hid = udev_device_get_parent_with_subsystem_devtype(dev, "hid", NULL);
         uint8_t bytes[UDK_HID_DESCRIPTOR_SIZE_MAX];
         unsigned minor, type, vendor, product;
-        struct props props = { .n = 0 };
-        char err[160], hex[VALUE_MAX];
+        struct bus_props props = { .n = 0 };
+        char err[160], hex[BUS_PROP_VALUE_MAX];
         size_t len = 0;
         int r;
 
@@ -184,22 +148,22 @@ static void bus_add(void *data, struct udev_device *dev)
         }
 
         if (bus_type_name(type))
-                props_add(&props, "bus", "%s", bus_type_name(type));
-        props_add(&props, "bus_type", "0x%04x", type);
-        props_add(&props, "vendor", "0x%04x", vendor);
-        props_add(&props, "product", "0x%04x", product);
-        props_add_text(&props, "name", udev_device_get_property_value(hid, "HID_NAME"));
-        props_add_text(&props, "uniq", udev_device_get_property_value(hid, "HID_UNIQ"));
-        props_add_text(&props, "modalias", udev_device_get_property_value(hid, "MODALIAS"));
-        props_add_text(&props, "devnode", devnode);
-        props_add(&props, "usage_page", "0x%04" PRIx32, bus->desc.usage_page);
-        props_add(&props, "usage", "0x%04" PRIx32, bus->desc.usage);
-        props_add(&props, "report_descriptor_size", "%zu", len);
+                bus_props_add(&props, "bus", "%s", bus_type_name(type));
+        bus_props_add(&props, "bus_type", "0x%04x", type);
+        bus_props_add(&props, "vendor", "0x%04x", vendor);
+        bus_props_add(&props, "product", "0x%04x", product);
+        bus_props_add_text(&props, "name", udev_device_get_property_value(hid, "HID_NAME"));
+        bus_props_add_text(&props, "uniq", udev_device_get_property_value(hid, "HID_UNIQ"));
+        bus_props_add_text(&props, "modalias", udev_device_get_property_value(hid, "MODALIAS"));
+        bus_props_add_text(&props, "devnode", devnode);
+        bus_props_add(&props, "usage_page", "0x%04" PRIx32, bus->desc.usage_page);
+        bus_props_add(&props, "usage", "0x%04" PRIx32, bus->desc.usage);
+        bus_props_add(&props, "report_descriptor_size", "%zu", len);
         /* Whole, when it fits a property; the provider reads it from the device anyway. */
-        if (len * 2 < VALUE_MAX) {
+        if (len * 2 < BUS_PROP_VALUE_MAX) {
                 for (size_t i = 0; i < len; i++)
                         snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
-                props_add(&props, "report_descriptor", "%s", hex);
+                bus_props_add(&props, "report_descriptor", "%s", hex);
         }
         r = udk_driver_publish_nub(bus->drv, minor + 1, "hid", sysname, props.p, props.n, NULL);
         if (r < 0) {

@@ -15,7 +15,6 @@
  * UDK_DRIVERHOST_NO_SANDBOX=1).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 
 #include <udk/driver.h>
 
+#include "bus-props.h"
 #include "udev-bus.h"
 
 #define PCI_PUBLISHED_MAX 512u /* functions at once; a large server has a few hundred */
@@ -90,30 +90,7 @@ static int attr_hex(struct udev_device *dev, const char *name, unsigned digits, 
         return 0;
 }
 
-#define PROPS_MAX 16
-#define VALUE_MAX 96 /* udkd's UDK_DPROP_VALUE_MAX, its NUL included */
-
-struct props {
-        struct udk_nub_property p[PROPS_MAX];
-        char values[PROPS_MAX][VALUE_MAX];
-        size_t n;
-};
-
-__attribute__((format(printf, 3, 4))) static void props_add(struct props *props, const char *key,
-                                                            const char *fmt, ...)
-{
-        va_list ap;
-
-        if (props->n >= PROPS_MAX)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(props->values[props->n], VALUE_MAX, fmt, ap);
-        va_end(ap);
-        props->p[props->n] = (struct udk_nub_property){ key, props->values[props->n] };
-        props->n++;
-}
-
-/* A modalias udkd takes: printable ASCII without spaces, at most VALUE_MAX - 1 bytes. */
+/* A modalias udkd takes: printable ASCII without spaces, at most BUS_PROP_VALUE_MAX - 1 bytes. */
 static bool modalias_ok(const char *s)
 {
         size_t n = 0;
@@ -121,7 +98,7 @@ static bool modalias_ok(const char *s)
         for (; s && *s; s++, n++)
                 if (*s <= 0x20 || *s >= 0x7f)
                         return false;
-        return s && n > 0 && n < VALUE_MAX;
+        return s && n > 0 && n < BUS_PROP_VALUE_MAX;
 }
 
 static void bus_add(void *data, struct udev_device *dev)
@@ -129,7 +106,7 @@ static void bus_add(void *data, struct udev_device *dev)
         struct bus *bus = data;
         const char *slot = udev_device_get_sysname(dev), *modalias;
         unsigned vendor, device, sub_vendor, sub_device, klass, revision;
-        struct props props = { .n = 0 };
+        struct bus_props props = { .n = 0 };
         struct published *p = NULL;
         char name[32], why[96];
         int r;
@@ -166,17 +143,17 @@ static void bus_add(void *data, struct udev_device *dev)
                 return;
         }
 
-        props_add(&props, "slot", "%s", slot);
-        props_add(&props, "vendor", "0x%04x", vendor);
-        props_add(&props, "device", "0x%04x", device);
-        props_add(&props, "subsystem_vendor", "0x%04x", sub_vendor);
-        props_add(&props, "subsystem_device", "0x%04x", sub_device);
-        props_add(&props, "class", "0x%06x", klass);
-        props_add(&props, "class_code", "0x%02x", klass >> 16);
-        props_add(&props, "subclass", "0x%02x", (klass >> 8) & 0xff);
-        props_add(&props, "prog_if", "0x%02x", klass & 0xff);
-        props_add(&props, "revision", "0x%02x", revision);
-        props_add(&props, "modalias", "%s", modalias);
+        bus_props_add(&props, "slot", "%s", slot);
+        bus_props_add(&props, "vendor", "0x%04x", vendor);
+        bus_props_add(&props, "device", "0x%04x", device);
+        bus_props_add(&props, "subsystem_vendor", "0x%04x", sub_vendor);
+        bus_props_add(&props, "subsystem_device", "0x%04x", sub_device);
+        bus_props_add(&props, "class", "0x%06x", klass);
+        bus_props_add(&props, "class_code", "0x%02x", klass >> 16);
+        bus_props_add(&props, "subclass", "0x%02x", (klass >> 8) & 0xff);
+        bus_props_add(&props, "prog_if", "0x%02x", klass & 0xff);
+        bus_props_add(&props, "revision", "0x%02x", revision);
+        bus_props_add(&props, "modalias", "%s", modalias);
         /* Nub names take letters, digits, '_', '.', '-': the slot's colons become '-'. */
         snprintf(name, sizeof(name), "pci-%.4s-%.2s-%.4s", slot, slot + 5, slot + 8);
         if (bus->next_handle == 0)

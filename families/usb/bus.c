@@ -16,7 +16,6 @@
  * UDK_DRIVERHOST_NO_SANDBOX=1).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +24,11 @@
 
 #include <udk/driver.h>
 
+#include "bus-props.h"
 #include "udev-bus.h"
 
 #define NUBS_MAX  512u /* devices and interfaces at once */
 #define NAME_MAX_ 64u  /* udkd's UDK_OBJECT_NAME_MAX, its NUL included */
-#define PROPS_MAX 16u  /* udkd's limit on a nub's properties */
-#define VALUE_MAX 96u  /* udkd's UDK_DPROP_VALUE_MAX, its NUL included */
 
 struct published {
         char sysname[NAME_MAX_]; /* "" for a free slot */
@@ -41,39 +39,6 @@ struct bus {
         struct udk_udev_bus udev;
         struct published nubs[NUBS_MAX]; /* handle: index + 1 */
 };
-
-struct props {
-        struct udk_nub_property p[PROPS_MAX];
-        char values[PROPS_MAX][VALUE_MAX];
-        size_t n;
-};
-
-__attribute__((format(printf, 3, 4))) static void props_add(struct props *props, const char *key,
-                                                            const char *fmt, ...)
-{
-        va_list ap;
-
-        if (props->n >= PROPS_MAX)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(props->values[props->n], VALUE_MAX, fmt, ap);
-        va_end(ap);
-        props->p[props->n] = (struct udk_nub_property){ key, props->values[props->n] };
-        props->n++;
-}
-
-/* A value udkd takes: printable ASCII, at most VALUE_MAX - 1 bytes (a longer string is cut). */
-static void props_add_text(struct props *props, const char *key, const char *text)
-{
-        char clean[VALUE_MAX];
-        size_t n = 0;
-
-        for (; text && *text && n < VALUE_MAX - 1; text++)
-                clean[n++] = (*text >= 0x20 && *text < 0x7f) ? *text : '?';
-        clean[n] = '\0';
-        if (n)
-                props_add(props, key, "%s", clean);
-}
 
 /* sysfs prints these with a fixed width ("%04x", "%02x"): fewer digits is a truncated attribute. */
 static int attr_hex(struct bus *bus, struct udev_device *dev, const char *attr, size_t digits, unsigned *ret)
@@ -124,7 +89,7 @@ static int attr_speed(struct bus *bus, struct udev_device *dev, const char **ret
 {
         const char *v = udev_device_get_sysattr_value(dev, "speed");
 
-        if (!v || !*v || strspn(v, "0123456789.") != strlen(v) || strlen(v) >= VALUE_MAX) {
+        if (!v || !*v || strspn(v, "0123456789.") != strlen(v) || strlen(v) >= BUS_PROP_VALUE_MAX) {
                 udk_driver_log(bus->drv, UDK_LOG_WARN, "usb %s: speed %s%s%s: left out",
                                udev_device_get_sysname(dev), v ? "'" : "unreadable", v ? v : "",
                                v ? "' is not a number of Mb/s" : "");
@@ -142,7 +107,8 @@ static struct published *nub_find(struct bus *bus, const char *sysname)
         return NULL;
 }
 
-static void nub_publish(struct bus *bus, const char *sysname, const char *name, const struct props *props)
+static void nub_publish(struct bus *bus, const char *sysname, const char *name,
+                        const struct bus_props *props)
 {
         struct published *slot = NULL;
         int r;
@@ -182,7 +148,7 @@ static void device_add(struct bus *bus, struct udev_device *dev)
 {
         const char *sysname = udev_device_get_sysname(dev), *devnode = udev_device_get_devnode(dev), *speed;
         unsigned vendor, product, bcd, cls, subcls, proto, busnum, devnum, n_ifaces;
-        struct props props = { .n = 0 };
+        struct bus_props props = { .n = 0 };
         char name[NAME_MAX_];
 
         if (attr_hex(bus, dev, "idVendor", 4, &vendor) < 0 ||
@@ -196,21 +162,21 @@ static void device_add(struct bus *bus, struct udev_device *dev)
             attr_dec(bus, dev, "bNumInterfaces", 255, &n_ifaces) < 0 || attr_speed(bus, dev, &speed) < 0)
                 return;
         snprintf(name, sizeof(name), "usb-%s", sysname);
-        props_add(&props, "vendor", "0x%04x", vendor);
-        props_add(&props, "product", "0x%04x", product);
-        props_add(&props, "bcdDevice", "0x%04x", bcd);
-        props_add(&props, "class", "0x%02x", cls);
-        props_add(&props, "subclass", "0x%02x", subcls);
-        props_add(&props, "protocol", "0x%02x", proto);
-        props_add(&props, "interfaces", "%u", n_ifaces);
-        props_add_text(&props, "manufacturer", udev_device_get_sysattr_value(dev, "manufacturer"));
-        props_add_text(&props, "product_name", udev_device_get_sysattr_value(dev, "product"));
-        props_add_text(&props, "serial", udev_device_get_sysattr_value(dev, "serial"));
-        props_add(&props, "speed", "%s", speed);
-        props_add(&props, "bus_path", "%s", sysname);
-        props_add(&props, "busnum", "%u", busnum);
-        props_add(&props, "devnum", "%u", devnum);
-        props_add_text(&props, "devnode", devnode);
+        bus_props_add(&props, "vendor", "0x%04x", vendor);
+        bus_props_add(&props, "product", "0x%04x", product);
+        bus_props_add(&props, "bcdDevice", "0x%04x", bcd);
+        bus_props_add(&props, "class", "0x%02x", cls);
+        bus_props_add(&props, "subclass", "0x%02x", subcls);
+        bus_props_add(&props, "protocol", "0x%02x", proto);
+        bus_props_add(&props, "interfaces", "%u", n_ifaces);
+        bus_props_add_text(&props, "manufacturer", udev_device_get_sysattr_value(dev, "manufacturer"));
+        bus_props_add_text(&props, "product_name", udev_device_get_sysattr_value(dev, "product"));
+        bus_props_add_text(&props, "serial", udev_device_get_sysattr_value(dev, "serial"));
+        bus_props_add(&props, "speed", "%s", speed);
+        bus_props_add(&props, "bus_path", "%s", sysname);
+        bus_props_add(&props, "busnum", "%u", busnum);
+        bus_props_add(&props, "devnum", "%u", devnum);
+        bus_props_add_text(&props, "devnode", devnode);
         nub_publish(bus, sysname, name, &props);
 }
 
@@ -219,7 +185,7 @@ static void interface_add(struct bus *bus, struct udev_device *dev)
         const char *sysname = udev_device_get_sysname(dev), *modalias, *colon = strchr(sysname, ':'), *speed;
         struct udev_device *parent = udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_device");
         unsigned vendor, product, bcd, number, alt, cls, subcls, proto, n_eps;
-        struct props props = { .n = 0 };
+        struct bus_props props = { .n = 0 };
         char name[NAME_MAX_];
 
         if (!parent || !colon) {
@@ -248,22 +214,22 @@ static void interface_add(struct bus *bus, struct udev_device *dev)
                 return;
         }
         snprintf(name, sizeof(name), "usb-%.*s_%s", (int)(colon - sysname), sysname, colon + 1);
-        props_add(&props, "parent", "usb-%s", udev_device_get_sysname(parent));
-        props_add(&props, "vendor", "0x%04x", vendor);
-        props_add(&props, "product", "0x%04x", product);
-        props_add(&props, "bcdDevice", "0x%04x", bcd);
-        props_add(&props, "interface", "%u", number);
-        props_add(&props, "alternate", "%u", alt);
-        props_add(&props, "class", "0x%02x", cls);
-        props_add(&props, "subclass", "0x%02x", subcls);
-        props_add(&props, "protocol", "0x%02x", proto);
-        props_add(&props, "endpoints", "%u", n_eps);
-        props_add_text(&props, "serial", udev_device_get_sysattr_value(parent, "serial"));
-        props_add(&props, "speed", "%s", speed);
-        props_add(&props, "bus_path", "%s", udev_device_get_sysname(parent));
+        bus_props_add(&props, "parent", "usb-%s", udev_device_get_sysname(parent));
+        bus_props_add(&props, "vendor", "0x%04x", vendor);
+        bus_props_add(&props, "product", "0x%04x", product);
+        bus_props_add(&props, "bcdDevice", "0x%04x", bcd);
+        bus_props_add(&props, "interface", "%u", number);
+        bus_props_add(&props, "alternate", "%u", alt);
+        bus_props_add(&props, "class", "0x%02x", cls);
+        bus_props_add(&props, "subclass", "0x%02x", subcls);
+        bus_props_add(&props, "protocol", "0x%02x", proto);
+        bus_props_add(&props, "endpoints", "%u", n_eps);
+        bus_props_add_text(&props, "serial", udev_device_get_sysattr_value(parent, "serial"));
+        bus_props_add(&props, "speed", "%s", speed);
+        bus_props_add(&props, "bus_path", "%s", udev_device_get_sysname(parent));
         /* The device's node: an interface's driver talks to the device through it. */
-        props_add_text(&props, "devnode", udev_device_get_devnode(parent));
-        props_add_text(&props, "modalias", modalias);
+        bus_props_add_text(&props, "devnode", udev_device_get_devnode(parent));
+        bus_props_add_text(&props, "modalias", modalias);
         nub_publish(bus, sysname, name, &props);
 }
 
